@@ -1,0 +1,31 @@
+import Type from 'typebox'
+import { defineEvent, type StreamContract } from './define.js'
+
+export const Provider = Type.Union([Type.Literal('twitch'), Type.Literal('twitter')])
+
+export const AUTH_STREAM: StreamContract = { name: 'AUTH', subjects: ['auth.>'] }
+
+/** A user connected a provider account: start tracking it and refresh now. */
+export const ConnectionLinkedV1 = defineEvent('auth.connection.linked.v1', Type.Object({
+  userId: Type.String(),
+  provider: Provider,
+  providerUserId: Type.String(),
+  providerLogin: Type.String(),
+  linkedAt: Type.String({ format: 'date-time' })
+}))
+
+/** A user disconnected a provider: stop tracking and delete this user's provider data. */
+export const ConnectionUnlinkedV1 = defineEvent('auth.connection.unlinked.v1', Type.Object({
+  userId: Type.String(),
+  provider: Provider,
+  providerUserId: Type.String(),
+  unlinkedAt: Type.String({ format: 'date-time' })
+}))
+
+/** A stored grant stopped working (revoked at the provider, failed validation). */
+export const ConnectionInvalidatedV1 = defineEvent('auth.connection.invalidated.v1', Type.Object({
+  userId: Type.String(),
+  provider: Provider,
+  reason: Type.String(),
+  invalidatedAt: Type.String({ format: 'date-time' })
+}))

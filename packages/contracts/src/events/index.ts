@@ -1,0 +1,5 @@
+export * from './define.js'
+export * from './auth.js'
+export * from './metrics.js'
+export * from './contact.js'
+export * from './tokens.js'

@@ -1,0 +1,35 @@
+import Type from 'typebox'
+import { defineEvent, type StreamContract } from './define.js'
+
+export const METRICS_STREAM: StreamContract = { name: 'METRICS', subjects: ['metrics.>'] }
+
+const ProviderName = Type.Union([Type.Literal('twitch'), Type.Literal('twitter')])
+
+const RefreshRequested = Type.Object({
+  userId: Type.String(),
+  reason: Type.Union([Type.Literal('scheduled'), Type.Literal('manual'), Type.Literal('linked')]),
+  requestedAt: Type.String({ format: 'date-time' })
+})
+const Refreshed = Type.Object({
+  userId: Type.String(),
+  provider: ProviderName,
+  capturedAt: Type.String({ format: 'date-time' }),
+  snapshotId: Type.String()
+})
+const RefreshFailed = Type.Object({
+  userId: Type.String(),
+  provider: ProviderName,
+  reason: Type.Union([
+    Type.Literal('rate_limited'), Type.Literal('token_revoked'), Type.Literal('provider_unavailable'),
+    Type.Literal('not_connected'), Type.Literal('internal')
+  ]),
+  message: Type.String(),
+  failedAt: Type.String({ format: 'date-time' })
+})
+
+export const TwitchRefreshRequestedV1 = defineEvent('metrics.refresh.requested.v1.twitch', RefreshRequested)
+export const TwitterRefreshRequestedV1 = defineEvent('metrics.refresh.requested.v1.twitter', RefreshRequested)
+export const TwitchRefreshedV1 = defineEvent('metrics.refreshed.v1.twitch', Refreshed)
+export const TwitterRefreshedV1 = defineEvent('metrics.refreshed.v1.twitter', Refreshed)
+export const TwitchRefreshFailedV1 = defineEvent('metrics.refresh.failed.v1.twitch', RefreshFailed)
+export const TwitterRefreshFailedV1 = defineEvent('metrics.refresh.failed.v1.twitter', RefreshFailed)

@@ -1,0 +1,44 @@
+import Type, { type Static } from 'typebox'
+
+/**
+ * Provider tokens never leave auth except as the answer to this request-reply call on the internal
+ * bus (core NATS, outside every stream: a stream on the subject would answer the request itself).
+ * Subjects get the bus prefix like any other.
+ */
+export const TOKEN_REQUEST_SUBJECT = 'rpc.auth.provider-token.v1'
+
+export const TokenRequestSchema = Type.Object({
+  userId: Type.String(),
+  provider: Type.Union([Type.Literal('twitch'), Type.Literal('twitter')]),
+  /**
+   * The caller got 401 with the token it was given (the token it names here): auth refreshes
+   * (Twitch) or marks the connection invalid (X OAuth 1.0a tokens never expire).
+   */
+  rejectedAccessToken: Type.Optional(Type.String())
+}, { additionalProperties: false })
+export type TokenRequest = Static<typeof TokenRequestSchema>
+
+export const TokenReplySchema = Type.Union([
+  Type.Object({
+    ok: Type.Literal(true),
+    provider: Type.Union([Type.Literal('twitch'), Type.Literal('twitter')]),
+    providerUserId: Type.String(),
+    providerLogin: Type.String(),
+    accessToken: Type.String(),
+    /** OAuth 1.0a token secret (X); absent for Twitch. */
+    tokenSecret: Type.Optional(Type.String()),
+    /** When the access token expires; null when it does not (X OAuth 1.0a). */
+    expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    scopes: Type.Array(Type.String())
+  }),
+  Type.Object({
+    ok: Type.Literal(false),
+    error: Type.Union([
+      Type.Literal('not_connected'), // no connection for this user and provider
+      Type.Literal('invalid_grant'), // revoked or failed validation: the user must connect again
+      Type.Literal('unavailable') // auth could not reach the provider or its database; retry later
+    ]),
+    message: Type.String()
+  })
+])
+export type TokenReply = Static<typeof TokenReplySchema>

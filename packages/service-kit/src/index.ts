@@ -1,0 +1,24 @@
+// The type augmentations of the Fastify plugins the kit registers for every service: route schema
+// `tags`/`summary`/`hide` (@fastify/swagger) and `app.redis` (@fastify/redis). The kit imports them
+// for their effect at run time only, which declaration output drops; these directives keep them in
+// dist/index.d.ts, so a service built against the compiled kit sees the same types as from source.
+/// <reference types="@fastify/swagger" preserve="true" />
+/// <reference types="@fastify/redis" preserve="true" />
+
+export * from './config.js'
+export * from './database.js'
+export * from './http-errors.js'
+export * from './identity.js'
+export * from './nats.js'
+export * from './outbox/outbox.js'
+export * from './run.js'
+export * from './server-options.js'
+export * from './validation.js'
+export { default as databasePlugin } from './plugins/database.js'
+export { default as natsPlugin } from './plugins/nats.js'
+export { default as outboxPlugin } from './plugins/outbox.js'
+export { default as redisPlugin } from './plugins/redis.js'
+export { default as servicePlugin, SESSION_SECURITY_SCHEME } from './plugins/service.js'
+export { requireIdentity } from './plugins/identity.js'
+export type { ReadinessCheck } from './plugins/health.js'
+export * from './sessions.js'

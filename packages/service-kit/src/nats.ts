@@ -1,0 +1,260 @@
+import { connect, headers as natsHeaders, AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, nanos,
+  type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection } from 'nats'
+import type { EventContract, EventPayload, StreamContract } from '@pulse/contracts'
+import { Compile } from 'typebox/compile'
+import type { Validator } from 'typebox/compile'
+import type { TSchema } from 'typebox'
+
+export interface EventBusOptions {
+  /**
+   * The server, `nats://host:port`. Credentials in it (`nats://user:password@host:port`, percent-encoded,
+   * or `nats://token@host:port`) are sent as the login and never shown to the client library as part
+   * of the address, which would ignore them.
+   */
+  url: string
+  /**
+   * Connection name shown by the server: the service's name. It also names the connection's private
+   * inbox, `_INBOX_<name>`, to which replies (JetStream API answers, pulled messages, answers to
+   * requests) come: the NATS permissions let each service subscribe to its own inbox only.
+   */
+  name: string
+  /** The NATS user and password; they take precedence over credentials in `url`. */
+  user?: string
+  pass?: string
+  /** Subject and stream prefix ('' in production; unique per test file). */
+  prefix?: string
+  streams?: readonly StreamContract[]
+  log?: { info: (obj: object, msg: string) => void, warn: (obj: object, msg: string) => void, error: (obj: object, msg: string) => void }
+}
+
+export interface ConsumeOptions {
+  /** The durable consumer's name: every replica of a service uses the same one and shares the work. */
+  durable: string
+  stream: StreamContract
+  /** How long a message may be processed before it is redelivered. */
+  ackWaitMs?: number
+}
+
+/** What a handler may ask of the message beyond its payload. */
+export interface EventContext {
+  subject: string
+  /** JetStream's delivery count: 1 the first time. */
+  redeliveryCount: number
+  /** Redeliver later instead of now (rate limits). */
+  retryLater: (delayMs: number) => void
+}
+
+export class InvalidEventError extends Error {
+  constructor (subject: string, readonly problems: string[]) {
+    super(`event ${subject} does not match its contract: ${problems.join('; ')}`)
+    this.name = 'InvalidEventError'
+  }
+}
+
+const validators = new WeakMap<TSchema, Validator>()
+/** Checks a payload against its contract; throws InvalidEventError naming the bad fields. */
+export function assertEvent<E extends EventContract> (contract: E, payload: unknown): asserts payload is EventPayload<E> {
+  let validator = validators.get(contract.schema)
+  if (validator === undefined) {
+    validator = Compile(contract.schema)
+    validators.set(contract.schema, validator)
+  }
+  if (!validator.Check(payload)) {
+    throw new InvalidEventError(contract.subject, validator.Errors(payload).map((e) => `${e.instancePath || '/'} ${e.message}`))
+  }
+}
+
+const DAY_MS = 24 * 3600 * 1000
+
+/** The inbox prefix of a connection named `name`: a single subject token, no wildcard. */
+export function inboxPrefixOf (name: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`NATS connection name "${name}" must be letters, digits, - and _ only: it names the connection's inbox`)
+  return `_INBOX_${name}`
+}
+
+export interface NatsServerLogin {
+  /** The server's address without credentials. */
+  server: string
+  user?: string
+  pass?: string
+  token?: string
+}
+
+/**
+ * Splits `nats://user:password@host:port` into the address and the login the client expects as
+ * options (it ignores credentials in a server URL). A user without a password is a token
+ * (`nats://token@host:port`). Explicit `user`/`pass` win over the URL's.
+ */
+export function natsServerLogin (url: string, explicit: { user?: string, pass?: string } = {}): NatsServerLogin {
+  let parsed: URL | undefined
+  try { parsed = new URL(url) } catch { parsed = undefined }
+  let login: Omit<NatsServerLogin, 'server'> = {}
+  let server = url
+  if (parsed !== undefined && parsed.username !== '') {
+    const user = decodeURIComponent(parsed.username)
+    login = parsed.password === '' ? { token: user } : { user, pass: decodeURIComponent(parsed.password) }
+    server = `${parsed.protocol}//${parsed.host}`
+  }
+  if (explicit.user !== undefined) login = { user: explicit.user, pass: explicit.pass }
+  return { server, ...login }
+}
+
+/**
+ * NATS with JetStream: reconnects forever (the client's default gives up after ~20 s), declares
+ * its streams idempotently, validates every event on both ends, drains on close.
+ */
+export class EventBus {
+  private readonly consumers = new Set<ConsumerMessages>()
+  private closing = false
+
+  private constructor (
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly prefix: string,
+    private readonly log: NonNullable<EventBusOptions['log']>
+  ) {}
+
+  static async connect ({ url, name, user, pass, prefix = '', streams = [], log }: EventBusOptions): Promise<EventBus> {
+    const logger = log ?? { info: () => {}, warn: () => {}, error: () => {} }
+    const { server, ...login } = natsServerLogin(url, { user, pass })
+    const nc = await connect({
+      servers: server,
+      ...login,
+      name,
+      inboxPrefix: inboxPrefixOf(name),
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      waitOnFirstConnect: true,
+      pingInterval: 10_000
+    })
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect' || s.type === 'reconnect') logger.warn({ nats: s.type, server: String(s.data) }, `nats ${s.type}`)
+      }
+    })().catch(() => {})
+    const jsm = await nc.jetstreamManager()
+    const bus = new EventBus(nc, nc.jetstream(), jsm, prefix, logger)
+    for (const stream of streams) await bus.ensureStream(stream)
+    return bus
+  }
+
+  streamName (stream: StreamContract): string {
+    return this.prefix === '' ? stream.name : `${this.prefix}_${stream.name}`
+  }
+
+  subject (subject: string): string {
+    return this.prefix === '' ? subject : `${this.prefix}.${subject}`
+  }
+
+  /** Creates the stream, or brings an existing one to this configuration. */
+  async ensureStream (stream: StreamContract): Promise<void> {
+    const config = {
+      name: this.streamName(stream),
+      subjects: stream.subjects.map((s) => this.subject(s)),
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      max_age: nanos(7 * DAY_MS),
+      duplicate_window: nanos(2 * 60 * 1000)
+    }
+    try {
+      await this.jsm.streams.info(config.name)
+      await this.jsm.streams.update(config.name, config)
+    } catch (error) {
+      if ((error as { code?: string }).code !== '404' && !/stream not found/i.test(String((error as Error).message))) throw error
+      await this.jsm.streams.add(config)
+    }
+  }
+
+  /**
+   * Publishes to JetStream and waits for the stream's acknowledgement. `msgID` makes a re-publish
+   * (after a crash, a retry) a no-op within the stream's de-duplication window.
+   */
+  async publish<E extends EventContract> (contract: E, payload: EventPayload<E>, options: { msgID?: string, timeoutMs?: number } = {}): Promise<void> {
+    assertEvent(contract, payload)
+    await this.publishRaw(contract.subject, payload, options)
+  }
+
+  /** Publishes an already validated payload (the outbox relay). */
+  async publishRaw (subject: string, payload: unknown, { msgID, timeoutMs = 5000 }: { msgID?: string, timeoutMs?: number } = {}): Promise<void> {
+    const h = natsHeaders()
+    h.set('content-type', 'application/json')
+    await this.js.publish(this.subject(subject), Buffer.from(JSON.stringify(payload)), { msgID, timeout: timeoutMs, headers: h })
+  }
+
+  /**
+   * Runs `handler` for every event of `contracts` through a durable consumer shared by all replicas.
+   * A handler that throws gets its message redelivered (with a growing delay); an event that does
+   * not match its contract is logged and terminated, never retried forever.
+   */
+  async consume (contracts: readonly EventContract[], options: ConsumeOptions, handler: (payload: unknown, contract: EventContract, ctx: EventContext) => Promise<void>): Promise<void> {
+    const stream = this.streamName(options.stream)
+    const bySubject = new Map(contracts.map((c) => [this.subject(c.subject), c]))
+    await this.jsm.consumers.add(stream, {
+      durable_name: options.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      // One subject: filter on the server. Several: take the stream and skip the others here
+      // (`filter_subjects` needs NATS 2.10, and Debian's server is older).
+      ...(bySubject.size === 1 ? { filter_subject: [...bySubject.keys()][0] } : {}),
+      ack_wait: nanos(options.ackWaitMs ?? 30_000),
+      max_deliver: -1
+    })
+    const consumer = await this.js.consumers.get(stream, options.durable)
+    const run = async () => {
+      while (!this.closing) {
+        let messages: ConsumerMessages | undefined
+        try {
+          messages = await consumer.consume({ max_messages: 64 })
+          this.consumers.add(messages)
+          for await (const msg of messages) await this.handle(msg, bySubject, handler)
+        } catch (error) {
+          if (!this.closing) this.log.warn({ err: error, durable: options.durable }, 'consumer interrupted; resuming')
+        } finally {
+          if (messages !== undefined) this.consumers.delete(messages)
+        }
+        if (!this.closing) await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+    }
+    void run()
+  }
+
+  private async handle (msg: JsMsg, bySubject: Map<string, EventContract>, handler: (payload: unknown, contract: EventContract, ctx: EventContext) => Promise<void>) {
+    const contract = bySubject.get(msg.subject)
+    if (contract === undefined) {
+      msg.ack() // another event of the same stream: not this consumer's business
+      return
+    }
+    let payload: unknown
+    try {
+      payload = JSON.parse(Buffer.from(msg.data).toString('utf8'))
+      assertEvent(contract, payload)
+    } catch (error) {
+      this.log.error({ err: error, subject: msg.subject }, 'invalid event terminated')
+      msg.term()
+      return
+    }
+    let delayed: number | undefined
+    try {
+      await handler(payload, contract, { subject: msg.subject, redeliveryCount: msg.info.redeliveryCount, retryLater: (ms) => { delayed = ms } })
+      if (delayed !== undefined) msg.nak(delayed)
+      else msg.ack()
+    } catch (error) {
+      const delay = Math.min(30_000, 250 * 2 ** Math.min(msg.info.redeliveryCount, 7))
+      this.log.warn({ err: error, subject: msg.subject, redelivery: msg.info.redeliveryCount }, 'event handler failed; will redeliver')
+      msg.nak(delay)
+    }
+  }
+
+  /** Readiness: a round trip to the server. */
+  async ping (): Promise<void> {
+    if (this.nc.isClosed()) throw new Error('nats connection closed')
+    await this.nc.flush()
+  }
+
+  async close (): Promise<void> {
+    this.closing = true
+    for (const c of this.consumers) c.stop()
+    if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close())
+  }
+}

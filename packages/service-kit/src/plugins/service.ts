@@ -1,0 +1,44 @@
+import swagger from '@fastify/swagger'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { validatorCompiler } from '../validation.js'
+import errors from './errors.js'
+import health from './health.js'
+import identity from './identity.js'
+import requestId from './request-id.js'
+
+export interface ServicePluginOptions {
+  /** The error-code prefix: AUTH, MOOD, CONTACT… */
+  prefix: string
+  /** Current identity secret first, then the previous one during a rotation. */
+  identitySecrets: readonly string[]
+  /** The gateway signs identities and verifies none. */
+  verifyIdentity?: boolean
+  /** This service's part of the API reference, served at /openapi.json for the gateway to assemble. */
+  openapi?: { title: string, description?: string }
+}
+
+/** The session cookie: how a browser or API client authenticates at the gateway. */
+export const SESSION_SECURITY_SCHEME = { sessionCookie: { type: 'apiKey', in: 'cookie', name: 'pulse_session' } } as const
+
+/** What every service has: request ids, one error shape, TypeBox validation, health, identity. */
+async function servicePlugin (app: FastifyInstance, options: ServicePluginOptions) {
+  app.setValidatorCompiler(validatorCompiler)
+  if (options.openapi !== undefined) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: { title: options.openapi.title, description: options.openapi.description, version: '1.0.0' },
+        components: { securitySchemes: SESSION_SECURITY_SCHEME },
+        security: [{ sessionCookie: [] }]
+      }
+    })
+    app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger())
+  }
+  await app.register(requestId)
+  await app.register(errors, { prefix: options.prefix })
+  await app.register(health, { prefix: options.prefix })
+  if (options.verifyIdentity !== false) await app.register(identity, { prefix: options.prefix, secrets: options.identitySecrets })
+}
+
+export default fp(servicePlugin, { name: 'pulse-service', fastify: '5.x' })

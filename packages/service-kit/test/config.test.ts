@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { DEVELOPMENT_SECRETS } from '../src/index.js'
+import { loadExampleConfig } from './fixtures/example-service.js'
+
+const service = fileURLToPath(new URL('./fixtures/example-service.ts', import.meta.url))
+
+function startWith (env: Record<string, string>): Promise<{ code: number | null, stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import=tsx', '--conditions=pulse-source', service], {
+      env: { PATH: process.env.PATH ?? '', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let stderr = ''
+    child.stderr.on('data', (d) => { stderr += String(d) })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stderr }) })
+  })
+}
+
+t.test('a malformed URL stops start-up with the variable named', async (t) => {
+  const { code, stderr } = await startWith({ DATABASE_URL: 'not a url' })
+  t.equal(code, 1)
+  t.match(stderr, /DATABASE_URL must be a URL/)
+})
+
+t.test('a missing required variable stops start-up with the variable named', async (t) => {
+  const { loadConfig } = await import('../src/index.js')
+  const Type = (await import('typebox')).default
+  const err = t.throws(() => loadConfig({ API_KEY: Type.String({ minLength: 1 }) }, {})) as Error
+  t.match(err.message, /API_KEY is required but not set/)
+  const { code, stderr } = await startWith({ PORT: 'eighty' })
+  t.equal(code, 1)
+  t.match(stderr, /PORT must be integer/)
+})
+
+t.test('production refuses the development secrets', async (t) => {
+  const err = t.throws(() => loadExampleConfig({ NODE_ENV: 'production' })) as Error
+  t.match(err.message, /IDENTITY_SECRET still has its development value/)
+  const ok = loadExampleConfig({ NODE_ENV: 'production', IDENTITY_SECRET: 'x'.repeat(40) })
+  t.equal(ok.IDENTITY_SECRET, 'x'.repeat(40))
+  t.not(ok.IDENTITY_SECRET, DEVELOPMENT_SECRETS.IDENTITY_SECRET)
+})
+
+t.test('numbers are converted and defaults applied', async (t) => {
+  const config = loadExampleConfig({ PORT: '4321', DATABASE_POOL_MAX: '3' })
+  t.equal(config.PORT, 4321)
+  t.equal(config.DATABASE_POOL_MAX, 3)
+  t.equal(config.DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/pulse')
+})
+
+t.test('NATS_USER and NATS_PASSWORD go into NATS_URL (percent-encoded), and half a login stops start-up', async (t) => {
+  const { loadConfig, NatsConfigProperties } = await import('../src/index.js')
+  const config = loadConfig(NatsConfigProperties, { NATS_URL: 'nats://nats:4222', NATS_USER: 'twitch-ingest', NATS_PASSWORD: 'a/b+c=d@e:f' })
+  t.equal(config.NATS_URL, 'nats://twitch-ingest:a%2Fb+c%3Dd%40e%3Af@nats:4222')
+  t.equal(new URL(config.NATS_URL).hostname, 'nats', 'a password with URL characters leaves the address intact')
+  t.equal(loadConfig(NatsConfigProperties, {}).NATS_URL, 'nats://127.0.0.1:4222', 'without them, the URL as it is')
+  t.equal(loadConfig(NatsConfigProperties, { NATS_URL: 'nats://u:p@nats:4222' }).NATS_URL, 'nats://u:p@nats:4222', 'credentials in the URL alone are kept')
+  t.throws(() => loadConfig(NatsConfigProperties, { NATS_USER: 'auth' }), /NATS_USER is set but NATS_PASSWORD is not/)
+  t.throws(() => loadConfig(NatsConfigProperties, { NATS_PASSWORD: 'x' }), /NATS_PASSWORD is set but NATS_USER is not/)
+  t.throws(() => loadConfig(NatsConfigProperties, { NATS_URL: 'nats://u:p@nats:4222', NATS_USER: 'auth', NATS_PASSWORD: 'x' }), /NATS_URL holds credentials and NATS_USER\/NATS_PASSWORD are set too/)
+})
