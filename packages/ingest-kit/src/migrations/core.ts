@@ -1,0 +1,52 @@
+import { sql, type Kysely, type Migration } from 'kysely'
+
+/**
+ * The tables the ingest pipeline keeps in each ingest service's schema. Frozen like any migration:
+ * a service's migration file re-exports one of these under its own timestamped name, and a later
+ * change to these tables is a new entry here, never an edit of an old one.
+ */
+export const ingestCoreTablesV1: Migration = {
+  async up (db: Kysely<any>) {
+    await db.schema.createTable('tracked_accounts')
+      .addColumn('user_id', 'text', (c) => c.primaryKey())
+      .addColumn('provider_user_id', 'text', (c) => c.notNull())
+      .addColumn('provider_login', 'text', (c) => c.notNull())
+      .addColumn('linked_at', 'timestamptz', (c) => c.notNull())
+      // Set when auth reports the grant unusable (or the provider refused the token): the
+      // scheduler skips the account until it is linked again.
+      .addColumn('invalidated_at', 'timestamptz')
+      .addColumn('invalid_reason', 'text')
+      // POST /…/refresh is limited per user: kept here so every replica agrees.
+      .addColumn('last_manual_refresh_at', 'timestamptz')
+      .addColumn('last_refreshed_at', 'timestamptz')
+      .addColumn('last_failure_reason', 'text')
+      .addColumn('last_failure_at', 'timestamptz')
+      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .execute()
+
+    // One row per refresh request handled (stored or finally failed): a request delivered twice,
+    // or by two replicas at once, is handled once. Written in the transaction of its effect.
+    await db.schema.createTable('processed_refreshes')
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('requested_at', 'timestamptz', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('outcome', 'text', (c) => c.notNull().check(sql`outcome in ('refreshed', 'failed')`))
+      .addColumn('snapshot_id', 'uuid')
+      .addColumn('failure_reason', 'text')
+      .addColumn('processed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .addPrimaryKeyConstraint('processed_refreshes_pkey', ['user_id', 'requested_at'])
+      .execute()
+    await sql`create index processed_refreshes_processed_at on processed_refreshes (processed_at)`.execute(db)
+
+    // When a user unlinked: a link event older than this, redelivered late, must not track again.
+    await db.schema.createTable('unlinks')
+      .addColumn('user_id', 'text', (c) => c.primaryKey())
+      .addColumn('unlinked_at', 'timestamptz', (c) => c.notNull())
+      .execute()
+  },
+  async down (db: Kysely<any>) {
+    await db.schema.dropTable('unlinks').execute()
+    await db.schema.dropTable('processed_refreshes').execute()
+    await db.schema.dropTable('tracked_accounts').execute()
+  }
+}

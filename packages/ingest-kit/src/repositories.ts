@@ -1,0 +1,207 @@
+import { sql } from 'kysely'
+import type { IngestDb, MetricColumns, TrackedAccount } from './db.js'
+
+// ------------------------------------------------------------------------------------------------
+// Tracked accounts
+
+export async function findTrackedAccount (db: IngestDb, userId: string): Promise<TrackedAccount | undefined> {
+  return await db.selectFrom('tracked_accounts').selectAll().where('user_id', '=', userId).executeTakeFirst()
+}
+
+/** The account row locked until the transaction ends (a refresh storing while an unlink deletes). */
+export async function lockTrackedAccount (db: IngestDb, userId: string): Promise<TrackedAccount | undefined> {
+  return await db.selectFrom('tracked_accounts').selectAll().where('user_id', '=', userId).forUpdate().executeTakeFirst()
+}
+
+export interface LinkedAccount {
+  userId: string
+  providerUserId: string
+  providerLogin: string
+  linkedAt: Date
+}
+
+/** Tracks an account (again); a previous invalidation ends with the new link. */
+export async function upsertTrackedAccount (db: IngestDb, account: LinkedAccount): Promise<void> {
+  await db.insertInto('tracked_accounts').values({
+    user_id: account.userId,
+    provider_user_id: account.providerUserId,
+    provider_login: account.providerLogin,
+    linked_at: account.linkedAt
+  }).onConflict((oc) => oc.column('user_id').doUpdateSet({
+    provider_user_id: account.providerUserId,
+    provider_login: account.providerLogin,
+    linked_at: account.linkedAt,
+    invalidated_at: null,
+    invalid_reason: null,
+    updated_at: sql<Date>`now()`
+  })).execute()
+}
+
+/** Marks the account unusable until it is linked again; an invalidation older than the link is ignored. */
+export async function markInvalidated (db: IngestDb, userId: string, reason: string, at: Date): Promise<void> {
+  await db.updateTable('tracked_accounts')
+    .set({ invalidated_at: at, invalid_reason: reason, updated_at: sql<Date>`now()` })
+    .where('user_id', '=', userId)
+    .where('linked_at', '<=', at)
+    .execute()
+}
+
+export async function recordRefreshSuccess (db: IngestDb, userId: string, at: Date): Promise<void> {
+  await db.updateTable('tracked_accounts')
+    .set({ last_refreshed_at: at, invalidated_at: null, invalid_reason: null, last_failure_reason: null, last_failure_at: null, updated_at: sql<Date>`now()` })
+    .where('user_id', '=', userId)
+    .execute()
+}
+
+export async function recordRefreshFailure (db: IngestDb, userId: string, reason: string, at: Date, invalidate: boolean): Promise<void> {
+  await db.updateTable('tracked_accounts')
+    .set({
+      last_failure_reason: reason,
+      last_failure_at: at,
+      ...(invalidate ? { invalidated_at: at, invalid_reason: reason } : {}),
+      updated_at: sql<Date>`now()`
+    })
+    .where('user_id', '=', userId)
+    .execute()
+}
+
+/** A page of accounts the scheduler refreshes (not invalidated), in user id order. */
+export async function listSchedulableUserIds (db: IngestDb, after: string | undefined, limit: number): Promise<string[]> {
+  let query = db.selectFrom('tracked_accounts').select('user_id').where('invalidated_at', 'is', null).orderBy('user_id').limit(limit)
+  if (after !== undefined) query = query.where('user_id', '>', after)
+  return (await query.execute()).map((r) => r.user_id)
+}
+
+export type ManualRefreshClaim = { outcome: 'claimed' } | { outcome: 'too_soon', retryAfterMs: number } | { outcome: 'not_connected' }
+
+/**
+ * Takes the user's manual-refresh slot if the last one is at least `minIntervalMs` old: one
+ * conditional update, so two replicas (or two clicks) cannot both take it.
+ */
+export async function claimManualRefresh (db: IngestDb, userId: string, now: Date, minIntervalMs: number): Promise<ManualRefreshClaim> {
+  const threshold = new Date(now.getTime() - minIntervalMs)
+  const claimed = await db.updateTable('tracked_accounts')
+    .set({ last_manual_refresh_at: now, updated_at: sql<Date>`now()` })
+    .where('user_id', '=', userId)
+    .where((eb) => eb.or([eb('last_manual_refresh_at', 'is', null), eb('last_manual_refresh_at', '<=', threshold)]))
+    .returning('user_id')
+    .executeTakeFirst()
+  if (claimed !== undefined) return { outcome: 'claimed' }
+  const account = await findTrackedAccount(db, userId)
+  if (account === undefined) return { outcome: 'not_connected' }
+  const last = account.last_manual_refresh_at?.getTime() ?? now.getTime()
+  return { outcome: 'too_soon', retryAfterMs: Math.max(1000, last + minIntervalMs - now.getTime()) }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Unlinking
+
+export async function recordUnlink (db: IngestDb, userId: string, at: Date): Promise<void> {
+  await db.insertInto('unlinks').values({ user_id: userId, unlinked_at: at })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet({ unlinked_at: sql<Date>`greatest(unlinks.unlinked_at, excluded.unlinked_at)` }))
+    .execute()
+}
+
+/** True when the user unlinked at or after `linkedAt`: that link event arrived late and is stale. */
+export async function unlinkedSince (db: IngestDb, userId: string, linkedAt: Date): Promise<boolean> {
+  const row = await db.selectFrom('unlinks').select('unlinked_at').where('user_id', '=', userId).executeTakeFirst()
+  return row !== undefined && row.unlinked_at.getTime() >= linkedAt.getTime()
+}
+
+/** Deletes the kit's rows of one user: the account, its snapshots and its request bookkeeping. */
+export async function deleteIngestRows (db: IngestDb, userId: string): Promise<void> {
+  await db.deleteFrom('snapshots').where('user_id', '=', userId).execute()
+  await db.deleteFrom('processed_refreshes').where('user_id', '=', userId).execute()
+  await db.deleteFrom('tracked_accounts').where('user_id', '=', userId).execute()
+}
+
+// ------------------------------------------------------------------------------------------------
+// Refresh requests handled
+
+export async function isRefreshProcessed (db: IngestDb, userId: string, requestedAt: Date): Promise<boolean> {
+  const row = await db.selectFrom('processed_refreshes').select('user_id')
+    .where('user_id', '=', userId).where('requested_at', '=', requestedAt).executeTakeFirst()
+  return row !== undefined
+}
+
+export interface ProcessedRefresh {
+  userId: string
+  requestedAt: Date
+  reason: string
+  outcome: 'refreshed' | 'failed'
+  snapshotId?: string
+  failureReason?: string
+}
+
+/** Records a handled request; false when it was already recorded (a duplicate delivery). */
+export async function recordProcessedRefresh (db: IngestDb, processed: ProcessedRefresh): Promise<boolean> {
+  const inserted = await db.insertInto('processed_refreshes').values({
+    user_id: processed.userId,
+    requested_at: processed.requestedAt,
+    reason: processed.reason,
+    outcome: processed.outcome,
+    snapshot_id: processed.snapshotId ?? null,
+    failure_reason: processed.failureReason ?? null
+  }).onConflict((oc) => oc.columns(['user_id', 'requested_at']).doNothing()).returning('user_id').executeTakeFirst()
+  return inserted !== undefined
+}
+
+/** Bookkeeping older than the stream keeps messages cannot be needed for de-duplication any more. */
+export async function deleteOldBookkeeping (db: IngestDb, before: Date): Promise<void> {
+  await db.deleteFrom('processed_refreshes').where('processed_at', '<', before).execute()
+  await db.deleteFrom('unlinks').where('unlinked_at', '<', before).execute()
+}
+
+// ------------------------------------------------------------------------------------------------
+// Snapshots
+
+export interface SnapshotValues<M extends string = string> {
+  id: string
+  capturedAt: Date
+  values: Record<M, number | null>
+}
+
+function toValues<M extends string> (row: Record<string, unknown>, columns: MetricColumns<M>): SnapshotValues<M> {
+  const values = {} as Record<M, number | null>
+  for (const metric of Object.keys(columns) as M[]) {
+    const value = row[`m_${metric}`]
+    values[metric] = value === null || value === undefined ? null : Number(value)
+  }
+  return { id: row.id as string, capturedAt: row.captured_at as Date, values }
+}
+
+/** The newest snapshot of a user at or before `at` (the newest of all without it). */
+export async function snapshotAtOrBefore<M extends string> (db: IngestDb, userId: string, columns: MetricColumns<M>, at?: Date): Promise<SnapshotValues<M> | undefined> {
+  let query = db.selectFrom('snapshots').select(['id', 'captured_at'])
+    .select(Object.entries<string>(columns).map(([metric, column]) => sql.ref(column).as(`m_${metric}`)))
+    .where('user_id', '=', userId)
+    .orderBy('captured_at', 'desc')
+    .limit(1)
+  if (at !== undefined) query = query.where('captured_at', '<=', at)
+  const row = await query.executeTakeFirst()
+  return row === undefined ? undefined : toValues(row as Record<string, unknown>, columns)
+}
+
+export interface HistoryPoint {
+  t: Date
+  value: number
+}
+
+/**
+ * One metric of a user's snapshots in [from, to], oldest first, at most about `maxPoints` of them:
+ * when there are more, the range is cut into equal buckets and the last snapshot of each is kept.
+ */
+export async function readHistory (db: IngestDb, userId: string, column: string, from: Date, to: Date, maxPoints: number): Promise<HistoryPoint[]> {
+  const widthMs = Math.max(1, Math.ceil((to.getTime() - from.getTime() + 1) / maxPoints))
+  const rows = await sql<{ t: Date, value: string | number }>`
+    select t, value from (
+      select distinct on (bucket) captured_at as t, ${sql.ref(column)} as value,
+        floor(extract(epoch from (captured_at - ${from}::timestamptz)) * 1000 / ${widthMs}) as bucket
+      from snapshots
+      where user_id = ${userId} and captured_at >= ${from}::timestamptz and captured_at <= ${to}::timestamptz
+        and ${sql.ref(column)} is not null
+      order by bucket, captured_at desc
+    ) s
+    order by t`.execute(db)
+  return rows.rows.map((r) => ({ t: r.t, value: Number(r.value) }))
+}

@@ -1,0 +1,179 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { FaultStatus } from './faults.js'
+import type { SimState } from './state.js'
+import { followerTotal, subscriptionSummary, videosOf, type Tier } from './twitch-data.js'
+import { xMetrics } from './x-data.js'
+
+/**
+ * The control surface for tests: the simulator's clock, planned failures, revoked grants, call
+ * counts and the numbers a dashboard should show. In process as `SimControl`; over HTTP under
+ * `/_sim/…` when enabled (it is off in the standalone server unless SIM_CONTROL=true).
+ */
+export interface ExpectedTwitch {
+  userId: string
+  login: string
+  displayName: string
+  followers: number
+  subscribers: { total: number, points: number, tiers: Record<Tier, number> }
+  followedChannels: number
+  videos: { count: number, views: number }
+}
+
+export interface ExpectedTwitter {
+  userId: string
+  username: string
+  followers: number
+  following: number
+  posts: number
+  listed: number
+  /** The user's `public_metrics.like_count`: posts this user has liked. */
+  likes: number
+}
+
+export interface SimControl {
+  now(): number
+  setClock(ms: number): void
+  advanceClock(ms: number): void
+  failNext(endpoint: string, count: number, status: FaultStatus): void
+  revokeGrant(provider: 'twitch' | 'twitter', login: string): void
+  callCounts(): Record<string, number>
+  resetCounts(): void
+  expectedTwitch(login: string): ExpectedTwitch
+  expectedTwitter(login: string): ExpectedTwitter
+}
+
+export function createControl (state: SimState): SimControl {
+  const { world, clock } = state
+  return {
+    now: () => clock.now(),
+    setClock: (ms) => clock.set(ms),
+    advanceClock: (ms) => clock.advance(ms),
+    failNext: (endpoint, count, status) => {
+      // Before the app is ready no route is known yet; afterwards a typo is an error, not a no-op.
+      if (state.endpoints.size > 0 && !state.endpoints.has(endpoint)) {
+        throw new Error(`unknown endpoint "${endpoint}"; known: ${[...state.endpoints].sort().join(', ')}`)
+      }
+      state.faults.failNext(endpoint, count, status)
+    },
+    revokeGrant: (provider, login) => {
+      const persona = world.requirePersona(login)
+      if (provider === 'twitch') state.twitchTokens.revokeUser(persona.twitch.id)
+      else if (provider === 'twitter') {
+        state.xTokens.revokeUser(persona.x.id)
+        state.xOAuth2.revokeUser(persona.x.id)
+      }
+      else throw new Error(`unknown provider: ${String(provider)}`)
+    },
+    callCounts: () => state.calls.snapshot(),
+    resetCounts: () => state.calls.reset(),
+    expectedTwitch: (login) => {
+      const persona = world.requirePersona(login)
+      const hour = state.hour()
+      const subs = subscriptionSummary(world, persona, hour)
+      const videos = videosOf(world, persona, hour)
+      return {
+        userId: persona.twitch.id,
+        login: persona.login,
+        displayName: persona.twitch.displayName,
+        followers: followerTotal(world, persona, hour),
+        subscribers: { total: subs.total, points: subs.points, tiers: { ...subs.tiers } },
+        followedChannels: persona.twitch.follows.length,
+        videos: { count: videos.length, views: videos.reduce((sum, v) => sum + v.viewCount, 0) }
+      }
+    },
+    expectedTwitter: (login) => {
+      const persona = world.requirePersona(login)
+      const metrics = xMetrics(world, persona, state.hour())
+      return {
+        userId: persona.x.id,
+        username: persona.login,
+        followers: metrics.followers_count,
+        following: metrics.following_count,
+        posts: metrics.tweet_count,
+        listed: metrics.listed_count,
+        likes: metrics.like_count
+      }
+    }
+  }
+}
+
+const clockBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  properties: {
+    set: { anyOf: [{ type: 'number' }, { type: 'string', format: 'date-time' }] },
+    advance: { type: 'number' }
+  }
+} as const
+
+const failBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['endpoint', 'count', 'status'],
+  properties: {
+    endpoint: { type: 'string', minLength: 1 },
+    count: { type: 'integer', minimum: 0 },
+    status: { type: 'integer', enum: [500, 503, 429] }
+  }
+} as const
+
+const revokeBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['provider', 'login'],
+  properties: { provider: { type: 'string', enum: ['twitch', 'twitter'] }, login: { type: 'string', minLength: 1 } }
+} as const
+
+/** The `/_sim` routes: the same operations as `SimControl`, as JSON. Never registered unless enabled. */
+export const controlRoutes: FastifyPluginAsync<{ state: SimState, control: SimControl }> = async (app, { state, control }) => {
+  const clockAnswer = () => ({ now: control.now(), iso: new Date(control.now()).toISOString(), hour: state.hour() })
+  const badRequest = (message: string) => ({ statusCode: 400, error: 'Bad Request', message })
+
+  app.get('/clock', async () => clockAnswer())
+
+  app.post<{ Body: { set?: number | string, advance?: number } }>('/clock', { schema: { body: clockBody } }, async (request) => {
+    const { set, advance } = request.body
+    if (set !== undefined) control.setClock(typeof set === 'number' ? set : Date.parse(set))
+    if (advance !== undefined) control.advanceClock(advance)
+    return clockAnswer()
+  })
+
+  app.post<{ Body: { endpoint: string, count: number, status: FaultStatus } }>('/fail', { schema: { body: failBody } }, async (request, reply) => {
+    try {
+      control.failNext(request.body.endpoint, request.body.count, request.body.status)
+    } catch (error) {
+      return reply.code(400).send(badRequest((error as Error).message))
+    }
+    return reply.code(204).send()
+  })
+
+  app.post<{ Body: { provider: 'twitch' | 'twitter', login: string } }>('/revoke', { schema: { body: revokeBody } }, async (request, reply) => {
+    try {
+      control.revokeGrant(request.body.provider, request.body.login)
+    } catch (error) {
+      return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: (error as Error).message })
+    }
+    return reply.code(204).send()
+  })
+
+  app.get('/calls', async () => control.callCounts())
+  app.delete('/calls', async (_request, reply) => {
+    control.resetCounts()
+    return reply.code(204).send()
+  })
+
+  app.get<{ Params: { provider: string, login: string } }>('/expected/:provider/:login', async (request, reply) => {
+    const { provider, login } = request.params
+    if (state.world.persona(login) === undefined) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `unknown simulated login: ${login}` })
+    if (provider === 'twitch') return control.expectedTwitch(login)
+    if (provider === 'twitter') return control.expectedTwitter(login)
+    return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `unknown provider: ${provider}` })
+  })
+
+  /** The simulated accounts, so a person or a test can see who exists. */
+  app.get('/users', async () => state.world.personas.map((p) => ({
+    login: p.login, profile: p.profile, twitchId: p.twitch.id, twitterId: p.x.id, displayName: p.twitch.displayName
+  })))
+}
