@@ -1,0 +1,28 @@
+// Re-encrypts every stored provider token with the current key (the first of TOKEN_ENCRYPTION_KEYS):
+// `pnpm --filter @pulse/auth rotate-token-keys`. Rotation: put the new key first in
+// TOKEN_ENCRYPTION_KEYS and keep the old one listed, roll the service out, run this, then drop the
+// old key. Safe while the service runs; run it again after an interruption.
+import { BaseConfigProperties, DatabaseConfigProperties, createDatabase, loadConfig, runMain } from '@pulse/service-kit'
+import { AuthConfigProperties } from '../config.js'
+import type { Database } from '../db/database.js'
+import { TokenCipher } from '../tokens/token-cipher.js'
+import { rotateTokenKeys } from '../tokens/rotate-keys.js'
+import { TokenStore } from '../tokens/token-store.js'
+
+runMain(async () => {
+  const config = loadConfig({
+    NODE_ENV: BaseConfigProperties.NODE_ENV,
+    ...DatabaseConfigProperties,
+    TOKEN_ENCRYPTION_KEYS: AuthConfigProperties.TOKEN_ENCRYPTION_KEYS
+  }, process.env, { secrets: ['TOKEN_ENCRYPTION_KEYS'] })
+  const store = new TokenStore(TokenCipher.fromSetting(config.TOKEN_ENCRYPTION_KEYS))
+  const db = createDatabase<Database>({ url: config.DATABASE_URL, schema: 'auth' })
+  try {
+    const { reencrypted, failed } = await rotateTokenKeys(db, store)
+    console.warn(`re-encrypted ${reencrypted} connection(s) with key "${store.currentKeyId}"`)
+    for (const f of failed) console.error(`connection ${f.id} (key "${f.keyId}") could not be re-encrypted: ${f.reason}`)
+    if (failed.length > 0) process.exitCode = 1
+  } finally {
+    await db.destroy()
+  }
+})

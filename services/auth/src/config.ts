@@ -1,0 +1,96 @@
+import Type from 'typebox'
+import {
+  BaseConfigProperties, ConfigError, DEVELOPMENT_SECRETS, DatabaseConfigProperties, NatsConfigProperties, RedisConfigProperties,
+  SessionConfigProperties, UrlSetting, loadConfig
+} from '@pulse/service-kit'
+import { parseKeyring } from './tokens/token-cipher.js'
+
+/**
+ * The provider simulator's fixed development credentials (API.md, "The provider simulator"): the
+ * defaults, so a fresh clone signs in with Twitch and X against the local simulator. Production
+ * refuses them (below), as it refuses the kit's development secrets.
+ */
+const SIMULATOR = {
+  twitchClientId: 'pulsesimtwitchclientid00000000',
+  twitchClientSecret: 'pulsesimtwitchclientsecret0000',
+  twitterApiKey: 'pulsesimxconsumerkey0000',
+  twitterApiSecret: 'pulsesimxconsumersecret000000000000000000000'
+} as const
+
+/**
+ * What the dashboard reads from Helix with a user's token (providers.md §1.3): the followers list
+ * and its real total (`moderator:read:followers`, the token's user being the broadcaster), the
+ * broadcaster's subscriptions (`channel:read:subscriptions`), followed channels and followed live
+ * streams (`user:read:follows`) and the bits leaderboard (`bits:read`). Nothing more: no e-mail.
+ */
+export const DEFAULT_TWITCH_SCOPES = 'moderator:read:followers channel:read:subscriptions user:read:follows bits:read'
+
+export const AuthConfigProperties = {
+  ...BaseConfigProperties,
+  ...DatabaseConfigProperties,
+  ...RedisConfigProperties,
+  ...NatsConfigProperties,
+  ...SessionConfigProperties,
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
+  FRONTEND_URL: Type.String({ default: 'http://127.0.0.1:3000', 'x-url-protocols': ['http', 'https'] }),
+  /** argon2id cost: OWASP's minimum (m=19 MiB, t=2, p=1) is the floor; raise it freely, old hashes are upgraded at login. */
+  ARGON2_MEMORY_KIB: Type.Integer({ minimum: 19_456, default: 19_456 }),
+  ARGON2_ITERATIONS: Type.Integer({ minimum: 2, default: 2 }),
+  ARGON2_PARALLELISM: Type.Integer({ minimum: 1, default: 1 }),
+  /** Failed logins allowed per account from one address within the window, then 429 for that pair. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5 }),
+  /** Failed logins allowed from one address (all accounts) within the window. */
+  LOGIN_MAX_FAILURES_PER_ADDRESS: Type.Integer({ minimum: 1, default: 50 }),
+  LOGIN_FAILURE_WINDOW_S: Type.Integer({ minimum: 1, default: 15 * 60 }),
+
+  /** Twitch app credentials; the defaults are the simulator's. */
+  TWITCH_CLIENT_ID: Type.String({ minLength: 1, default: SIMULATOR.twitchClientId }),
+  TWITCH_CLIENT_SECRET: Type.String({ minLength: 1, default: SIMULATOR.twitchClientSecret }),
+  /** Twitch's identity service (authorize, token, validate, revoke live under it). */
+  TWITCH_AUTH_URL: UrlSetting('https://id.twitch.tv/oauth2', ['http', 'https']),
+  TWITCH_API_URL: UrlSetting('https://api.twitch.tv/helix', ['http', 'https']),
+  /** Space-separated scopes asked for at Twitch's consent screen. */
+  TWITCH_SCOPES: Type.String({ minLength: 1, default: DEFAULT_TWITCH_SCOPES }),
+  /** Twitch requires every stored token to be validated at start-up and hourly (providers.md §1.1). */
+  TWITCH_VALIDATE_INTERVAL_S: Type.Integer({ minimum: 1, default: 3600 }),
+  /** Tokens validated at once during a validation round. */
+  TWITCH_VALIDATE_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+  /** An access token that expires within this many seconds is refreshed before it is handed out. */
+  TOKEN_REFRESH_MARGIN_S: Type.Integer({ minimum: 0, default: 60 }),
+
+  /** X OAuth 1.0a consumer (API key and secret); the defaults are the simulator's. */
+  TWITTER_API_KEY: Type.String({ minLength: 1, default: SIMULATOR.twitterApiKey }),
+  TWITTER_API_SECRET: Type.String({ minLength: 1, default: SIMULATOR.twitterApiSecret }),
+  /** X's base URL: `/oauth/*`, `/1.1/*` and `/2/*` live under it. */
+  TWITTER_API_URL: UrlSetting('https://api.x.com', ['http', 'https']),
+
+  /**
+   * Keys that encrypt provider tokens at rest: `kid:base64(32 bytes)[,kid2:…]`. The first one
+   * encrypts; every one listed decrypts (keep an old key listed until `rotate-token-keys` ran).
+   */
+  TOKEN_ENCRYPTION_KEYS: Type.String({ minLength: 1, default: DEVELOPMENT_SECRETS.TOKEN_ENCRYPTION_KEYS }),
+  /** How long a browser has to come back from the provider's consent screen. */
+  OAUTH_ATTEMPT_TTL_S: Type.Integer({ minimum: 30, maximum: 3600, default: 600 }),
+  /** How long a call to Twitch or X may take. */
+  PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  /** How often the outbox relay looks for events to publish when nothing woke it. */
+  OUTBOX_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 })
+}
+
+export type AuthConfig = ReturnType<typeof loadAuthConfig>
+
+export function loadAuthConfig (env: Record<string, string | undefined> = process.env) {
+  const config = loadConfig(AuthConfigProperties, env, { secrets: ['IDENTITY_SECRET', 'SESSION_SECRET', 'TOKEN_ENCRYPTION_KEYS'] })
+  const problems: string[] = []
+  try {
+    parseKeyring(config.TOKEN_ENCRYPTION_KEYS)
+  } catch (error) {
+    problems.push(`TOKEN_ENCRYPTION_KEYS ${(error as Error).message}`)
+  }
+  if (config.NODE_ENV === 'production') {
+    if (config.TWITCH_CLIENT_SECRET === SIMULATOR.twitchClientSecret) problems.push('TWITCH_CLIENT_SECRET is the simulator\'s; set the Twitch app\'s secret in production')
+    if (config.TWITTER_API_SECRET === SIMULATOR.twitterApiSecret) problems.push('TWITTER_API_SECRET is the simulator\'s; set the X app\'s secret in production')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return config
+}

@@ -1,0 +1,9 @@
+import createError from '@fastify/error'
+
+export const InvalidCredentials = createError('AUTH_INVALID_CREDENTIALS', 'Invalid username or password', 401)
+export const TooManyAttempts = createError('AUTH_TOO_MANY_ATTEMPTS', 'Too many failed logins; try again later', 429)
+export const UsernameTaken = createError('AUTH_USERNAME_TAKEN', 'This username is taken', 409)
+export const InvalidTimezone = createError('AUTH_INVALID_TIMEZONE', 'body/timezone must be an IANA time zone such as Europe/Paris (got "%s")', 400)
+export const UserNotFound = createError('AUTH_USER_NOT_FOUND', 'No such user', 404)
+export const NotConnected = createError('AUTH_NOT_CONNECTED', 'This provider is not connected', 404)
+export const ProviderUnavailableError = createError('AUTH_PROVIDER_UNAVAILABLE', '%s could not be reached; nothing was changed, try again later', 503)

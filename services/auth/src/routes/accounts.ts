@@ -1,0 +1,103 @@
+import {
+  ErrorResponseSchema, LoginBodySchema, PatchMeBodySchema, RegisterBodySchema, UserResponseSchema,
+  type LoginBody, type PatchMeBody, type RegisterBody
+} from '@pulse/contracts'
+import { requireIdentity, sessionCookieName } from '@pulse/service-kit'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import Type from 'typebox'
+import type { AuthConfig } from '../config.js'
+import { InvalidCredentials, InvalidTimezone, TooManyAttempts, UserNotFound, UsernameTaken } from '../errors.js'
+import type { LoginThrottle } from '../login-throttle.js'
+import type { Passwords } from '../passwords.js'
+import { listConnectionsOfUser, toConnection } from '../repositories/connections.js'
+import { findUserById, findUserByUsername, insertUser, toUser, updateUser } from '../repositories/users.js'
+import type { RedisSessionStore } from '../session-store.js'
+import { startSession } from '../sessions.js'
+import { canonicalTimezone } from '../timezones.js'
+
+export interface AccountRoutesOptions {
+  config: AuthConfig
+  passwords: Passwords
+  throttle: LoginThrottle
+  sessions: RedisSessionStore
+}
+
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponseSchema]))
+
+export default async function accountRoutes (app: FastifyInstance, { config, passwords, throttle, sessions }: AccountRoutesOptions) {
+  const cookieName = sessionCookieName(config.PUBLIC_URL)
+  const secure = new URL(config.PUBLIC_URL).protocol === 'https:'
+
+  function timezoneOf (name: string): string {
+    const tz = canonicalTimezone(name)
+    if (tz === undefined) throw new InvalidTimezone(name)
+    return tz
+  }
+
+  app.post('/auth/register', {
+    config: { public: true },
+    schema: { tags: ['accounts'], summary: 'Create an account and log in', security: [], body: RegisterBodySchema, response: { 201: UserResponseSchema, ...errors(400, 409, 503) } }
+  }, async (request, reply) => {
+    const body = request.body as RegisterBody
+    const timezone = timezoneOf(body.timezone ?? 'UTC')
+    const passwordHash = await passwords.hash(body.password)
+    const user = await insertUser(app.db, { username: body.username, displayName: body.displayName ?? body.username, passwordHash, timezone })
+    if (user === undefined) throw new UsernameTaken()
+    await startSession(request, user)
+    return reply.code(201).send({ user: toUser(user) })
+  })
+
+  app.post('/auth/login', {
+    config: { public: true },
+    schema: { tags: ['accounts'], summary: 'Log in', security: [], body: LoginBodySchema, response: { 200: UserResponseSchema, ...errors(400, 401, 429, 503) } }
+  }, async (request, reply) => {
+    const { username, password } = request.body as LoginBody
+    const verdict = await throttle.check(username, request.clientIp)
+    if (!verdict.allowed) {
+      void reply.header('retry-after', String(verdict.retryAfterSeconds))
+      throw new TooManyAttempts()
+    }
+    const user = await findUserByUsername(app.db, username)
+    const ok = await passwords.verify(user?.password_hash ?? null, password)
+    if (!ok || user === undefined) {
+      await throttle.recordFailure(username, request.clientIp)
+      throw new InvalidCredentials()
+    }
+    await throttle.recordSuccess(username, request.clientIp)
+    if (user.password_hash !== null && passwords.needsRehash(user.password_hash)) {
+      await updateUser(app.db, user.id, { passwordHash: await passwords.hash(password) })
+    }
+    await startSession(request, user)
+    return { user: toUser(user) }
+  })
+
+  app.post('/auth/logout', {
+    config: { public: true },
+    schema: { tags: ['accounts'], summary: 'Log out: the session is removed on the server', response: { 204: Type.Null(), ...errors(503) } }
+  }, async (request: FastifyRequest, reply: FastifyReply) => {
+    if (typeof request.session?.get('userId') === 'string') await request.session.destroy()
+    void reply.clearCookie(cookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure })
+    return reply.code(204).send()
+  })
+
+  app.get('/auth/me', {
+    schema: { tags: ['accounts'], summary: 'The logged-in user', response: { 200: UserResponseSchema, ...errors(401, 404) } }
+  }, async (request) => {
+    const { userId } = requireIdentity(request)
+    const [user, connections] = await Promise.all([findUserById(app.db, userId), listConnectionsOfUser(app.db, userId)])
+    if (user === undefined) throw new UserNotFound()
+    return { user: toUser(user, connections.map(toConnection)) }
+  })
+
+  app.patch('/auth/me', {
+    schema: { tags: ['accounts'], summary: 'Change display name or time zone', body: PatchMeBodySchema, response: { 200: UserResponseSchema, ...errors(400, 401, 404) } }
+  }, async (request) => {
+    const { userId } = requireIdentity(request)
+    const body = request.body as PatchMeBody
+    const timezone = body.timezone !== undefined ? timezoneOf(body.timezone) : undefined
+    const user = await updateUser(app.db, userId, { displayName: body.displayName, timezone })
+    if (user === undefined) throw new UserNotFound()
+    if (timezone !== undefined) await sessions.updateUserSessions(userId, { timezone })
+    return { user: toUser(user, (await listConnectionsOfUser(app.db, userId)).map(toConnection)) }
+  })
+}

@@ -1,0 +1,62 @@
+import { ConnectionUnlinkedV1, ErrorResponseSchema, ProviderNameSchema } from '@pulse/contracts'
+import { enqueueEvent, requireIdentity } from '@pulse/service-kit'
+import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
+import Type, { type Static } from 'typebox'
+import type { Database, ProviderName } from '../db/database.js'
+import { NotConnected, ProviderUnavailableError } from '../errors.js'
+import { ProviderUnavailable } from '../providers/http.js'
+import { deleteConnection, findConnection, lockGrant } from '../repositories/connections.js'
+import type { ProviderTokens, TokenStore } from '../tokens/token-store.js'
+
+/** Ends a grant at its provider; resolves once the provider no longer honours it (or never did). */
+export type Revoker = (tokens: ProviderTokens) => Promise<void>
+
+export interface ConnectionRoutesOptions {
+  db: Kysely<Database>
+  store: TokenStore
+  revokers: Record<ProviderName, Revoker>
+}
+
+const ParamsSchema = Type.Object({ provider: ProviderNameSchema })
+
+export default async function connectionRoutes (app: FastifyInstance, { db, store, revokers }: ConnectionRoutesOptions) {
+  /**
+   * Disconnects a provider: the grant is revoked at the provider, then the row and its tokens are
+   * deleted and ConnectionUnlinkedV1 is written in the same transaction (the ingest service then
+   * deletes the provider's data). All under the grant's lock, so no refresh runs in between. When
+   * the provider cannot be reached, nothing changes (503): the API promises a revoked grant.
+   */
+  app.delete('/auth/connections/:provider', {
+    schema: {
+      tags: ['connections'],
+      summary: 'Disconnect a provider: tokens revoked at the provider and deleted',
+      params: ParamsSchema,
+      response: { 204: Type.Null(), 400: ErrorResponseSchema, 401: ErrorResponseSchema, 404: ErrorResponseSchema, 503: ErrorResponseSchema }
+    }
+  }, async (request, reply) => {
+    const { userId } = requireIdentity(request)
+    const { provider } = request.params as Static<typeof ParamsSchema>
+    const removed = await db.transaction().execute(async (trx) => {
+      await lockGrant(trx, userId, provider)
+      const row = await findConnection(trx, userId, provider)
+      if (row === undefined) return false
+      try {
+        await revokers[provider](store.open(row))
+      } catch (error) {
+        if (error instanceof ProviderUnavailable) {
+          request.log.warn({ provider, call: error.call, status: error.status }, 'could not revoke at the provider')
+          throw new ProviderUnavailableError(provider === 'twitch' ? 'Twitch' : 'X')
+        }
+        throw error
+      }
+      await deleteConnection(trx, row.id)
+      await enqueueEvent(trx, ConnectionUnlinkedV1, { userId, provider, providerUserId: row.provider_user_id, unlinkedAt: new Date().toISOString() })
+      return true
+    })
+    if (!removed) throw new NotConnected()
+    app.outbox.wake()
+    request.log.info({ provider }, 'provider disconnected')
+    return reply.code(204).send()
+  })
+}

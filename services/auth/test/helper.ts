@@ -1,0 +1,164 @@
+import { Writable } from 'node:stream'
+import { AUTH_STREAM } from '@pulse/contracts'
+import { startProviderSim, type ProviderSim } from '@pulse/provider-sim'
+import { IDENTITY_HEADER, createDatabase, migrateToLatest, sessionKey, signAssertion, signIdentity, type Identity } from '@pulse/service-kit'
+import { createTestDatabase, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
+import type { Kysely } from 'kysely'
+import type { Database, ProviderName } from '../src/db/database.js'
+import { TokenCipher } from '../src/tokens/token-cipher.js'
+import { TokenStore, type ProviderTokens } from '../src/tokens/token-store.js'
+import { Redis } from 'ioredis'
+import authApp from '../src/app.js'
+import { loadAuthConfig, type AuthConfig } from '../src/config.js'
+import { authServerOptions } from '../src/server-options.js'
+
+export const IDENTITY_SECRET = 'auth-test-identity-secret-0123456789abcdef'
+/** The gateway's external URL in these tests; requests to it are injected into the app (test/browser.ts). */
+export const TEST_PUBLIC_URL = 'http://pulse.test'
+
+export interface TestAuth {
+  /** The server (inject requests here). */
+  app: FastifyInstance
+  /** The auth app's own instance: its decorators (`tokens`, `twitchValidator`, `nats`, `db`). */
+  inner: FastifyInstance
+  config: AuthConfig
+  /** The app's database, to look at what it stored. */
+  db: Kysely<Database>
+  /** A Redis client with the same key prefix as the app, to look at what it stored. */
+  redis: Redis
+  /** Every log line the app wrote (at the configured LOG_LEVEL; `silent` by default). */
+  lines: string[]
+  /** Headers the gateway would add for an anonymous caller at this address. */
+  from: (clientIp: string) => Record<string, string>
+  /** Headers the gateway would add for this logged-in user. */
+  as: (identity: Omit<Identity, 'requestId'>) => Record<string, string>
+  /** Payloads of the events in the app's AUTH stream so far, oldest first (optionally of one subject). */
+  events: (subject?: string) => Promise<unknown[]>
+}
+
+export interface BuildOptions {
+  /** A started simulator: the app's Twitch/X URLs point at it and its clock is the app's clock. */
+  sim?: ProviderSim
+}
+
+/** Env that points the app at a simulator. */
+export function simEnv (sim: ProviderSim): Record<string, string> {
+  return { TWITCH_AUTH_URL: sim.twitchAuthUrl, TWITCH_API_URL: sim.twitchApiUrl, TWITTER_API_URL: sim.twitterApiUrl }
+}
+
+/** A provider simulator on a free port for this test file, closed at its end. */
+export async function startSim (t: Teardown): Promise<ProviderSim> {
+  const sim = await startProviderSim({ port: 0 })
+  t.teardown(() => sim.close())
+  return sim
+}
+
+/**
+ * The app with a fresh migrated database (or `env.DATABASE_URL`), its own Redis key prefix and NATS
+ * prefix (or `env.NATS_PREFIX`, for two apps on one bus), closed at the end with its stream deleted.
+ */
+export async function build (t: Teardown, env: Record<string, string> = {}, { sim }: BuildOptions = {}): Promise<TestAuth> {
+  const infra = await testInfra()
+  const databaseUrl = env.DATABASE_URL ?? await createTestDatabase(t)
+  await migrateToLatest({ url: databaseUrl, schema: 'auth', folder: new URL('../src/db/migrations', import.meta.url) })
+  const redisPrefix = `${uniqueName('auth')}:`
+  const config = loadAuthConfig({
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: infra.redisUrl,
+    REDIS_PREFIX: redisPrefix,
+    NATS_URL: infra.natsUrl,
+    NATS_PREFIX: uniqueName('auth'),
+    IDENTITY_SECRET,
+    LOG_LEVEL: 'silent',
+    PUBLIC_URL: TEST_PUBLIC_URL,
+    FRONTEND_URL: TEST_PUBLIC_URL,
+    OUTBOX_POLL_INTERVAL_MS: '100',
+    ...(sim !== undefined ? simEnv(sim) : {}),
+    ...env
+  })
+  const lines: string[] = []
+  const stream = new Writable({ write (chunk, _encoding, callback) { lines.push(String(chunk)); callback() } })
+  const app = Fastify(authServerOptions(config, { trustProxy: (_address: string, hop: number) => hop === 0, logger: { level: config.LOG_LEVEL, stream } }))
+  let inner: FastifyInstance | undefined
+  await app.register(async (instance) => {
+    inner = instance
+    await authApp(instance, { config, ...(sim !== undefined ? { now: () => sim.control.now() } : {}) })
+  })
+  await app.ready()
+  const redis = new Redis(infra.redisUrl, { keyPrefix: redisPrefix })
+  const db = createDatabase<Database>({ url: config.DATABASE_URL, schema: 'auth' })
+  const bus = inner!.nats
+  t.teardown(async () => {
+    await bus.jsm.streams.delete(bus.streamName(AUTH_STREAM)).catch(() => {})
+    await app.close()
+    await db.destroy()
+    const keys = await redis.keys(`${redisPrefix}*`)
+    if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(redisPrefix.length)))
+    redis.disconnect()
+  })
+  return {
+    app,
+    inner: inner!,
+    config,
+    db,
+    redis,
+    lines,
+    from: (clientIp) => ({ [IDENTITY_HEADER]: signAssertion({ user: null, requestId: 'test', clientIp }, IDENTITY_SECRET) }),
+    as: (identity) => ({ [IDENTITY_HEADER]: signIdentity({ ...identity, requestId: 'test' }, IDENTITY_SECRET) }),
+    events: async (subject) => {
+      const name = bus.streamName(AUTH_STREAM)
+      const info = await bus.jsm.streams.info(name)
+      const out: unknown[] = []
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+        const msg = await bus.jsm.streams.getMessage(name, { seq }).catch(() => undefined)
+        if (msg === undefined) continue
+        if (subject !== undefined && msg.subject !== bus.subject(subject)) continue
+        out.push(msg.json())
+      }
+      return out
+    }
+  }
+}
+
+/** The session id inside a `Set-Cookie` of the session cookie (value is `<id>.<signature>`). */
+export function sessionIdFrom (res: LightMyRequestResponse, name = 'pulse_session'): string | undefined {
+  const cookie = res.cookies.find((c) => c.name === name)
+  return cookie === undefined || cookie.value === '' ? undefined : decodeURIComponent(cookie.value).split('.')[0]
+}
+
+export function cookieHeader (res: LightMyRequestResponse, name = 'pulse_session'): string {
+  const cookie = res.cookies.find((c) => c.name === name)
+  if (cookie === undefined) throw new Error('no session cookie set')
+  return `${name}=${cookie.value}`
+}
+
+export async function sessionExists (redis: Redis, sessionId: string): Promise<boolean> {
+  return (await redis.exists(sessionKey(sessionId))) === 1
+}
+
+/** Polls until `fn` holds or the deadline passes; answers whether it held. */
+export async function eventually (fn: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (await fn()) return true
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return false
+}
+
+/** Waits a little for anything that should not happen (a second event) to show up. */
+export const settle = (ms = 500) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** How many calls the simulator got at an endpoint (`POST /oauth2/token`). */
+export const callsTo = (sim: ProviderSim, endpoint: string): number => sim.control.callCounts()[endpoint] ?? 0
+
+export const countRows = async (auth: TestAuth, table: 'users' | 'connections'): Promise<number> =>
+  (await auth.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n
+
+/** A user's connection row and its tokens in plaintext, read the way an operator holding the key would. */
+export async function storedTokens (auth: TestAuth, userId: string, provider: ProviderName = 'twitch') {
+  const row = await auth.db.selectFrom('connections').selectAll().where('user_id', '=', userId).where('provider', '=', provider).executeTakeFirstOrThrow()
+  const tokens: ProviderTokens = new TokenStore(TokenCipher.fromSetting(auth.config.TOKEN_ENCRYPTION_KEYS)).open(row)
+  return { row, tokens }
+}

@@ -1,0 +1,57 @@
+import Type from 'typebox'
+import { BaseConfigProperties, NatsConfigProperties, RedisConfigProperties, SessionConfigProperties, loadConfig } from '@pulse/service-kit'
+
+const Upstream = (port: number) => Type.String({ default: `http://127.0.0.1:${port}`, 'x-url-protocols': ['http', 'https'] })
+
+export const GatewayConfigProperties = {
+  ...BaseConfigProperties,
+  ...RedisConfigProperties,
+  ...NatsConfigProperties,
+  ...SessionConfigProperties,
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  /** The one origin allowed by CORS (with credentials). */
+  FRONTEND_URL: Type.String({ default: 'http://127.0.0.1:3000', 'x-url-protocols': ['http', 'https'] }),
+  AUTH_URL: Upstream(3001),
+  MOOD_URL: Upstream(3002),
+  CONTACT_URL: Upstream(3003),
+  TWITCH_INGEST_URL: Upstream(3004),
+  TWITTER_INGEST_URL: Upstream(3005),
+  /**
+   * Addresses (or CIDR ranges) of our own reverse proxies / load balancers in front of the gateway,
+   * comma-separated. Only their X-Forwarded-For is believed; empty: the socket address is the client.
+   */
+  TRUST_PROXY: Type.String({ default: '' }),
+  /** Requests per window from one address (anonymous callers). */
+  RATE_LIMIT_PER_ADDRESS: Type.Integer({ minimum: 1, default: 300 }),
+  /** Requests per window for one logged-in user. */
+  RATE_LIMIT_PER_USER: Type.Integer({ minimum: 1, default: 600 }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 100, default: 60_000 }),
+  /** How often each gateway adds its request counts to the shared ones in Redis. */
+  RATE_LIMIT_SYNC_MS: Type.Integer({ minimum: 10, default: 100 }),
+  /** An upstream that has not answered in this time gets a 504. */
+  UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 10_000 }),
+  /** How long a resolved session is reused without asking Redis (revocations evict it at once). */
+  SESSION_CACHE_MS: Type.Integer({ minimum: 0, default: 2_000 }),
+  /** Lifetime of the identity assertion forwarded to services. */
+  IDENTITY_TTL_S: Type.Integer({ minimum: 5, maximum: 300, default: 30 }),
+  /** How far back /events replays to a client reconnecting with Last-Event-ID. */
+  EVENTS_REPLAY_WINDOW_S: Type.Integer({ minimum: 1, default: 600 }),
+  /** Events kept per user for that replay. */
+  EVENTS_PER_USER: Type.Integer({ minimum: 1, default: 100 }),
+  /** A comment line on idle /events connections, so proxies keep them open. */
+  EVENTS_HEARTBEAT_MS: Type.Integer({ minimum: 100, default: 15_000 }),
+  /** How long the assembled OpenAPI document is reused. */
+  DOCS_CACHE_MS: Type.Integer({ minimum: 0, default: 10_000 })
+}
+
+export type GatewayConfig = ReturnType<typeof loadGatewayConfig>
+
+export function loadGatewayConfig (env: Record<string, string | undefined> = process.env) {
+  return loadConfig(GatewayConfigProperties, env, { secrets: ['IDENTITY_SECRET', 'SESSION_SECRET'] })
+}
+
+/** Fastify's trustProxy from TRUST_PROXY: false when empty (never `true`: that trusts anyone). */
+export function trustProxyOf (config: GatewayConfig): false | string[] {
+  const list = config.TRUST_PROXY.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  return list.length === 0 ? false : list
+}

@@ -1,0 +1,8 @@
+import createError from '@fastify/error'
+
+export const UpstreamUnavailable = createError('GATEWAY_UPSTREAM_UNAVAILABLE', 'The %s service is unavailable; retry shortly', 503)
+export const UpstreamTimeout = createError('GATEWAY_UPSTREAM_TIMEOUT', 'The %s service did not answer in time', 504)
+export const BadGateway = createError('GATEWAY_BAD_GATEWAY', 'The %s service failed to answer', 502)
+export const SessionStoreUnavailable = createError('GATEWAY_SESSION_UNAVAILABLE', 'Sessions cannot be checked right now; retry shortly', 503)
+export const PayloadTooLarge = createError('GATEWAY_PAYLOAD_TOO_LARGE', 'The request body is larger than %d bytes', 413)
+export const RateLimited = createError('GATEWAY_RATE_LIMITED', 'Too many requests; retry after %d seconds', 429)

@@ -1,0 +1,120 @@
+import httpProxy from '@fastify/http-proxy'
+import { IDENTITY_HEADER, signAssertion } from '@pulse/service-kit'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { GatewayConfig } from '../config.js'
+import { BadGateway, UpstreamTimeout, UpstreamUnavailable } from '../errors.js'
+
+export interface Upstream {
+  name: string
+  prefix: string
+  url: string
+  /** Only auth owns the session cookie; every other service never sees cookies. */
+  forwardCookies: boolean
+}
+
+export function upstreamsOf (config: GatewayConfig): Upstream[] {
+  return [
+    { name: 'auth', prefix: '/auth', url: config.AUTH_URL, forwardCookies: true },
+    { name: 'mood', prefix: '/mood', url: config.MOOD_URL, forwardCookies: false },
+    { name: 'contact', prefix: '/contact', url: config.CONTACT_URL, forwardCookies: false },
+    { name: 'twitch-ingest', prefix: '/twitch', url: config.TWITCH_INGEST_URL, forwardCookies: false },
+    { name: 'twitter-ingest', prefix: '/twitter', url: config.TWITTER_INGEST_URL, forwardCookies: false }
+  ]
+}
+
+/**
+ * Headers a client may not set for a service: identity and address claims are the gateway's alone
+ * (PITFALLS: reply-from forwards X-Forwarded-* unchanged unless they are replaced).
+ */
+function isClientClaim (name: string): boolean {
+  return name.startsWith('x-forwarded-') || name.startsWith('x-pulse-') || name.startsWith('x-user') ||
+    name === 'forwarded' || name === 'x-real-ip' || name === 'x-request-id'
+}
+
+/**
+ * One signed assertion per user and address, reused for a third of its lifetime: signing costs an
+ * HMAC, and services remember the assertions they verified, so reuse spares both sides.
+ */
+function assertionCache (config: GatewayConfig) {
+  const cache = new Map<string, { token: string, until: number }>()
+  const reuseMs = (config.IDENTITY_TTL_S * 1000) / 3
+  return (user: FastifyRequest['user'], clientIp: string): string => {
+    const key = user === null ? `\0${clientIp}` : `${user.userId}\0${user.role}\0${user.timezone}\0${clientIp}`
+    const now = Date.now()
+    const hit = cache.get(key)
+    if (hit !== undefined && hit.until > now) return hit.token
+    const token = signAssertion({
+      user: user === null ? null : { userId: user.userId, role: user.role, timezone: user.timezone },
+      clientIp
+    }, config.IDENTITY_SECRET, config.IDENTITY_TTL_S, now)
+    if (cache.size >= 50_000) cache.clear()
+    cache.set(key, { token, until: now + reuseMs })
+    return token
+  }
+}
+
+export default async function proxyRoutes (app: FastifyInstance, { config }: { config: GatewayConfig }) {
+  const publicUrl = new URL(config.PUBLIC_URL)
+  const proto = publicUrl.protocol.slice(0, -1)
+  const assertionFor = assertionCache(config)
+
+  for (const upstream of upstreamsOf(config)) {
+    const rewriteRequestHeaders = (request: FastifyRequest<RouteGenericInterface, RawServerBase>, headers: IncomingHttpHeaders): IncomingHttpHeaders => {
+      const out: IncomingHttpHeaders = {}
+      for (const name in headers) {
+        if (!isClientClaim(name) && (name !== 'cookie' || upstream.forwardCookies)) out[name] = headers[name]
+      }
+      out['x-request-id'] = request.id
+      out[IDENTITY_HEADER] = assertionFor(request.user as FastifyRequest['user'], request.ip)
+      out['x-forwarded-for'] = request.ip
+      out['x-forwarded-proto'] = proto
+      out['x-forwarded-host'] = publicUrl.host
+      return out
+    }
+
+    const onError = (reply: FastifyReply<RouteGenericInterface, RawServerBase>, { error }: { error: Error }) => {
+      const failure = error as Error & { code?: string, cause?: { code?: string } }
+      const code = failure.cause?.code ?? failure.code
+      reply.request.log.warn({ upstream: upstream.name, code }, 'upstream failed')
+      // Refused, or a kept-alive connection the service closed (it is shutting down) before it
+      // answered: the request was not served, and the client may retry it.
+      if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'FST_REPLY_FROM_SERVICE_UNAVAILABLE' || code === 'EAI_AGAIN' ||
+          code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') {
+        void reply.header('retry-after', '5')
+        void reply.send(new UpstreamUnavailable(upstream.name))
+        return
+      }
+      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ||
+          error.name === 'TimeoutError' || code === 'FST_REPLY_FROM_GATEWAY_TIMEOUT') {
+        void reply.send(new UpstreamTimeout(upstream.name))
+        return
+      }
+      void reply.send(new BadGateway(upstream.name))
+    }
+
+    await app.register(httpProxy, {
+      upstream: upstream.url,
+      prefix: upstream.prefix,
+      rewritePrefix: upstream.prefix,
+      undici: {
+        connections: 128,
+        keepAliveTimeout: 60_000,
+        headersTimeout: config.UPSTREAM_TIMEOUT_MS,
+        bodyTimeout: config.UPSTREAM_TIMEOUT_MS
+      },
+      replyOptions: {
+        rewriteRequestHeaders,
+        onError,
+        // reply-from retries a GET that got 503 up to ten times by default: a down service must
+        // answer at once, not after a minute.
+        retryDelay: () => null
+      }
+    })
+  }
+
+  // A logout must take effect at once, even before auth's revocation message arrives.
+  app.addHook('onResponse', async (request) => {
+    if (request.sessionId !== null && request.method === 'POST' && request.url.startsWith('/auth/logout')) app.sessions.forget(request.sessionId)
+  })
+}

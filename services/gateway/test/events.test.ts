@@ -1,0 +1,74 @@
+import { METRICS_STREAM, TwitchRefreshFailedV1, TwitchRefreshedV1 } from '@pulse/contracts'
+import { EventBus } from '@pulse/service-kit'
+import { testInfra } from '@pulse/testing'
+import t from 'tap'
+import { Browser, startStack } from './helper.js'
+
+/** Reads a Server-Sent Events response as it arrives. */
+async function openStream (url: string, headers: Record<string, string>) {
+  const controller = new AbortController()
+  const res = await fetch(url, { headers, signal: controller.signal })
+  let text = ''
+  const reader = res.body!.getReader()
+  const done = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) return
+        text += new TextDecoder().decode(value)
+      }
+    } catch { /* aborted */ }
+  })()
+  return {
+    res,
+    text: () => text,
+    async waitFor (pattern: RegExp, ms = 10_000) {
+      const end = Date.now() + ms
+      while (!pattern.test(text) && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 25))
+      return pattern.test(text)
+    },
+    async close () { controller.abort(); await done }
+  }
+}
+
+const refreshed = (userId: string, snapshotId: string) =>
+  ({ userId, provider: 'twitch' as const, capturedAt: new Date().toISOString(), snapshotId })
+
+t.test('/events delivers the user\'s own metrics events, heartbeats, and catches up after a reconnect', async (t) => {
+  const stack = await startStack(t, { gatewayEnv: { EVENTS_HEARTBEAT_MS: '200' } })
+  const alice = new Browser(stack.gatewayUrl)
+  const bob = new Browser(stack.gatewayUrl)
+  const aliceId = (await alice.fetch('/auth/register', { method: 'POST', body: { username: 'alice', password: 'a fine password' } })).json.user.id as string
+  const bobId = (await bob.fetch('/auth/register', { method: 'POST', body: { username: 'bob', password: 'a fine password' } })).json.user.id as string
+  const bus = await EventBus.connect({ url: (await testInfra()).natsUrl, name: 'events-test', prefix: stack.natsPrefix, streams: [METRICS_STREAM] })
+  t.teardown(() => bus.close())
+
+  const anonymous = await fetch(`${stack.gatewayUrl}/events`)
+  t.equal(anonymous.status, 401, 'logged in only')
+
+  const cookie = `pulse_session=${alice.cookie('pulse_session')}`
+  const stream = await openStream(`${stack.gatewayUrl}/events`, { cookie, 'x-request-id': 'sse-1' })
+  t.equal(stream.res.status, 200)
+  t.match(stream.res.headers.get('content-type'), /^text\/event-stream/)
+  t.equal(stream.res.headers.get('x-request-id'), 'sse-1')
+  t.ok(await stream.waitFor(/: connected/))
+
+  await bus.publish(TwitchRefreshedV1, refreshed(bobId, 'bob-snapshot-1'))
+  await bus.publish(TwitchRefreshedV1, refreshed(aliceId, 'alice-snapshot-1'))
+  await bus.publish(TwitchRefreshFailedV1, { userId: aliceId, provider: 'twitch', reason: 'rate_limited', message: 'later', failedAt: new Date().toISOString() })
+  t.ok(await stream.waitFor(/event: metrics\.refresh\.failed/), 'the failure arrives')
+  t.match(stream.text(), /event: metrics\.refreshed\ndata: .*alice-snapshot-1/)
+  t.notMatch(stream.text(), /bob-snapshot-1/, 'never another user\'s events')
+  t.notMatch(stream.text(), new RegExp(aliceId), 'the payload does not repeat the user id')
+  t.ok(await stream.waitFor(/: heartbeat/), 'heartbeats on an idle connection')
+  const ids = [...stream.text().matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]))
+  t.equal(ids.length, 2)
+  await stream.close()
+
+  await bus.publish(TwitchRefreshedV1, refreshed(aliceId, 'alice-snapshot-2'))
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const again = await openStream(`${stack.gatewayUrl}/events`, { cookie, 'last-event-id': String(ids[1]) })
+  t.ok(await again.waitFor(/alice-snapshot-2/), 'the event missed while disconnected is replayed')
+  t.notMatch(again.text(), /alice-snapshot-1/, 'events before Last-Event-ID are not repeated')
+  await again.close()
+})

@@ -1,0 +1,151 @@
+import { Validator } from '@seriousme/openapi-schema-validator'
+import { IDENTITY_HEADER, signIdentity } from '@pulse/service-kit'
+import t from 'tap'
+import { Browser, IDENTITY_SECRET, startStack } from './helper.js'
+
+t.test('client claims of identity and address are replaced by the gateway', async (t) => {
+  const stack = await startStack(t)
+  const browser = new Browser(stack.gatewayUrl)
+  const reg = await browser.fetch('/auth/register', { method: 'POST', body: { username: 'honest', password: 'a fine password', timezone: 'Asia/Tokyo' } })
+  const victimId = '00000000-0000-4000-8000-000000000001'
+  const forged = signIdentity({ userId: victimId, role: 'admin', timezone: 'UTC', requestId: 'x' }, 'a-secret-the-attacker-guessed-000000000')
+  const spoof = { 'x-user-id': victimId, [IDENTITY_HEADER]: forged, 'x-forwarded-for': '192.0.2.55', 'x-forwarded-proto': 'https', 'x-real-ip': '192.0.2.56', forwarded: 'for=192.0.2.57' }
+
+  const res = await browser.fetch('/mood/whoami', { headers: spoof })
+  t.equal(res.status, 200)
+  t.same(res.json.identity, { userId: reg.json.user.id, role: 'user', timezone: 'Asia/Tokyo', requestId: res.headers.get('x-request-id') }, 'the session decides who you are')
+  t.equal(res.json.clientIp, '127.0.0.1', 'the socket decides where you are')
+  t.equal(res.json.headers['x-user-id'], undefined)
+  t.equal(res.json.headers['x-real-ip'], undefined)
+  t.equal(res.json.headers.forwarded, undefined)
+  t.equal(res.json.headers['x-forwarded-for'], '127.0.0.1')
+  t.equal(res.json.headers['x-forwarded-proto'], 'http', 'from PUBLIC_URL, not the client')
+  t.equal(res.json.headers.cookie, undefined, 'services never see cookies')
+
+  const anonymous = await new Browser(stack.gatewayUrl).fetch('/mood/whoami', { headers: spoof })
+  t.equal(anonymous.status, 401, 'a forged assertion from a client does not log anyone in')
+  const pub = await new Browser(stack.gatewayUrl).fetch('/mood/public', { headers: spoof })
+  t.equal(pub.json.identity, null)
+  t.equal(pub.json.clientIp, '127.0.0.1')
+})
+
+t.test('a request straight to a service with a forged or missing assertion gets 401', async (t) => {
+  const stack = await startStack(t)
+  const echoUrl = `http://127.0.0.1:${(stack.echo.server.address() as { port: number }).port}`
+  const forged = signIdentity({ userId: 'u', role: 'admin', timezone: 'UTC', requestId: 'x' }, 'not-the-real-identity-secret-000000000')
+  t.equal((await fetch(`${echoUrl}/mood/whoami`, { headers: { [IDENTITY_HEADER]: forged } })).status, 401)
+  t.equal((await fetch(`${echoUrl}/mood/whoami`, { headers: { 'x-user-id': 'u' } })).status, 401)
+  const genuine = signIdentity({ userId: 'u', role: 'user', timezone: 'UTC', requestId: 'x' }, IDENTITY_SECRET)
+  t.equal((await fetch(`${echoUrl}/mood/whoami`, { headers: { [IDENTITY_HEADER]: genuine } })).status, 200, 'only the shared secret signs')
+})
+
+t.test('request ids are accepted or created, forwarded and returned, errors included', async (t) => {
+  const stack = await startStack(t)
+  const browser = new Browser(stack.gatewayUrl)
+  const given = await browser.fetch('/mood/public', { headers: { 'x-request-id': 'client-chosen-id' } })
+  t.equal(given.headers.get('x-request-id'), 'client-chosen-id')
+  t.equal(given.json.headers['x-request-id'], 'client-chosen-id', 'forwarded to the service')
+  const made = await browser.fetch('/mood/public')
+  t.match(made.headers.get('x-request-id'), /^[0-9a-f-]{36}$/)
+  t.equal(made.json.headers['x-request-id'], made.headers.get('x-request-id'))
+  const missing = await browser.fetch('/nowhere', { headers: { 'x-request-id': 'lost-1' } })
+  t.equal(missing.status, 404)
+  t.equal(missing.headers.get('x-request-id'), 'lost-1')
+  t.same(missing.json, { statusCode: 404, error: 'Not Found', message: 'Route GET /nowhere not found', code: 'GATEWAY_NOT_FOUND' })
+})
+
+t.test('an upstream that is down answers 503, one slower than the timeout 504, in the error shape', async (t) => {
+  const stack = await startStack(t, { gatewayEnv: { UPSTREAM_TIMEOUT_MS: '300' } })
+  const browser = new Browser(stack.gatewayUrl)
+  const down = await browser.fetch('/contact', { method: 'POST', body: { name: 'x' }, headers: { 'x-request-id': 'down-1' } })
+  t.equal(down.status, 503)
+  t.same(down.json, { statusCode: 503, error: 'Service Unavailable', message: 'The contact service is unavailable; retry shortly', code: 'GATEWAY_UPSTREAM_UNAVAILABLE' })
+  t.equal(down.headers.get('x-request-id'), 'down-1')
+  t.equal(down.headers.get('content-type'), 'application/json; charset=utf-8')
+  const getDown = await browser.fetch('/twitch/overview')
+  t.equal(getDown.status, 503, 'a GET is not retried into a hang')
+
+  const slow = await browser.fetch('/mood/slow?ms=2000', { headers: { 'x-request-id': 'slow-1' } })
+  t.equal(slow.status, 504)
+  t.equal(slow.json.code, 'GATEWAY_UPSTREAM_TIMEOUT')
+  t.equal(slow.headers.get('x-request-id'), 'slow-1')
+  t.equal((await browser.fetch('/mood/slow?ms=10')).status, 200, 'a fast answer still passes')
+})
+
+t.test('rate limits per address and per user; X-Forwarded-For does not dodge them', async (t) => {
+  const stack = await startStack(t, { gatewayEnv: { RATE_LIMIT_PER_ADDRESS: '5', RATE_LIMIT_PER_USER: '8' } })
+  const anon = new Browser(stack.gatewayUrl)
+  const statuses: number[] = []
+  for (let i = 0; i < 7; i++) statuses.push((await anon.fetch('/mood/public', { headers: { 'x-forwarded-for': `198.51.100.${i}` } })).status)
+  t.same(statuses, [200, 200, 200, 200, 200, 429, 429])
+  const limited = await anon.fetch('/mood/public')
+  t.equal(limited.json.code, 'GATEWAY_RATE_LIMITED')
+  t.ok(Number(limited.headers.get('retry-after')) > 0, 'retry-after is set')
+  t.equal((await anon.fetch('/health')).status, 200, 'probes are never limited')
+})
+
+t.test('one budget for the whole API, shared by every gateway replica', async (t) => {
+  const stack = await startStack(t, { gatewayEnv: { RATE_LIMIT_PER_ADDRESS: '6', RATE_LIMIT_SYNC_MS: '20' } })
+  const replica = await stack.startReplica()
+  const a = new Browser(stack.gatewayUrl)
+  const b = new Browser(replica)
+  const statuses: number[] = []
+  for (let i = 0; i < 8; i++) {
+    const browser = i % 2 === 0 ? a : b
+    statuses.push((await browser.fetch(i % 4 < 2 ? '/mood/public' : '/mood/slow')).status)
+    await new Promise((resolve) => setTimeout(resolve, 60)) // longer than a sync
+  }
+  t.same(statuses, [200, 200, 200, 200, 200, 200, 429, 429], 'six requests across two replicas and two routes use up one budget')
+})
+
+t.test('rate limits follow the user, not the address, once logged in', async (t) => {
+  const stack = await startStack(t, { gatewayEnv: { RATE_LIMIT_PER_ADDRESS: '3', RATE_LIMIT_PER_USER: '6' } })
+  const user = new Browser(stack.gatewayUrl)
+  await user.fetch('/auth/register', { method: 'POST', body: { username: 'busy', password: 'a fine password' } })
+  const statuses: number[] = []
+  for (let i = 0; i < 7; i++) statuses.push((await user.fetch('/mood/whoami')).status)
+  t.same(statuses, [200, 200, 200, 200, 200, 200, 429], 'the user budget, larger than the address one')
+})
+
+t.test('trusted proxies: only their X-Forwarded-For names the client', async (t) => {
+  const stack = await startStack(t, { gatewayEnv: { TRUST_PROXY: '127.0.0.1' } })
+  const res = await new Browser(stack.gatewayUrl).fetch('/mood/public', { headers: { 'x-forwarded-for': '203.0.113.7' } })
+  t.equal(res.json.clientIp, '203.0.113.7')
+})
+
+t.test('body size limit, security headers and CORS', async (t) => {
+  const stack = await startStack(t, { gatewayEnv: { BODY_LIMIT_BYTES: '2048', FRONTEND_URL: 'https://app.example' } })
+  const browser = new Browser(stack.gatewayUrl)
+  const big = await browser.fetch('/mood/echo', { method: 'POST', body: { text: 'x'.repeat(5000) } })
+  t.equal(big.status, 413)
+  t.equal(big.json.code, 'GATEWAY_PAYLOAD_TOO_LARGE')
+  const small = await browser.fetch('/mood/echo', { method: 'POST', body: { text: 'hello' } })
+  t.same(small.json, { body: { text: 'hello' } })
+
+  t.equal(small.headers.get('x-content-type-options'), 'nosniff')
+  t.ok(small.headers.get('strict-transport-security') !== null)
+  t.ok(small.headers.get('content-security-policy') !== null)
+
+  const preflight = await fetch(`${stack.gatewayUrl}/mood/echo`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } })
+  t.equal(preflight.headers.get('access-control-allow-origin'), 'https://app.example')
+  t.equal(preflight.headers.get('access-control-allow-credentials'), 'true')
+  const foreign = await fetch(`${stack.gatewayUrl}/mood/public`, { headers: { origin: 'https://evil.example' } })
+  t.equal(foreign.headers.get('access-control-allow-origin'), null, 'other origins get no CORS grant')
+})
+
+t.test('one OpenAPI 3 document for all services, valid, with the auth routes and the session cookie', async (t) => {
+  const stack = await startStack(t)
+  const res = await new Browser(stack.gatewayUrl).fetch('/docs/json')
+  t.equal(res.status, 200)
+  const doc = res.json
+  const result = await new Validator().validate(structuredClone(doc) as Parameters<Validator["validate"]>[0])
+  t.ok(result.valid, `valid OpenAPI 3: ${String(JSON.stringify(result.errors)).slice(0, 800)}`)
+  t.match(doc.openapi, /^3\./)
+  for (const path of ['/auth/register', '/auth/login', '/auth/logout', '/auth/me']) t.ok(doc.paths[path] !== undefined, `documents ${path}`)
+  t.ok(doc.paths['/mood/whoami'] !== undefined, 'includes the other services')
+  t.same(doc.components.securitySchemes.sessionCookie, { type: 'apiKey', in: 'cookie', name: 'pulse_session' })
+  t.match(doc.info.description, /contact/, 'names the services that did not answer')
+  const ui = await fetch(`${stack.gatewayUrl}/docs`, { redirect: 'follow' })
+  t.equal(ui.status, 200)
+  t.match(await ui.text(), /swagger/i)
+})
