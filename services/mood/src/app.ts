@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify'
+import { databasePlugin, servicePlugin } from '@pulse/service-kit'
+import { MOOD_SCHEMA, type MoodConfig } from './config.js'
+import moodRoutes from './routes/mood.js'
+
+export interface MoodAppOptions {
+  config: MoodConfig
+  /** The clock, milliseconds since the epoch: tests set "now" instead of waiting for days to pass. */
+  now?: () => number
+}
+
+/** The mood service as a plugin: registers the kit and the routes; never listens (server.ts does). */
+export default async function moodApp (app: FastifyInstance, { config, now = Date.now }: MoodAppOptions) {
+  const identitySecrets = config.IDENTITY_SECRET_PREVIOUS === undefined
+    ? [config.IDENTITY_SECRET]
+    : [config.IDENTITY_SECRET, config.IDENTITY_SECRET_PREVIOUS]
+  await app.register(servicePlugin, {
+    prefix: 'MOOD',
+    identitySecrets,
+    openapi: { title: 'Pulse mood', description: 'Mood entries and streaks of the logged-in user.' }
+  })
+  await app.register(databasePlugin, {
+    url: config.DATABASE_URL,
+    schema: MOOD_SCHEMA,
+    poolMax: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS
+  })
+  await app.register(moodRoutes, { config, now })
+}

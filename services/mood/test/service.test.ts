@@ -1,0 +1,63 @@
+import t from 'tap'
+import { ConfigError } from '@pulse/service-kit'
+import { createTestDatabase, TcpProxy } from '@pulse/testing'
+import { loadMoodConfig } from '../src/config.js'
+import { build, countEntries, identity, newUserId } from './helper.js'
+
+t.test('/openapi.json describes every mood route with its schemas and error answers', async (t) => {
+  const { app } = await build(t)
+  const res = await app.inject({ url: '/openapi.json' })
+  t.equal(res.statusCode, 200)
+  const doc = res.json()
+  t.equal(doc.info.title, 'Pulse mood')
+  t.same(Object.keys(doc.paths).sort(), ['/mood', '/mood/stats', '/mood/{id}'], 'only the public mood routes (health and ready are hidden)')
+  t.same(Object.keys(doc.paths['/mood']).sort(), ['get', 'post'])
+  t.same(Object.keys(doc.paths['/mood/{id}']).sort(), ['delete', 'patch'])
+  const post = doc.paths['/mood'].post
+  t.same(Object.keys(post.responses).sort(), ['201', '400', '401', '409', '500', '503'])
+  t.same(post.requestBody.content['application/json'].schema.required, ['score'])
+  t.match(post.parameters, [{ in: 'header', name: 'idempotency-key' }])
+  t.same(Object.keys(post.responses['201'].content['application/json'].schema.properties.entry.properties).sort(),
+    ['day', 'id', 'label', 'loggedAt', 'note', 'score', 'streak'])
+  t.same(Object.keys(doc.paths['/mood/{id}'].delete.responses).sort(), ['204', '400', '401', '404', '500', '503'])
+  t.same(doc.paths['/mood'].get.parameters.map((p: { name: string }) => p.name).sort(), ['cursor', 'from', 'limit', 'to'])
+  t.match(doc.paths['/mood/stats'].get.parameters, [{ name: 'days', in: 'query' }])
+})
+
+t.test('/health and /ready answer without an identity', async (t) => {
+  const { app } = await build(t)
+  t.equal((await app.inject({ url: '/health' })).statusCode, 200)
+  const ready = await app.inject({ url: '/ready' })
+  t.equal(ready.statusCode, 200)
+  t.same(ready.json(), { status: 'ready', checks: { postgres: 'ok' } })
+})
+
+t.test('while Postgres is unreachable requests answer 503, and nothing is half-stored', async (t) => {
+  const databaseUrl = await createTestDatabase(t)
+  const proxy = await TcpProxy.start(databaseUrl)
+  t.teardown(() => proxy.stop())
+  const { app, db } = await build(t, { databaseUrl, env: { DATABASE_URL: proxy.url(databaseUrl), DATABASE_CONNECT_TIMEOUT_MS: '300' } })
+  const user = newUserId()
+  t.equal((await app.inject({ method: 'POST', url: '/mood', headers: identity(user), payload: { score: 3 } })).statusCode, 201)
+
+  await proxy.cut()
+  const down = await app.inject({ method: 'POST', url: '/mood', headers: { ...identity(user), 'idempotency-key': 'k1' }, payload: { score: 4 } })
+  t.equal(down.statusCode, 503)
+  t.same(down.json(), { statusCode: 503, error: 'Service Unavailable', message: 'A dependency is unavailable; retry shortly', code: 'MOOD_UNAVAILABLE' })
+  t.equal((await app.inject({ url: '/mood', headers: identity(user) })).statusCode, 503)
+  t.equal((await app.inject({ url: '/ready' })).statusCode, 503)
+
+  await proxy.restore()
+  const retried = await app.inject({ method: 'POST', url: '/mood', headers: { ...identity(user), 'idempotency-key': 'k1' }, payload: { score: 4 } })
+  t.equal(retried.statusCode, 201, 'the retry with the same key logs it once')
+  t.notOk(retried.headers['idempotent-replayed'])
+  t.equal(await countEntries(db, user), 2)
+})
+
+t.test('settings: defaults, and a bad one is named', async (t) => {
+  const config = loadMoodConfig({})
+  t.match(config, { PORT: 3002, MOOD_PAGE_SIZE_DEFAULT: 20, MOOD_PAGE_SIZE_MAX: 100, MOOD_STATS_MAX_DAYS: 366, MOOD_FUTURE_SKEW_SECONDS: 300 })
+  t.throws(() => loadMoodConfig({ MOOD_PAGE_SIZE_MAX: 'lots' }), ConfigError)
+  t.throws(() => loadMoodConfig({ MOOD_PAGE_SIZE_DEFAULT: '50', MOOD_PAGE_SIZE_MAX: '10' }), /MOOD_PAGE_SIZE_DEFAULT \(50\) must not exceed MOOD_PAGE_SIZE_MAX \(10\)/)
+  t.throws(() => loadMoodConfig({ NODE_ENV: 'production' }), /IDENTITY_SECRET still has its development value/)
+})
