@@ -1,0 +1,40 @@
+import { CONTACT_STREAM } from '@pulse/contracts'
+import { databasePlugin, natsPlugin, outboxPlugin, servicePlugin } from '@pulse/service-kit'
+import type { FastifyInstance } from 'fastify'
+import type { ContactConfig } from './config.js'
+import { SCHEMA } from './db/database.js'
+import rateLimiter from './plugins/rate-limiter.js'
+import contactRoutes from './routes/contact/index.js'
+
+export interface ContactAppOptions {
+  config: ContactConfig
+}
+
+/** The contact service as a plugin: the kit, Postgres, NATS and its outbox, the limiter, the routes. */
+export default async function app (fastify: FastifyInstance, { config }: ContactAppOptions) {
+  const identitySecrets = [config.IDENTITY_SECRET, ...(config.IDENTITY_SECRET_PREVIOUS === undefined ? [] : [config.IDENTITY_SECRET_PREVIOUS])]
+  await fastify.register(servicePlugin, {
+    prefix: 'CONTACT',
+    identitySecrets,
+    openapi: { title: 'Pulse contact', description: 'The contact form: anyone writes to the team, admins read and triage.' }
+  })
+  await fastify.register(databasePlugin, {
+    url: config.DATABASE_URL,
+    schema: SCHEMA,
+    poolMax: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS
+  })
+  await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'contact', prefix: config.NATS_PREFIX, streams: [CONTACT_STREAM] })
+  // Messages are taken while NATS is down (their events wait in the outbox), so a replica that
+  // reaches Postgres stays ready: taking it out of rotation would refuse messages it can store.
+  fastify.readiness.delete('nats')
+  await fastify.register(outboxPlugin, { service: 'contact', pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS })
+  await fastify.register(rateLimiter, {
+    url: config.REDIS_URL,
+    keyPrefix: config.REDIS_PREFIX,
+    timeoutMs: config.CONTACT_RATE_LIMIT_TIMEOUT_MS,
+    max: config.CONTACT_RATE_LIMIT_MAX,
+    windowMs: config.CONTACT_RATE_LIMIT_WINDOW_MS
+  })
+  await fastify.register(contactRoutes, { pageSizeDefault: config.CONTACT_PAGE_SIZE_DEFAULT, pageSizeMax: config.CONTACT_PAGE_SIZE_MAX })
+}
