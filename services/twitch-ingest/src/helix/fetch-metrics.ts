@@ -1,0 +1,96 @@
+import { ProviderRequestError, type ProviderGrant, type ProviderSession } from '@pulse/ingest-kit'
+import type { FastifyBaseLogger } from 'fastify'
+import { allPages, userBucket, type HelixClient } from './client.js'
+import {
+  HelixBitsLeaderboardSchema, HelixStreamsPageSchema, HelixSubscriptionsPageSchema, HelixTotalSchema, HelixUsersSchema,
+  HelixVideosPageSchema, answerCheck, type AnswerCheck, type HelixBitsEntry, type HelixStream, type HelixStreamsPage, type HelixSubscription,
+  type HelixSubscriptionsPage, type HelixVideo, type HelixVideosPage
+} from './schemas.js'
+
+const users = answerCheck(HelixUsersSchema)
+const total = answerCheck(HelixTotalSchema)
+const subscriptionsPage = answerCheck(HelixSubscriptionsPageSchema)
+const videosPage = answerCheck(HelixVideosPageSchema)
+const bitsLeaderboard = answerCheck(HelixBitsLeaderboardSchema)
+const streamsPage = answerCheck(HelixStreamsPageSchema)
+
+/** Points per subscription tier (providers.md §1.3). */
+export const TIER_POINTS = { 1000: 1, 2000: 2, 3000: 6 } as const
+
+export interface TwitchRefreshResult {
+  user: { id: string, login: string, displayName: string }
+  followers: number
+  /** Null without channel:read:subscriptions. */
+  subscriptions: { total: number, points: number, tiers: Record<'1000' | '2000' | '3000', number>, list: HelixSubscription[] } | null
+  /** Null without user:read:follows. */
+  followedChannels: number | null
+  videos: { count: number, views: number, list: HelixVideo[] }
+  /** Null without bits:read. */
+  bits: HelixBitsEntry[] | null
+  /** Null without user:read:follows. */
+  liveFollows: HelixStream[] | null
+}
+
+export interface FetchLimits {
+  pageSize: number
+  maxPages: number
+  bitsLeaderboardSize: number
+}
+
+/**
+ * Everything a snapshot holds, from Helix, with the user's token. Each call goes through the
+ * session, which asks auth for a new token once when Twitch answers 401. Calls whose scope the
+ * token lacks are skipped (their values stay null) rather than made to fail.
+ */
+export async function fetchTwitchMetrics (helix: HelixClient, session: ProviderSession, limits: FetchLimits, log: FastifyBaseLogger): Promise<TwitchRefreshResult> {
+  const get = <T>(path: string, params: Array<[string, string]>, check: AnswerCheck<T>) =>
+    session.call((grant: ProviderGrant) => helix.get(path, params, { accessToken: grant.accessToken, bucket: userBucket(grant.providerUserId) }, check))
+  const has = (scope: string) => session.grant.scopes.includes(scope)
+  const first = String(limits.pageSize)
+  const paged = <I, P extends { data: I[], pagination?: { cursor?: string } }>(path: string, params: Array<[string, string]>, check: AnswerCheck<P>, key: (item: I) => string) =>
+    allPages<I, P>((after) => get(path, [...params, ['first', first], ...(after === undefined ? [] : [['after', after] as [string, string]])], check), key, limits.maxPages)
+      .then((result) => {
+        if (!result.complete) log.warn({ path, pages: limits.maxPages }, 'list cut at TWITCH_MAX_PAGES')
+        return result
+      })
+
+  // No parameters with a user token: the token's own user (providers.md §1.3).
+  const me = (await get('users', [], users)).data[0]
+  if (me === undefined) throw new ProviderRequestError(200, 'GET /helix/users answered no user for the token')
+  const id = me.id
+
+  // The total comes with any token; the list needs moderator:read:followers (the trap, §3.4).
+  const followers = (await get('channels/followers', [['broadcaster_id', id], ['first', '1']], total)).total
+
+  let subscriptions: TwitchRefreshResult['subscriptions'] = null
+  if (has('channel:read:subscriptions')) {
+    const result = await paged<HelixSubscription, HelixSubscriptionsPage>('subscriptions', [['broadcaster_id', id]], subscriptionsPage, (s) => s.user_id)
+    const tiers = { 1000: 0, 2000: 0, 3000: 0 }
+    for (const sub of result.items) tiers[sub.tier]++
+    const counted = tiers[1000] * TIER_POINTS[1000] + tiers[2000] * TIER_POINTS[2000] + tiers[3000] * TIER_POINTS[3000]
+    subscriptions = {
+      total: result.first?.total ?? result.items.length,
+      points: result.first?.points ?? counted,
+      tiers,
+      list: result.items
+    }
+  }
+
+  const followedChannels = has('user:read:follows')
+    ? (await get('channels/followed', [['user_id', id], ['first', '1']], total)).total
+    : null
+
+  // Every type (archives, highlights, uploads): the channel's video count and views.
+  const videoList = (await paged<HelixVideo, HelixVideosPage>('videos', [['user_id', id], ['type', 'all'], ['sort', 'time']], videosPage, (v) => v.id)).items
+  const videos = { count: videoList.length, views: videoList.reduce((sum, v) => sum + v.view_count, 0), list: videoList }
+
+  const bits = has('bits:read')
+    ? (await get('bits/leaderboard', [['count', String(limits.bitsLeaderboardSize)], ['period', 'all']], bitsLeaderboard)).data
+    : null
+
+  const liveFollows = has('user:read:follows')
+    ? (await paged<HelixStream, HelixStreamsPage>('streams/followed', [['user_id', id]], streamsPage, (s) => s.id)).items
+    : null
+
+  return { user: { id, login: me.login, displayName: me.display_name }, followers, subscriptions, followedChannels, videos, bits, liveFollows }
+}

@@ -1,0 +1,99 @@
+import type { Insertable, Selectable } from 'kysely'
+import type { TwitchRefreshResult } from '../helix/fetch-metrics.js'
+import type {
+  BitsLeaderboardTable, Database, Db, LiveFollowsTable, SnapshotRow, SubscribersTable, VideosTable
+} from '../db/database.js'
+
+const LIST_TABLES = ['videos', 'subscribers', 'bits_leaderboard', 'live_follows'] as const
+type ListTable = typeof LIST_TABLES[number]
+
+/** Inserts rows a few hundred at a time (one statement per chunk keeps under Postgres' parameter limit). */
+async function insertChunks<T extends ListTable> (db: Db, table: T, rows: Insertable<Database[T]>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one helper for four tables of different shapes
+    await db.insertInto(table).values(rows.slice(i, i + 500) as any).execute()
+  }
+}
+
+export async function deleteTwitchLists (db: Db, userId: string): Promise<void> {
+  for (const table of LIST_TABLES) await db.deleteFrom(table).where('user_id', '=', userId).execute()
+}
+
+/** The snapshot row, and the lists of this refresh in place of the previous ones (at most `maxItems` each). */
+export async function storeTwitchRefresh (db: Db, snapshot: { id: string, userId: string, capturedAt: Date }, result: TwitchRefreshResult, maxItems: number): Promise<void> {
+  const { userId } = snapshot
+  await db.insertInto('snapshots').values({
+    id: snapshot.id,
+    user_id: userId,
+    captured_at: snapshot.capturedAt,
+    followers: result.followers,
+    subscribers_total: result.subscriptions?.total ?? null,
+    subscriber_points: result.subscriptions?.points ?? null,
+    subscribers_tier1: result.subscriptions?.tiers[1000] ?? null,
+    subscribers_tier2: result.subscriptions?.tiers[2000] ?? null,
+    subscribers_tier3: result.subscriptions?.tiers[3000] ?? null,
+    followed_channels: result.followedChannels,
+    video_count: result.videos.count,
+    video_views: result.videos.views
+  }).execute()
+
+  await deleteTwitchLists(db, userId)
+  await insertChunks(db, 'videos', result.videos.list.slice(0, maxItems).map((v, position): Insertable<VideosTable> => ({
+    user_id: userId,
+    position,
+    video_id: v.id,
+    title: v.title,
+    type: v.type,
+    url: v.url,
+    thumbnail_url: v.thumbnail_url,
+    created_at: new Date(v.created_at),
+    published_at: new Date(v.published_at),
+    view_count: v.view_count,
+    duration: v.duration
+  })))
+  await insertChunks(db, 'subscribers', (result.subscriptions?.list ?? []).slice(0, maxItems).map((s, position): Insertable<SubscribersTable> => ({
+    user_id: userId,
+    position,
+    subscriber_id: s.user_id,
+    login: s.user_login,
+    display_name: s.user_name,
+    tier: s.tier,
+    is_gift: s.is_gift,
+    gifter_login: s.is_gift && s.gifter_login !== undefined && s.gifter_login !== '' ? s.gifter_login : null
+  })))
+  await insertChunks(db, 'bits_leaderboard', (result.bits ?? []).slice(0, maxItems).map((b, position): Insertable<BitsLeaderboardTable> => ({
+    user_id: userId,
+    position,
+    rank: b.rank,
+    viewer_id: b.user_id,
+    login: b.user_login,
+    display_name: b.user_name,
+    score: b.score
+  })))
+  await insertChunks(db, 'live_follows', (result.liveFollows ?? []).slice(0, maxItems).map((s, position): Insertable<LiveFollowsTable> => ({
+    user_id: userId,
+    position,
+    stream_id: s.id,
+    broadcaster_id: s.user_id,
+    login: s.user_login,
+    display_name: s.user_name,
+    game_id: s.game_id,
+    game_name: s.game_name,
+    title: s.title,
+    viewer_count: s.viewer_count,
+    started_at: new Date(s.started_at),
+    language: s.language,
+    thumbnail_url: s.thumbnail_url
+  })))
+}
+
+export async function latestSnapshot (db: Db, userId: string): Promise<SnapshotRow | undefined> {
+  return await db.selectFrom('snapshots').selectAll().where('user_id', '=', userId).orderBy('captured_at', 'desc').limit(1).executeTakeFirst()
+}
+
+/** A page of one of the lists, in the order Twitch gave (one row more than asked: is there a next page?). */
+export async function listPage<T extends ListTable> (db: Db, table: T, userId: string, offset: number, limit: number): Promise<Selectable<Database[T]>[]> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the four list tables share user_id and position
+  const rows = await (db as any).selectFrom(table).selectAll().where('user_id', '=', userId).orderBy('position').offset(offset).limit(limit + 1).execute()
+  return rows as Selectable<Database[T]>[]
+}

@@ -1,0 +1,182 @@
+import {
+  ErrorResponseSchema, MetricsRefreshAcceptedSchema, TwitchBitsLeaderboardSchema, TwitchHistoryQuerySchema, TwitchHistorySchema,
+  TwitchListQuerySchema, TwitchLiveFollowListSchema, TwitchOverviewSchema, TwitchSubscriberListSchema, TwitchVideoListSchema,
+  type MetricsRefreshAccepted, type TwitchHistory, type TwitchHistoryQuery, type TwitchListQuery, type TwitchOverview
+} from '@pulse/contracts'
+import {
+  changesOf, connectionOf, historyRange, pageOf, pageRequest, readHistory, readOverview, type Clock, type IngestDb, type TrackedAccount
+} from '@pulse/ingest-kit'
+import { requireIdentity } from '@pulse/service-kit'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Kysely, Selectable } from 'kysely'
+import type { TSchema } from 'typebox'
+import { TWITCH_METRIC_COLUMNS, type Database } from '../db/database.js'
+import { TwitchErrors } from '../errors.js'
+import { latestSnapshot, listPage } from '../repositories/twitch.js'
+
+export interface TwitchRoutesOptions {
+  now: Clock
+  pageSizeDefault: number
+  pageSizeMax: number
+  historyDefaultDays: number
+  historyMaxDays: number
+  historyMaxPoints: number
+}
+
+/** What each error status means on these routes, for the API reference. */
+const ERROR_MEANINGS: Record<number, string> = {
+  400: 'Invalid input; the message names the field',
+  401: 'Not logged in',
+  409: 'No Twitch account is connected (code TWITCH_NOT_CONNECTED)',
+  429: 'A refresh was requested less than a minute ago; retry after `retry-after` seconds',
+  500: 'Something went wrong on our side',
+  503: 'Storage is unavailable; retry after `retry-after` seconds'
+}
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, { ...ErrorResponseSchema, description: ERROR_MEANINGS[code] }]))
+
+const invalid = (message: string) => new TwitchErrors.Validation(message)
+
+/** The logged-in user's own Twitch account: overview, history, lists, manual refresh. */
+export default async function twitchRoutes (app: FastifyInstance, options: TwitchRoutesOptions) {
+  const db = app.db as Kysely<Database>
+  const ingestDb = app.db as IngestDb
+  const sizes = { defaultLimit: options.pageSizeDefault, maxLimit: options.pageSizeMax }
+
+  /** The caller's tracked account, or 409 TWITCH_NOT_CONNECTED. */
+  const connected = async (request: FastifyRequest): Promise<TrackedAccount> => {
+    const account = await app.ingest.trackedAccount(requireIdentity(request).userId)
+    if (account === undefined) throw new TwitchErrors.NotConnected()
+    return account
+  }
+
+  app.get<{ Reply: TwitchOverview }>('/twitch/overview', {
+    schema: {
+      summary: 'Twitch overview',
+      description: 'The latest snapshot of the connected Twitch account and the change of each number over 1, 7 and 30 days. ' +
+        'Numbers are null until the first refresh is stored, and subscribers without the channel:read:subscriptions scope.',
+      tags: ['twitch'],
+      response: { 200: { ...TwitchOverviewSchema, description: 'The latest numbers' }, ...errors(401, 409, 500, 503) }
+    }
+  }, async (request) => {
+    const account = await connected(request)
+    const overview = await readOverview(ingestDb, account.user_id, TWITCH_METRIC_COLUMNS, options.now())
+    const row = overview.latest === undefined ? undefined : await latestSnapshot(db, account.user_id)
+    return {
+      connection: connectionOf(account),
+      capturedAt: row?.captured_at.toISOString() ?? null,
+      followers: row?.followers ?? null,
+      subscribers: row === undefined || row.subscribers_total === null
+        ? null
+        : {
+            total: row.subscribers_total,
+            points: row.subscriber_points ?? 0,
+            tiers: { 1000: row.subscribers_tier1 ?? 0, 2000: row.subscribers_tier2 ?? 0, 3000: row.subscribers_tier3 ?? 0 }
+          },
+      followedChannels: row?.followed_channels ?? null,
+      videos: row === undefined ? null : { count: row.video_count, views: row.video_views },
+      change: changesOf(overview.change)
+    }
+  })
+
+  app.get<{ Querystring: TwitchHistoryQuery, Reply: TwitchHistory }>('/twitch/history', {
+    schema: {
+      summary: 'Twitch history of one number',
+      description: 'One value per snapshot in [from, to], oldest first (default: the last 30 days). ' +
+        'A long range is thinned to the last snapshot of equal buckets, so it stays a bounded number of points.',
+      tags: ['twitch'],
+      querystring: TwitchHistoryQuerySchema,
+      response: { 200: { ...TwitchHistorySchema, description: 'The points of the metric' }, ...errors(400, 401, 409, 500, 503) }
+    }
+  }, async (request) => {
+    const account = await connected(request)
+    const { metric } = request.query
+    const range = historyRange(request.query, options.now(), { defaultDays: options.historyDefaultDays, maxDays: options.historyMaxDays }, invalid)
+    const points = await readHistory(ingestDb, account.user_id, TWITCH_METRIC_COLUMNS[metric], range.from, range.to, options.historyMaxPoints)
+    return { metric, from: range.from.toISOString(), to: range.to.toISOString(), points: points.map((p) => ({ t: p.t.toISOString(), value: p.value })) }
+  })
+
+  /** A paginated list kept from the latest refresh. */
+  const listRoute = <T extends 'videos' | 'subscribers' | 'bits_leaderboard' | 'live_follows', I>(
+    path: string, table: T, schema: TSchema, summary: string, description: string, toItem: (row: Selectable<Database[T]>) => I
+  ) => {
+    app.get<{ Querystring: TwitchListQuery }>(path, {
+      schema: {
+        summary,
+        description: `${description} From the latest refresh; paginated with an opaque cursor.`,
+        tags: ['twitch'],
+        querystring: TwitchListQuerySchema,
+        response: { 200: { ...schema, description: 'A page of the list' }, ...errors(400, 401, 409, 500, 503) }
+      }
+    }, async (request) => {
+      const account = await connected(request)
+      const page = pageRequest(request.query, sizes, invalid)
+      const rows = await listPage(db, table, account.user_id, page.offset, page.limit)
+      const latest = await db.selectFrom('snapshots').select('captured_at').where('user_id', '=', account.user_id)
+        .orderBy('captured_at', 'desc').limit(1).executeTakeFirst()
+      const { items, nextCursor } = pageOf(rows, page)
+      return { items: items.map(toItem), nextCursor, capturedAt: latest?.captured_at.toISOString() ?? null }
+    })
+  }
+
+  listRoute('/twitch/videos', 'videos', TwitchVideoListSchema, 'Twitch videos', 'The channel\'s videos (archives, highlights, uploads), newest first.', (v) => ({
+    id: v.video_id,
+    title: v.title,
+    type: v.type,
+    url: v.url,
+    thumbnailUrl: v.thumbnail_url,
+    createdAt: v.created_at.toISOString(),
+    publishedAt: v.published_at.toISOString(),
+    viewCount: v.view_count,
+    duration: v.duration
+  }))
+
+  listRoute('/twitch/subscribers', 'subscribers', TwitchSubscriberListSchema, 'Twitch subscribers', 'The channel\'s subscribers with their tier.', (s) => ({
+    userId: s.subscriber_id,
+    login: s.login,
+    displayName: s.display_name,
+    tier: s.tier,
+    isGift: s.is_gift,
+    gifterLogin: s.gifter_login
+  }))
+
+  listRoute('/twitch/bits-leaderboard', 'bits_leaderboard', TwitchBitsLeaderboardSchema, 'Twitch bits leaderboard', 'The all-time top cheerers, best first.', (b) => ({
+    rank: b.rank,
+    userId: b.viewer_id,
+    login: b.login,
+    displayName: b.display_name,
+    score: b.score
+  }))
+
+  listRoute('/twitch/live-follows', 'live_follows', TwitchLiveFollowListSchema, 'Followed channels live now', 'Channels the account follows that were live at the latest refresh.', (s) => ({
+    streamId: s.stream_id,
+    broadcasterId: s.broadcaster_id,
+    login: s.login,
+    displayName: s.display_name,
+    gameId: s.game_id,
+    gameName: s.game_name,
+    title: s.title,
+    viewerCount: s.viewer_count,
+    startedAt: s.started_at.toISOString(),
+    language: s.language,
+    thumbnailUrl: s.thumbnail_url
+  }))
+
+  app.post<{ Reply: MetricsRefreshAccepted }>('/twitch/refresh', {
+    schema: {
+      summary: 'Refresh the Twitch numbers now',
+      description: 'Requests a refresh; a metrics.refreshed (or metrics.refresh.failed) live update follows. At most one per user per minute.',
+      tags: ['twitch'],
+      response: { 202: { ...MetricsRefreshAcceptedSchema, description: 'The refresh is requested' }, ...errors(401, 409, 429, 500, 503) }
+    }
+  }, async (request, reply) => {
+    const { userId } = requireIdentity(request)
+    const claim = await app.ingest.requestManualRefresh(userId)
+    if (claim.outcome === 'not_connected') throw new TwitchErrors.NotConnected()
+    if (claim.outcome === 'too_soon') {
+      const seconds = Math.ceil(claim.retryAfterMs / 1000)
+      void reply.header('retry-after', String(seconds))
+      throw new TwitchErrors.RefreshTooSoon(seconds)
+    }
+    return reply.code(202).send({ requestedAt: claim.requestedAt.toISOString() })
+  })
+}

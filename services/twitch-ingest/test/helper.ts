@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto'
+import {
+  AUTH_STREAM, ConnectionLinkedV1, ConnectionUnlinkedV1, METRICS_STREAM, TWITCH_INGEST_SCOPES, TwitchRefreshFailedV1,
+  TwitchRefreshedV1, type EventPayload
+} from '@pulse/contracts'
+import { TestTokenResponder, type ResponderGrant } from '@pulse/ingest-kit/testing'
+import { SIM_CREDENTIALS, startProviderSim, type ProviderSim } from '@pulse/provider-sim'
+import { EventBus, IDENTITY_HEADER, createDatabase, createServerOptions, signIdentity } from '@pulse/service-kit'
+import { createTestDatabase, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import Fastify, { type FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { sql, type Kysely } from 'kysely'
+import app from '../src/app.js'
+import { loadTwitchIngestConfig, type TwitchIngestConfig } from '../src/config.js'
+import { SCHEMA, USER_TABLES, type Database } from '../src/db/database.js'
+import { migrate } from '../src/db/migrate.js'
+
+export const SECRET = 'a-test-identity-secret-of-at-least-32-chars'
+/** The simulator starts here (mid-hour, so a test never straddles a change of the simulated hour). */
+export const SIM_START = Date.parse('2026-06-15T12:05:00Z')
+const REDIRECT_URI = 'http://127.0.0.1:9/callback'
+
+export type Refreshed = EventPayload<typeof TwitchRefreshedV1>
+export type RefreshFailed = EventPayload<typeof TwitchRefreshFailedV1>
+
+/**
+ * What one test file shares: the provider simulator, a database, a NATS prefix, the stand-in for
+ * auth's token responder, and a watcher of the events the service publishes.
+ */
+export interface World {
+  sim: ProviderSim
+  databaseUrl: string
+  prefix: string
+  natsUrl: string
+  responder: TestTokenResponder
+  /** The test's own bus (publishes auth's events, reads the streams). */
+  bus: EventBus
+  refreshed: Refreshed[]
+  failed: RefreshFailed[]
+  /** The test's own connection to the service's database. */
+  db: Kysely<Database>
+}
+
+export async function startWorld (t: Teardown): Promise<World> {
+  const infra = await testInfra()
+  const databaseUrl = await createTestDatabase(t)
+  await migrate(databaseUrl)
+  const sim = await startProviderSim({ port: 0, startTime: SIM_START })
+  const prefix = uniqueName('twitch')
+  const responder = await TestTokenResponder.start({ natsUrl: infra.natsUrl, prefix })
+  const bus = await EventBus.connect({ url: infra.natsUrl, name: 'twitch-ingest-test', prefix, streams: [METRICS_STREAM, AUTH_STREAM] })
+  const db = createDatabase<Database>({ url: databaseUrl, schema: SCHEMA, poolMax: 2 })
+  const world: World = { sim, databaseUrl, prefix, natsUrl: infra.natsUrl, responder, bus, refreshed: [], failed: [], db }
+  await bus.consume([TwitchRefreshedV1, TwitchRefreshFailedV1], { durable: 'test-watch', stream: METRICS_STREAM }, async (payload, contract) => {
+    if (contract === TwitchRefreshedV1) world.refreshed.push(payload as Refreshed)
+    else world.failed.push(payload as RefreshFailed)
+  })
+  t.teardown(async () => {
+    await bus.jsm.streams.delete(bus.streamName(METRICS_STREAM)).catch(() => {})
+    await bus.jsm.streams.delete(bus.streamName(AUTH_STREAM)).catch(() => {})
+    await bus.close()
+    await responder.close()
+    await sim.close()
+    await db.destroy()
+  })
+  return world
+}
+
+export interface Built {
+  app: FastifyInstance
+  config: TwitchIngestConfig
+}
+
+/** The service over the world's database and prefix, on the simulator's clock; closed at the end. */
+export async function buildApp (t: Teardown, world: World, env: Record<string, string> = {}): Promise<Built> {
+  const config = loadTwitchIngestConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    IDENTITY_SECRET: SECRET,
+    DATABASE_URL: world.databaseUrl,
+    NATS_URL: world.natsUrl,
+    NATS_PREFIX: world.prefix,
+    TWITCH_AUTH_URL: world.sim.twitchAuthUrl,
+    TWITCH_API_URL: world.sim.twitchApiUrl,
+    TWITCH_SCHEDULER_ENABLED: 'false',
+    TWITCH_HTTP_RETRY_BASE_MS: '20',
+    TWITCH_REDELIVERY_BASE_MS: '200',
+    TWITCH_REDELIVERY_MAX_MS: '1000',
+    OUTBOX_POLL_INTERVAL_MS: '100',
+    ...env
+  })
+  const server = Fastify(createServerOptions(config, { logger: false }))
+  // Registered without encapsulation so that tests reach `app.ingest` (the scheduler tick).
+  await server.register(fp(app, { name: 'twitch-ingest' }), { config, now: () => world.sim.control.now() })
+  await server.ready()
+  t.teardown(async () => { await server.close() })
+  return { app: server, config }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Real tokens from the simulator, as auth would get them
+
+interface TwitchTokenAnswer { access_token: string, refresh_token: string, expires_in: number, scope: string[] }
+
+/** Runs the authorization code flow at the simulator with scripted consent; answers the token set. */
+export async function obtainTwitchTokens (sim: ProviderSim, login: string, scopes: readonly string[] = TWITCH_INGEST_SCOPES): Promise<TwitchTokenAnswer> {
+  const authorize = new URL(`${sim.twitchAuthUrl}/authorize`)
+  authorize.search = new URLSearchParams({
+    client_id: SIM_CREDENTIALS.twitch.clientId,
+    redirect_uri: REDIRECT_URI,
+    response_type: 'code',
+    scope: scopes.join(' '),
+    state: randomUUID(),
+    sim_user: login,
+    sim_decision: 'approve'
+  }).toString()
+  const consent = await fetch(authorize, { redirect: 'manual' })
+  const location = consent.headers.get('location')
+  if (consent.status !== 302 || location === null) throw new Error(`authorize answered ${consent.status}`)
+  const code = new URL(location).searchParams.get('code')
+  if (code === null) throw new Error(`authorize redirected without a code: ${location}`)
+  return await tokenRequest(sim, { code, grant_type: 'authorization_code', redirect_uri: REDIRECT_URI })
+}
+
+/** A refresh at the simulator (the refresh token is URL-encoded by URLSearchParams, as Twitch requires). */
+export async function refreshTwitchTokens (sim: ProviderSim, refreshToken: string): Promise<TwitchTokenAnswer> {
+  return await tokenRequest(sim, { refresh_token: refreshToken, grant_type: 'refresh_token' })
+}
+
+async function tokenRequest (sim: ProviderSim, params: Record<string, string>): Promise<TwitchTokenAnswer> {
+  const response = await fetch(`${sim.twitchAuthUrl}/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: SIM_CREDENTIALS.twitch.clientId, client_secret: SIM_CREDENTIALS.twitch.clientSecret, ...params }).toString()
+  })
+  if (!response.ok) throw new Error(`token endpoint answered ${response.status}`)
+  return await response.json() as TwitchTokenAnswer
+}
+
+function grantOf (sim: ProviderSim, login: string, tokens: TwitchTokenAnswer): ResponderGrant {
+  return {
+    providerUserId: sim.control.expectedTwitch(login).userId,
+    providerLogin: login,
+    accessToken: tokens.access_token,
+    expiresAt: new Date(sim.control.now() + tokens.expires_in * 1000).toISOString(),
+    scopes: tokens.scope
+  }
+}
+
+/**
+ * What auth does when a user connects Twitch: gets real tokens (here through the simulator's
+ * scripted consent), answers token requests with them (refreshing on a rejected token) and
+ * publishes auth.connection.linked.v1. Answers the Pulse user id.
+ */
+export async function connectTwitch (world: World, login: string, { userId = randomUUID(), scopes = TWITCH_INGEST_SCOPES }: { userId?: string, scopes?: readonly string[] } = {}): Promise<string> {
+  const { sim } = world
+  const tokens = await obtainTwitchTokens(sim, login, scopes)
+  let refreshToken = tokens.refresh_token
+  world.responder.set(userId, 'twitch', {
+    current: grantOf(sim, login, tokens),
+    renew: async () => {
+      try {
+        const renewed = await refreshTwitchTokens(sim, refreshToken)
+        refreshToken = renewed.refresh_token
+        return grantOf(sim, login, renewed)
+      } catch {
+        return { error: 'invalid_grant' }
+      }
+    }
+  })
+  await world.bus.publish(ConnectionLinkedV1, {
+    userId, provider: 'twitch', providerUserId: sim.control.expectedTwitch(login).userId, providerLogin: login, linkedAt: new Date(sim.control.now()).toISOString()
+  })
+  return userId
+}
+
+export async function unlinkTwitch (world: World, userId: string, login: string): Promise<void> {
+  await world.bus.publish(ConnectionUnlinkedV1, {
+    userId, provider: 'twitch', providerUserId: world.sim.control.expectedTwitch(login).userId, unlinkedAt: new Date(world.sim.control.now()).toISOString()
+  })
+}
+
+// ------------------------------------------------------------------------------------------------
+// Looking at the outcome
+
+/** The identity header the gateway adds for a logged-in user. */
+export function as (userId: string): Record<string, string> {
+  return { [IDENTITY_HEADER]: signIdentity({ userId, role: 'user', timezone: 'UTC', requestId: randomUUID() }, SECRET) }
+}
+
+/** Polls until `fn` holds or the deadline passes; answers whether it held. */
+export async function eventually (fn: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (await fn()) return true
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return await fn()
+}
+
+/** Waits a little for anything that should not happen (a second event) to show up. */
+export const settle = (ms = 1500) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export const refreshedOf = (world: World, userId: string) => world.refreshed.filter((e) => e.userId === userId)
+export const failedOf = (world: World, userId: string) => world.failed.filter((e) => e.userId === userId)
+
+/** Rows per table of the user's Twitch data. */
+export async function rowsOf (db: Kysely<Database>, userId: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {}
+  for (const table of USER_TABLES) {
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)} where user_id = ${userId}`.execute(db)
+    counts[table] = rows[0]?.n ?? 0
+  }
+  return counts
+}
+
+/** How many messages of a subject the stream holds. */
+export async function messagesInStream (world: World, subject: string): Promise<number> {
+  const info = await world.bus.jsm.streams.info(world.bus.streamName(METRICS_STREAM), { subjects_filter: world.bus.subject(subject) })
+  return info.state.subjects?.[world.bus.subject(subject)] ?? 0
+}
+
+/** Helix calls per endpoint made since `before` (a copy of an earlier callCounts()). */
+export function callsSince (sim: ProviderSim, before: Record<string, number>): Record<string, number> {
+  const now = sim.control.callCounts()
+  const diff: Record<string, number> = {}
+  for (const [endpoint, count] of Object.entries(now)) {
+    if (!endpoint.includes(' /helix/')) continue
+    const d = count - (before[endpoint] ?? 0)
+    if (d !== 0) diff[endpoint] = d
+  }
+  return diff
+}

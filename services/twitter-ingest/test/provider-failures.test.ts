@@ -1,0 +1,75 @@
+import type { TwitterOverview } from '@pulse/contracts'
+import t from 'tap'
+import { as, buildApp, callsSince, connectX, eventually, failedOf, refreshedOf, settle, startWorld } from './helper.js'
+
+const world = await startWorld(t)
+// Rate-limit waits never happen in place here: every 429 goes through redelivery.
+const { app } = await buildApp(t, world, { TWITTER_RATE_LIMIT_INLINE_WAIT_MS: '0', TWITTER_MAX_POSTS: '300' })
+const { sim } = world
+
+const snapshotCount = async (userId: string) =>
+  (await world.db.selectFrom('snapshots').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow()).n
+
+async function refreshAgain (userId: string) {
+  sim.control.advanceClock(2 * 60 * 1000)
+  const res = await app.inject({ method: 'POST', url: '/twitter/refresh', headers: as(userId) })
+  if (res.statusCode !== 202) throw new Error(`refresh answered ${res.statusCode}`)
+}
+
+t.test('a 429 with x-rate-limit-reset is waited out by redelivery: the refresh completes once, with one extra call', async (t) => {
+  const userId = await connectX(world, 'sim_big')
+  t.ok(await eventually(() => refreshedOf(world, userId).length === 1))
+  let before = sim.control.callCounts()
+  await refreshAgain(userId)
+  t.ok(await eventually(() => refreshedOf(world, userId).length === 2))
+  const clean = callsSince(sim, before)
+
+  before = sim.control.callCounts()
+  sim.control.failNext('GET /2/users/me', 1, 429)
+  await refreshAgain(userId)
+  t.ok(await eventually(() => refreshedOf(world, userId).length === 3), 'completed after the reset')
+  await settle()
+  t.same(callsSince(sim, before), { ...clean, 'GET /2/users/me': clean['GET /2/users/me']! + 1 }, 'no retry storm: the refused call once more, nothing else')
+  t.equal(await snapshotCount(userId), 3)
+  t.equal(failedOf(world, userId).length, 0)
+})
+
+t.test('a 429 on a later timeline page: the refresh starts again after the reset and completes once', async (t) => {
+  const userId = await connectX(world, 'sim_mid')
+  t.ok(await eventually(() => refreshedOf(world, userId).length === 1))
+  sim.control.failNext('GET /2/users/:id/tweets', 1, 429)
+  await refreshAgain(userId)
+  t.ok(await eventually(() => refreshedOf(world, userId).length === 2))
+  await settle()
+  t.equal(await snapshotCount(userId), 2)
+  t.equal(failedOf(world, userId).length, 0)
+})
+
+t.test('X answering 503 is retried, then redelivered, and the refresh completes', async (t) => {
+  const userId = await connectX(world, 'sim_new')
+  t.ok(await eventually(() => refreshedOf(world, userId).length === 1))
+  sim.control.failNext('GET /2/users/me', 4, 503)
+  await refreshAgain(userId)
+  t.ok(await eventually(() => refreshedOf(world, userId).length === 2))
+  t.equal(failedOf(world, userId).length, 0)
+})
+
+t.test('a token X refuses is reported as token_revoked after asking auth once, and not retried', async (t) => {
+  const userId = await connectX(world, 'sim_chatty')
+  t.ok(await eventually(() => refreshedOf(world, userId).length === 1, 60_000))
+  const token = world.responder.currentToken(userId, 'twitter')
+  sim.control.revokeGrant('twitter', 'sim_chatty')
+  const before = sim.control.callCounts()
+  await refreshAgain(userId)
+  t.ok(await eventually(() => failedOf(world, userId).length === 1), 'a failure is reported')
+  t.equal(failedOf(world, userId)[0]!.reason, 'token_revoked')
+  const asked = world.responder.requests.filter((r) => r.userId === userId && r.rejectedAccessToken !== undefined)
+  t.equal(asked.length, 1, 'auth was told once which token X rejected')
+  t.equal(asked[0]!.rejectedAccessToken, token)
+  await settle(2000)
+  t.same(callsSince(sim, before), { 'GET /2/users/me': 1 }, 'one refused call, no retries')
+  t.equal(failedOf(world, userId).length, 1, 'reported once')
+  const overview = (await app.inject({ method: 'GET', url: '/twitter/overview', headers: as(userId) })).json<TwitterOverview>()
+  t.equal(overview.connection.status, 'invalidated')
+  t.equal(overview.connection.lastFailure?.reason, 'token_revoked')
+})
