@@ -1,0 +1,43 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { parse } from 'yaml'
+import { generatedFiles } from '../src/generated.js'
+import { SERVICES, healthPathOf } from '../src/services.js'
+import { INFRA, ROOT, readRepoFile } from './helper.js'
+
+t.test('the generated Kubernetes folders and NATS configuration are what the list and permissions.json generate', async (t) => {
+  for (const [file, content] of Object.entries(generatedFiles())) {
+    const onDisk = path.join(INFRA, file)
+    t.ok(existsSync(onDisk), `infra/${file} exists (run pnpm --filter @pulse/infra generate)`)
+    if (existsSync(onDisk)) t.equal(readFileSync(onDisk, 'utf8'), content, `infra/${file} is up to date (run pnpm --filter @pulse/infra generate)`)
+  }
+  const folders = readdirSync(path.join(INFRA, 'k8s', 'services')).sort()
+  t.same(folders, SERVICES.map((s) => s.name).sort(), 'one folder per listed service, none left over')
+})
+
+t.test('every service of the repository is in the deployment list, and every enabled one has landed', async (t) => {
+  const inRepo = readdirSync(path.join(ROOT, 'services')).filter((d) => existsSync(path.join(ROOT, 'services', d, 'package.json')))
+  for (const dir of inRepo) t.ok(SERVICES.some((s) => s.dir === `services/${dir}`), `services/${dir} is listed in infra/src/services.ts`)
+  for (const s of SERVICES.filter((s) => s.enabled)) {
+    t.ok(existsSync(path.join(ROOT, s.dir, 'src', 'server.ts')), `${s.dir}/src/server.ts exists`)
+    if (s.schema !== undefined) t.ok(existsSync(path.join(ROOT, s.dir, 'src', 'db', 'migrate.ts')), `${s.dir} has its migration entry point`)
+    const pkg = JSON.parse(readRepoFile(`${s.dir}/package.json`)) as { scripts?: Record<string, string> }
+    t.equal(pkg.scripts?.start, 'node dist/server.js', `${s.dir} starts as the image does`)
+  }
+})
+
+t.test('the image workflow builds every enabled service with its folder and port', async (t) => {
+  const workflow = parse(readRepoFile('.github/workflows/images.yml')) as { on: { push: { tags: string[] } }, jobs: { image: { strategy: { matrix: { include: { service: string, dir: string, port: number, health?: string }[] } }, steps: { uses?: string, with?: Record<string, string> }[] } } }
+  t.same(workflow.on.push.tags, ['v*'], 'runs on version tags')
+  const matrix = workflow.jobs.image.strategy.matrix.include
+  t.same(
+    matrix.map((m) => `${m.service} ${m.dir} ${m.port} ${m.health ?? '/health'}`).sort(),
+    SERVICES.filter((s) => s.enabled).map((s) => `${s.name} ${s.dir} ${s.port} ${healthPathOf(s)}`).sort()
+  )
+  const build = workflow.jobs.image.steps.find((s) => s.uses?.startsWith('docker/build-push-action'))
+  t.equal(build?.with?.file, 'infra/docker/Dockerfile')
+  t.match(build?.with?.['build-args'], /SERVICE=\$\{\{ matrix\.dir \}\}/)
+  t.match(build?.with?.['build-args'], /HEALTH_PATH=\$\{\{ matrix\.health \|\| '\/health' \}\}/, 'the health check\'s path, /health unless the matrix says otherwise')
+  t.equal(String(build?.with?.push), 'true')
+})

@@ -1,0 +1,273 @@
+import t from 'tap'
+import { COMMON_SETTINGS, PRE_STOP_SLEEP_S, SERVICES, deployedServices, imageOf, natsPasswordKey, type ServiceSpec } from '../src/services.js'
+import { configSettings, isSecretSetting, renderOverlay, settingsToWire, type K8s } from './helper.js'
+
+const overlays = { local: renderOverlay('local'), production: renderOverlay('production') }
+
+const find = (objs: K8s[], kind: string, name: string): K8s | undefined =>
+  objs.find((o) => o.kind === kind && o.metadata.name === name)
+const workloads = (objs: K8s[]) => objs.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind))
+const inOverlay = (overlay: keyof typeof overlays) => SERVICES.filter((s) => s.enabled && (s.simulator === undefined || overlay === 'local'))
+
+/** The environment a container gets: name → where it comes from and, for ConfigMaps, its value. */
+function environmentOf (objs: K8s[], container: K8s): Map<string, { source: 'configmap' | 'secret' | 'value', value?: string }> {
+  const env = new Map<string, { source: 'configmap' | 'secret' | 'value', value?: string }>()
+  for (const from of container.envFrom ?? []) {
+    const cm = find(objs, 'ConfigMap', from.configMapRef?.name)
+    if (cm === undefined) throw new Error(`envFrom names ConfigMap ${from.configMapRef?.name}, which is not rendered`)
+    for (const [k, v] of Object.entries(cm.data ?? {})) env.set(k, { source: 'configmap', value: String(v) })
+  }
+  for (const e of container.env ?? []) {
+    const ref = e.valueFrom?.secretKeyRef
+    if (ref !== undefined) {
+      const secret = find(objs, 'Secret', ref.name)
+      if (secret === undefined || !(ref.key in (secret.data ?? {}))) throw new Error(`${e.name} reads key ${ref.key} of Secret ${ref.name}, which is not rendered`)
+      env.set(e.name, { source: 'secret' })
+    } else if (e.valueFrom?.fieldRef === undefined) {
+      env.set(e.name, { source: 'value', value: e.value })
+    }
+  }
+  return env
+}
+
+for (const [overlay, objs] of Object.entries(overlays) as [keyof typeof overlays, K8s[]][]) {
+  t.test(`${overlay}: every service has a Deployment, Service, autoscaler, disruption budget, network policy and, owning a schema, a migration Job`, async (t) => {
+    for (const s of inOverlay(overlay)) {
+      const deployment = find(objs, 'Deployment', s.name)
+      t.ok(deployment, `${s.name}: Deployment`)
+      if (deployment === undefined) continue
+      const podLabels = deployment.spec.template.metadata.labels
+      const svc = find(objs, 'Service', s.name)
+      t.ok(svc, `${s.name}: Service`)
+      t.match(svc?.spec.selector, deployment.spec.selector.matchLabels, `${s.name}: the Service selects its pods`)
+      const hpa = find(objs, 'HorizontalPodAutoscaler', s.name)
+      t.same(hpa?.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: s.name }, `${s.name}: the autoscaler scales its Deployment`)
+      t.ok(hpa?.spec.minReplicas >= 1 && hpa?.spec.maxReplicas >= hpa?.spec.minReplicas, `${s.name}: autoscaler bounds`)
+      t.equal(deployment.spec.replicas, undefined, `${s.name}: the Deployment leaves the replica count to the autoscaler`)
+      const pdb = find(objs, 'PodDisruptionBudget', s.name)
+      t.ok(pdb !== undefined && Object.entries(pdb.spec.selector.matchLabels).every(([k, v]) => podLabels[k] === v), `${s.name}: a disruption budget over its pods`)
+      const ingressPolicy = objs.find((o) => o.kind === 'NetworkPolicy' && o.spec.policyTypes.includes('Ingress') && o.spec.ingress !== undefined &&
+        Object.entries(o.spec.podSelector.matchLabels ?? {}).every(([k, v]) => podLabels[k] === v) && Object.keys(o.spec.podSelector.matchLabels ?? {}).length > 0)
+      t.ok(ingressPolicy, `${s.name}: a NetworkPolicy says who may reach it`)
+      const job = find(objs, 'Job', `${s.name}-migrate`)
+      if (s.schema === undefined) {
+        t.notOk(job, `${s.name}: no migration Job`)
+      } else {
+        t.ok(job, `${s.name}: migration Job`)
+        const c = job?.spec.template.spec.containers[0]
+        t.same(c?.command, ['node', 'dist/db/migrate.js'], `${s.name}: the Job runs the migration entry point`)
+        t.equal(c?.image, deployment.spec.template.spec.containers[0].image, `${s.name}: the Job uses the service's image`)
+        t.equal(environmentOf(objs, c).get('DATABASE_URL')?.source, 'secret', `${s.name}: the Job gets DATABASE_URL from the Secret`)
+      }
+    }
+    const rendered = objs.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name).sort()
+    t.same(rendered, inOverlay(overlay).map((s) => s.name).sort(), 'no Deployment beyond the enabled services')
+  })
+
+  t.test(`${overlay}: every container has probes, resources and runs as non-root`, async (t) => {
+    for (const w of workloads(objs)) {
+      const pod = w.spec.template.spec
+      for (const c of pod.containers) {
+        const where = `${w.kind} ${w.metadata.name}/${c.name}`
+        const nonRoot = c.securityContext?.runAsNonRoot ?? pod.securityContext?.runAsNonRoot
+        const uid = c.securityContext?.runAsUser ?? pod.securityContext?.runAsUser
+        t.equal(nonRoot, true, `${where}: runAsNonRoot`)
+        t.ok(typeof uid === 'number' && uid > 0, `${where}: a non-zero user id`)
+        t.equal(c.securityContext?.allowPrivilegeEscalation, false, `${where}: no privilege escalation`)
+        t.ok(c.resources?.requests?.cpu && c.resources?.requests?.memory && c.resources?.limits?.memory, `${where}: CPU and memory requests, memory limit`)
+        if (w.kind !== 'Job') t.ok(c.readinessProbe && c.livenessProbe, `${where}: readiness and liveness probes`)
+      }
+    }
+    for (const s of inOverlay(overlay).filter((s) => s.simulator === undefined)) {
+      const c = find(objs, 'Deployment', s.name).spec.template.spec.containers[0]
+      t.equal(c.readinessProbe.httpGet?.path, '/ready', `${s.name}: readiness on /ready`)
+      t.equal(c.livenessProbe.httpGet?.path, '/health', `${s.name}: liveness on /health`)
+      t.equal(c.securityContext.readOnlyRootFilesystem, true, `${s.name}: read-only root filesystem`)
+    }
+  })
+
+  t.test(`${overlay}: terminationGracePeriodSeconds outlasts the preStop pause and the drain (SHUTDOWN_TIMEOUT_MS)`, async (t) => {
+    for (const s of inOverlay(overlay).filter((s) => s.simulator === undefined)) {
+      const d = find(objs, 'Deployment', s.name)
+      const c = d.spec.template.spec.containers[0]
+      const drainMs = Number(environmentOf(objs, c).get('SHUTDOWN_TIMEOUT_MS')?.value ?? 10_000)
+      const pause = Number(c.lifecycle?.preStop?.exec?.command?.[1] ?? 0)
+      t.equal(pause, PRE_STOP_SLEEP_S, `${s.name}: preStop pause`)
+      t.ok(d.spec.template.spec.terminationGracePeriodSeconds > pause + drainMs / 1000,
+        `${s.name}: ${d.spec.template.spec.terminationGracePeriodSeconds}s > ${pause}s + ${drainMs} ms`)
+    }
+  })
+
+  t.test(`${overlay}: every setting a service needs is wired, secrets from the Secret, URLs to what is deployed`, async (t) => {
+    const services = new Map(objs.filter((o) => o.kind === 'Service').map((o) => [o.metadata.name, o.spec.ports.map((p: K8s) => p.port)]))
+    const planned = new Map(SERVICES.map((s) => [s.name, s]))
+    for (const s of inOverlay(overlay).filter((s) => s.simulator === undefined)) {
+      const settings = await configSettings(s)
+      t.ok(settings, `${s.name}: its config schema is readable`)
+      if (settings === null) continue
+      const env = environmentOf(objs, find(objs, 'Deployment', s.name).spec.template.spec.containers[0])
+      for (const setting of settingsToWire(settings)) {
+        const got = env.get(setting.name)
+        t.ok(got, `${s.name}: ${setting.name} is set`)
+        if (got === undefined) continue
+        if (isSecretSetting(setting.name)) t.equal(got.source, 'secret', `${s.name}: ${setting.name} comes from the Secret`)
+        if (got.value === undefined) continue
+        t.notMatch(got.value, /^(\w+:\/\/([^@/]*@)?)?(127\.0\.0\.1|localhost)(:|\/|$)/, `${s.name}: ${setting.name} is not a laptop address`)
+        const url = /^[a-z]+:\/\//.test(got.value) ? new URL(got.value) : undefined
+        if (url !== undefined && !url.hostname.includes('.')) {
+          // An in-cluster name: a rendered Service on that port, or a listed service not enabled yet.
+          const ports = services.get(url.hostname)
+          t.ok(ports?.includes(Number(url.port)) || planned.get(url.hostname)?.enabled === false,
+            `${s.name}: ${setting.name}=${got.value} names a Service of this overlay`)
+        }
+      }
+      t.equal(env.get('HOST')?.value, COMMON_SETTINGS.HOST, `${s.name}: listens on every interface`)
+      const port = settings.find((x) => x.name === 'PORT')?.default
+      t.equal(port, s.port, `${s.name}: the list's port is the config default`)
+      t.equal(env.get('PORT')?.value, String(port), `${s.name}: PORT`)
+    }
+  })
+
+  t.test(`${overlay}: every service that uses NATS logs in as its own user, with the password the server gets`, async (t) => {
+    const natsServer = find(objs, 'StatefulSet', 'nats')?.spec.template.spec.containers[0]
+    for (const s of inOverlay(overlay).filter((s) => s.nats === true)) {
+      const c = find(objs, 'Deployment', s.name).spec.template.spec.containers[0]
+      const env = environmentOf(objs, c)
+      t.same(env.get('NATS_USER'), { source: 'configmap', value: s.name }, `${s.name}: NATS_USER is its NATS user`)
+      const password = (c.env as K8s[]).find((e) => e.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef
+      t.equal(password?.key, natsPasswordKey(s), `${s.name}: NATS_PASSWORD is the Secret's ${natsPasswordKey(s)}`)
+      const serverPassword = (natsServer?.env as K8s[] | undefined)?.find((e) => e.name === natsPasswordKey(s))?.valueFrom?.secretKeyRef
+      t.same(serverPassword, password, `the NATS server reads ${s.name}'s password from the same key`)
+    }
+  })
+
+  t.test(`${overlay}: image names and ports match the services`, async (t) => {
+    for (const s of inOverlay(overlay)) {
+      const d = find(objs, 'Deployment', s.name)
+      const c = d.spec.template.spec.containers[0]
+      const image = c.image as string
+      const [repository, tag] = image.split(':') as [string, string | undefined]
+      t.equal(repository.split('/').at(-1), imageOf(s), `${s.name}: image ${image}`)
+      t.ok(tag !== undefined && tag !== 'latest', `${s.name}: a pinned tag`)
+      if (overlay === 'production') t.match(repository, /^ghcr\.io\//, `${s.name}: from the registry the tag workflow pushes to`)
+      t.same(c.ports.map((p: K8s) => p.containerPort), [s.port], `${s.name}: container port`)
+      t.same(find(objs, 'Service', s.name).spec.ports.map((p: K8s) => p.port), [s.port], `${s.name}: Service port`)
+    }
+  })
+
+  t.test(`${overlay}: NATS runs with JetStream on a persistent volume`, async (t) => {
+    const nats = find(objs, 'StatefulSet', 'nats')
+    t.ok(nats, 'a NATS StatefulSet')
+    t.equal(nats?.spec.volumeClaimTemplates?.[0]?.metadata.name, 'data', 'with a PersistentVolumeClaim')
+    const conf = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('nats-config'))?.data['nats.conf'] as string
+    t.match(conf, /jetstream \{[^}]*store_dir: "\/data"/, 'JetStream stores on the volume')
+    t.match(conf, /sync_interval: always/, 'and syncs before acknowledging')
+  })
+}
+
+t.test('the simulator, Postgres and Redis run in the local overlay only; production expects managed ones', async (t) => {
+  for (const name of ['provider-sim', 'postgres', 'redis']) {
+    t.ok(workloads(overlays.local).some((w) => w.metadata.name === name), `local runs ${name}`)
+    t.notOk(workloads(overlays.production).some((w) => w.metadata.name === name), `production does not run ${name}`)
+  }
+})
+
+t.test('only the gateway is exposed by an Ingress', async (t) => {
+  for (const objs of Object.values(overlays)) {
+    const backends = objs.filter((o) => o.kind === 'Ingress').flatMap((i) => i.spec.rules.flatMap((r: K8s) => r.http.paths.map((p: K8s) => p.backend.service.name)))
+    t.same([...new Set(backends)], ['gateway'])
+    t.notOk(objs.some((o) => o.kind === 'Service' && (o.spec.type ?? 'ClusterIP') !== 'ClusterIP'), 'no Service of type NodePort or LoadBalancer')
+  }
+  t.ok(find(overlays.production, 'Ingress', 'gateway').spec.tls, 'production serves the gateway over TLS')
+})
+
+// --- NetworkPolicy semantics: who can open a connection to whom -------------------------------
+
+interface Endpoint { labels: Record<string, string>, namespace: Record<string, string>, ip?: string }
+const NAMESPACE = { 'kubernetes.io/metadata.name': 'pulse' }
+const podOf = (objs: K8s[], name: string): Endpoint => {
+  const w = workloads(objs).find((o) => o.metadata.name === name)
+  if (w === undefined) throw new Error(`no workload ${name}`)
+  return { labels: w.spec.template.metadata.labels, namespace: NAMESPACE }
+}
+const OUTSIDE: Endpoint = { labels: { 'app.kubernetes.io/name': 'ingress-nginx' }, namespace: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }
+const external = (ip: string): Endpoint => ({ labels: {}, namespace: {}, ip })
+
+const matchesLabels = (selector: K8s, labels: Record<string, string>) =>
+  Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v)
+
+function ipInCidr (ip: string, cidr: string): boolean {
+  const [base, bits] = cidr.split('/') as [string, string]
+  const n = (a: string) => a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0)
+  const size = 2 ** (32 - Number(bits))
+  return Math.floor(n(ip) / size) === Math.floor(n(base) / size)
+}
+
+function peerMatches (peer: K8s, e: Endpoint): boolean {
+  if (peer.ipBlock !== undefined) {
+    return e.ip !== undefined && ipInCidr(e.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((x: string) => ipInCidr(e.ip!, x))
+  }
+  if (e.ip !== undefined) return false
+  const namespaceOk = peer.namespaceSelector === undefined ? e.namespace === NAMESPACE : matchesLabels(peer.namespaceSelector, e.namespace)
+  const podOk = peer.podSelector === undefined || matchesLabels(peer.podSelector, e.labels)
+  return namespaceOk && podOk
+}
+
+function allows (objs: K8s[], direction: 'Ingress' | 'Egress', self: Endpoint, other: Endpoint, port: number): boolean {
+  if (self.ip !== undefined || self.namespace !== NAMESPACE) return true // outside this namespace's policies
+  const policies = objs.filter((o) => o.kind === 'NetworkPolicy' && o.spec.policyTypes.includes(direction) && matchesLabels(o.spec.podSelector, self.labels))
+  if (policies.length === 0) return true
+  const rules = policies.flatMap((p) => (direction === 'Ingress' ? p.spec.ingress : p.spec.egress) ?? [])
+  return rules.some((r: K8s) =>
+    (r.ports === undefined || r.ports.some((p: K8s) => p.port === port)) &&
+    ((direction === 'Ingress' ? r.from : r.to) ?? []).some((peer: K8s) => peerMatches(peer, other)))
+}
+
+const canConnect = (objs: K8s[], from: Endpoint, to: Endpoint, port: number) =>
+  allows(objs, 'Egress', from, to, port) && allows(objs, 'Ingress', to, from, port)
+
+t.test('network policies: only the gateway takes traffic from outside, and only the gateway reaches the services', async (t) => {
+  for (const [overlay, objs] of Object.entries(overlays)) {
+    const gateway = podOf(objs, 'gateway')
+    t.ok(canConnect(objs, OUTSIDE, gateway, 3000), `${overlay}: the Ingress controller reaches the gateway`)
+    const everything = workloads(objs).filter((w) => w.kind !== 'Job' && w.metadata.name !== 'gateway')
+    for (const w of everything) {
+      const target = podOf(objs, w.metadata.name)
+      const port = w.spec.template.spec.containers[0].ports[0].containerPort
+      t.notOk(canConnect(objs, OUTSIDE, target, port), `${overlay}: nothing from outside reaches ${w.metadata.name}`)
+    }
+    for (const s of deployedServices().filter((s) => s.upstreamVar !== undefined)) {
+      t.ok(canConnect(objs, gateway, podOf(objs, s.name), s.port), `${overlay}: the gateway reaches ${s.name}`)
+      for (const other of deployedServices().filter((o) => o.name !== s.name && o.name !== 'gateway')) {
+        t.notOk(canConnect(objs, podOf(objs, other.name), podOf(objs, s.name), s.port), `${overlay}: ${other.name} does not reach ${s.name}`)
+      }
+    }
+  }
+})
+
+// The list may declare a dependency a service is about to use (its code landing in another change):
+// reaching it is then allowed; reaching one that neither its configuration nor the list names is not.
+t.test('network policies: each service reaches the datastores its configuration names and no other, and the providers if it calls them', async (t) => {
+  const needs = async (s: ServiceSpec) => {
+    const names = new Set((await configSettings(s))?.map((x) => x.name) ?? [])
+    return { postgres: names.has('DATABASE_URL'), redis: names.has('REDIS_URL'), nats: names.has('NATS_URL') }
+  }
+  for (const [overlay, objs] of Object.entries(overlays)) {
+    const target = overlay === 'local'
+      ? { postgres: podOf(objs, 'postgres'), redis: podOf(objs, 'redis') }
+      : { postgres: external('192.0.2.10'), redis: external('192.0.2.20') }
+    const nats = podOf(objs, 'nats')
+    for (const s of deployedServices()) {
+      const need = await needs(s)
+      const pod = podOf(objs, s.name)
+      const declared = { postgres: s.schema !== undefined, redis: s.redis === true, nats: s.nats === true }
+      for (const [dep, reach] of [['postgres', canConnect(objs, pod, target.postgres, 5432)], ['redis', canConnect(objs, pod, target.redis, 6379)], ['nats', canConnect(objs, pod, nats, 4222)]] as const) {
+        if (need[dep]) t.ok(reach, `${overlay}: ${s.name} reaches ${dep}, which its configuration names`)
+        else if (!declared[dep]) t.notOk(reach, `${overlay}: ${s.name} does not reach ${dep}`)
+      }
+      t.equal(canConnect(objs, pod, external('203.0.113.7'), 443), s.providers !== undefined, `${overlay}: ${s.name} ${s.providers !== undefined ? 'reaches' : 'does not reach'} the internet over HTTPS`)
+      t.notOk(canConnect(objs, pod, external('10.1.2.3'), 443), `${overlay}: ${s.name} does not reach private addresses`)
+      if (s.schema !== undefined) t.ok(canConnect(objs, podOf(objs, `${s.name}-migrate`), target.postgres, 5432), `${overlay}: ${s.name}'s migration Job reaches Postgres`)
+    }
+  }
+})
