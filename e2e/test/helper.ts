@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process'
+import net from 'node:net'
+import path from 'node:path'
+import { createTestDatabase, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { PROCESSES, ROOT, migrateAll, presentProcesses, startStack, type RunningStack } from '../../scripts/stack.mjs'
+
+export async function freePort (): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+export interface E2EStack {
+  gateway: string
+  simulator: string
+  stack: RunningStack
+  env: Record<string, string>
+  /** Runs a service's command (as an operator would) with the stack's settings. */
+  runCommand: (dir: string, script: string, args: string[]) => Promise<{ code: number | null, output: string }>
+}
+
+/**
+ * The whole local stack as separate processes, started the way `pnpm start` starts it (same module,
+ * same migrations), on free ports, with its own database, Redis key prefix and NATS prefix.
+ */
+export async function startE2E (t: Teardown, env: Record<string, string> = {}, only?: string[]): Promise<E2EStack> {
+  const infra = await testInfra()
+  const ports: Record<string, number> = {}
+  for (const p of PROCESSES) ports[p.name] = await freePort()
+  const gateway = `http://127.0.0.1:${ports.gateway}`
+  const fullEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: env.DATABASE_URL ?? await createTestDatabase(t),
+    REDIS_URL: infra.redisUrl,
+    REDIS_PREFIX: `${uniqueName('e2e')}:`,
+    NATS_URL: infra.natsUrl,
+    NATS_PREFIX: uniqueName('e2e'),
+    PUBLIC_URL: gateway,
+    FRONTEND_URL: gateway,
+    LOG_LEVEL: 'warn',
+    SIM_CONTROL: 'true',
+    ...env
+  }
+  await migrateAll(fullEnv, { stdio: ['ignore', 'ignore', 'inherit'] })
+  const stack = await startStack({ env: fullEnv, ports, stdio: ['ignore', 'ignore', 'inherit'], only })
+  t.teardown(() => stack.stop())
+  const runCommand = (dir: string, script: string, args: string[]) => new Promise<{ code: number | null, output: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--conditions=pulse-source', '--import', 'tsx', script, ...args], { cwd: path.join(ROOT, dir), env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (d) => { output += String(d) })
+    child.stderr.on('data', (d) => { output += String(d) })
+    child.on('exit', (code) => resolve({ code, output }))
+  })
+  return { gateway, simulator: `http://127.0.0.1:${ports['provider-sim']}`, stack, env: fullEnv, runCommand }
+}
+
+export const present = (name: string) => presentProcesses().some((p) => p.name === name)
+
+/** The URL of one process of the stack. */
+export function urlOf (e2e: E2EStack, name: string): string {
+  const child = e2e.stack.children.find((c) => c.name === name)
+  if (child === undefined) throw new Error(`${name} is not running`)
+  return child.url
+}
+
+export interface Answer {
+  status: number
+  headers: Headers
+  json: Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  text: string
+}
+
+/** A browser against the gateway: one cookie jar, redirects followed by hand when asked. */
+export class Browser {
+  readonly cookies = new Map<string, string>()
+  constructor (readonly base: string) {}
+
+  async fetch (target: string, init: { method?: string, body?: unknown, headers?: Record<string, string> } = {}): Promise<Answer> {
+    const url = target.startsWith('http') ? target : `${this.base}${target}`
+    const headers: Record<string, string> = { ...init.headers }
+    if (url.startsWith(this.base) && this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+    if (init.body !== undefined) headers['content-type'] ??= 'application/json'
+    const res = await fetch(url, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), redirect: 'manual' })
+    if (url.startsWith(this.base)) {
+      for (const cookie of res.headers.getSetCookie()) {
+        const [pair] = cookie.split(';')
+        const eq = pair!.indexOf('=')
+        const name = pair!.slice(0, eq)
+        const value = pair!.slice(eq + 1)
+        if (value === '' || /expires=Thu, 01 Jan 1970/i.test(cookie) || /max-age=0/i.test(cookie)) this.cookies.delete(name)
+        else this.cookies.set(name, value)
+      }
+    }
+    const text = await res.text()
+    let json: Answer['json'] = {}
+    try { json = JSON.parse(text) as Answer['json'] } catch { /* not JSON */ }
+    return { status: res.status, headers: res.headers, json, text }
+  }
+
+  /** Follows redirects like a browser (cookies for the gateway's origin only), returning the last answer and the URLs visited. */
+  async follow (target: string, maxHops = 10): Promise<{ answer: Answer, visited: string[] }> {
+    const visited: string[] = []
+    let url = target.startsWith('http') ? target : `${this.base}${target}`
+    for (let hop = 0; hop < maxHops; hop++) {
+      visited.push(url)
+      const answer = await this.fetch(url)
+      const location = answer.headers.get('location')
+      if (answer.status < 300 || answer.status >= 400 || location === null) return { answer, visited }
+      url = new URL(location, url).toString()
+    }
+    throw new Error(`too many redirects: ${visited.join(' -> ')}`)
+  }
+}
+
+export async function eventually<T> (fn: () => Promise<T>, ok: (value: T) => boolean, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms
+  let value = await fn()
+  while (!ok(value) && Date.now() < end) {
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    value = await fn()
+  }
+  return value
+}
