@@ -1,0 +1,178 @@
+// The provider simulator as the Twitch drain benchmark uses it (over HTTP: it runs as its own
+// pinned process), and a stand-in for auth's side of the provider-token request-reply that hands
+// out real simulator tokens. The responder does the job of `TestTokenResponder`
+// (`@pulse/ingest-kit/testing`); it lives here because the bench package depends on the service
+// kit only, and it answers requests concurrently, as auth does (auth serialises refreshes only).
+import { randomUUID } from 'node:crypto'
+import { EventBus } from '@pulse/service-kit'
+
+/** The simulator's development app (packages/provider-sim/README.md). */
+export const SIM_TWITCH_CLIENT = { id: 'pulsesimtwitchclientid00000000', secret: 'pulsesimtwitchclientsecret0000' } as const
+/** The scopes twitch-ingest reads with (`TWITCH_INGEST_SCOPES` in @pulse/contracts). */
+export const TWITCH_INGEST_SCOPES = ['user:read:follows', 'moderator:read:followers', 'channel:read:subscriptions', 'bits:read'] as const
+/** Auth's provider-token request-reply subject (`TOKEN_REQUEST_SUBJECT` in @pulse/contracts). */
+export const TOKEN_REQUEST_SUBJECT = 'rpc.auth.provider-token.v1'
+const REDIRECT_URI = 'http://127.0.0.1:9/callback'
+
+export interface SimAccount { login: string, twitchId: string, profile: string }
+
+export interface SimGrant {
+  providerUserId: string
+  providerLogin: string
+  accessToken: string
+  refreshToken: string
+  expiresAt: string
+  scopes: string[]
+}
+
+interface TokenAnswer { access_token: string, refresh_token: string, expires_in: number, scope: string[] }
+
+export class SimClient {
+  constructor (readonly url: string) {}
+
+  async accounts (): Promise<SimAccount[]> {
+    return await this.json<SimAccount[]>('/_sim/users')
+  }
+
+  /** What the dashboard should show for the account now (`/_sim/expected/twitch/:login`). */
+  async expected (login: string): Promise<{ followers: number, subscribers: { total: number }, followedChannels: number, videos: { count: number } }> {
+    return await this.json(`/_sim/expected/twitch/${encodeURIComponent(login)}`)
+  }
+
+  /** Calls per endpoint since the simulator started or the last reset (`GET /helix/users`, …). */
+  async callCounts (): Promise<Record<string, number>> {
+    return await this.json<Record<string, number>>('/_sim/calls')
+  }
+
+  async resetCounts (): Promise<void> {
+    const res = await fetch(`${this.url}/_sim/calls`, { method: 'DELETE' })
+    if (res.status !== 204) throw new Error(`DELETE /_sim/calls answered ${res.status}`)
+  }
+
+  /** The authorization code flow with the simulator's scripted consent, then the code exchange. */
+  async grant (account: SimAccount, scopes: readonly string[] = TWITCH_INGEST_SCOPES): Promise<SimGrant> {
+    const authorize = new URL(`${this.url}/oauth2/authorize`)
+    authorize.search = new URLSearchParams({
+      client_id: SIM_TWITCH_CLIENT.id, redirect_uri: REDIRECT_URI, response_type: 'code', scope: scopes.join(' '),
+      state: randomUUID(), sim_user: account.login, sim_decision: 'approve'
+    }).toString()
+    const consent = await fetch(authorize, { redirect: 'manual' })
+    const location = consent.headers.get('location')
+    const code = location === null ? null : new URL(location).searchParams.get('code')
+    if (consent.status !== 302 || code === null) throw new Error(`authorize for ${account.login} answered ${consent.status} ${location ?? ''}`)
+    return this.grantOf(account, await this.token({ code, grant_type: 'authorization_code', redirect_uri: REDIRECT_URI }))
+  }
+
+  /** A refresh (the refresh token rotates; the old one stops working). */
+  async refresh (account: SimAccount, refreshToken: string): Promise<SimGrant> {
+    return this.grantOf(account, await this.token({ refresh_token: refreshToken, grant_type: 'refresh_token' }))
+  }
+
+  /** What is left of the account's Helix budget (one call: it spends a point itself). */
+  async helixBudget (accessToken: string): Promise<{ remaining: number, resetAt: number }> {
+    const res = await fetch(`${this.url}/helix/users`, { headers: { 'Client-Id': SIM_TWITCH_CLIENT.id, Authorization: `Bearer ${accessToken}` } })
+    await res.arrayBuffer()
+    return { remaining: Number(res.headers.get('ratelimit-remaining')), resetAt: Number(res.headers.get('ratelimit-reset')) * 1000 }
+  }
+
+  private grantOf (account: SimAccount, tokens: TokenAnswer): SimGrant {
+    return {
+      providerUserId: account.twitchId,
+      providerLogin: account.login,
+      accessToken: tokens.access_token,
+      refreshToken: tokens.refresh_token,
+      expiresAt: new Date(Date.now() + tokens.expires_in * 1000).toISOString(),
+      scopes: tokens.scope
+    }
+  }
+
+  private async token (params: Record<string, string>): Promise<TokenAnswer> {
+    const res = await fetch(`${this.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: SIM_TWITCH_CLIENT.id, client_secret: SIM_TWITCH_CLIENT.secret, ...params }).toString()
+    })
+    if (!res.ok) throw new Error(`token endpoint answered ${res.status}`)
+    return await res.json() as TokenAnswer
+  }
+
+  private async json<T> (path: string): Promise<T> {
+    const res = await fetch(`${this.url}${path}`)
+    if (!res.ok) throw new Error(`${path} answered ${res.status}`)
+    return await res.json() as T
+  }
+}
+
+interface AccountState { account: SimAccount, grant: SimGrant, renewing: Promise<void> }
+
+/**
+ * Answers `rpc.auth.provider-token.v1` for the Pulse users it was told about with the current
+ * token of the simulator account each one is linked to (many users may share one account). A
+ * request naming the current token as rejected refreshes it at the simulator, once per account.
+ */
+export class BenchTokenResponder {
+  requests = 0
+  renewals = 0
+  unknownUsers = 0
+  private readonly users = new Map<string, AccountState>()
+  private readonly accounts = new Map<string, AccountState>()
+
+  private constructor (private readonly bus: EventBus, private readonly sim: SimClient) {}
+
+  static async start ({ natsUrl, prefix, sim }: { natsUrl: string, prefix: string, sim: SimClient }): Promise<BenchTokenResponder> {
+    const bus = await EventBus.connect({ url: natsUrl, name: 'bench-token-responder', prefix })
+    const responder = new BenchTokenResponder(bus, sim)
+    const subscription = bus.nc.subscribe(bus.subject(TOKEN_REQUEST_SUBJECT))
+    void (async () => {
+      for await (const msg of subscription) {
+        responder.answer(msg.data).then(
+          (reply) => msg.respond(Buffer.from(JSON.stringify(reply))),
+          (error: unknown) => msg.respond(Buffer.from(JSON.stringify({ ok: false, error: 'unavailable', message: String(error) })))
+        )
+      }
+    })()
+    await bus.nc.flush()
+    return responder
+  }
+
+  /** The account's grant, handed out to every user linked to it. */
+  addAccount (account: SimAccount, grant: SimGrant): void {
+    this.accounts.set(account.login, { account, grant, renewing: Promise.resolve() })
+  }
+
+  link (userId: string, login: string): void {
+    const state = this.accounts.get(login)
+    if (state === undefined) throw new Error(`no grant for ${login}`)
+    this.users.set(userId, state)
+  }
+
+  grantOf (login: string): SimGrant | undefined {
+    return this.accounts.get(login)?.grant
+  }
+
+  private async answer (data: Uint8Array): Promise<object> {
+    this.requests++
+    const request = JSON.parse(Buffer.from(data).toString('utf8')) as { userId: string, provider: string, rejectedAccessToken?: string }
+    const state = request.provider === 'twitch' ? this.users.get(request.userId) : undefined
+    if (state === undefined) {
+      this.unknownUsers++
+      return { ok: false, error: 'not_connected', message: 'no connection' }
+    }
+    if (request.rejectedAccessToken !== undefined) {
+      // One refresh per rejected token, however many users of the account ask at once.
+      const renewal = state.renewing.then(async () => {
+        if (state.grant.accessToken !== request.rejectedAccessToken) return
+        this.renewals++
+        state.grant = await this.sim.refresh(state.account, state.grant.refreshToken)
+      })
+      state.renewing = renewal.catch(() => {})
+      await renewal
+    }
+    const { refreshToken: _refreshToken, ...grant } = state.grant
+    return { ok: true, provider: 'twitch', ...grant }
+  }
+
+  async close (): Promise<void> {
+    await this.bus.close()
+  }
+}
