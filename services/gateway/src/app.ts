@@ -26,9 +26,9 @@ export default async function gatewayApp (app: FastifyInstance, { config }: Gate
   await app.register(cors, { origin: [config.FRONTEND_URL], credentials: true, exposedHeaders: ['x-request-id', 'retry-after'] })
 
   // Proxied bodies are streamed, not parsed, so Fastify's bodyLimit does not see them.
-  app.addHook('onRequest', async (request) => {
-    const length = Number(request.headers['content-length'] ?? 0)
-    if (length > config.BODY_LIMIT_BYTES) throw new PayloadTooLarge(config.BODY_LIMIT_BYTES)
+  app.addHook('onRequest', (request, _reply, done) => {
+    const length = request.headers['content-length']
+    done(length !== undefined && Number(length) > config.BODY_LIMIT_BYTES ? new PayloadTooLarge(config.BODY_LIMIT_BYTES) : undefined)
   })
 
   await app.register(sessions, { config })

@@ -25,6 +25,20 @@ async function startEcho (): Promise<FastifyInstance> {
     return { ok: true }
   })
   app.post('/mood/echo', { config: { public: true } }, async (request) => ({ body: request.body }))
+  // Answers of every shape the gateway forwards: large, without a length (chunked), cut short.
+  app.get('/mood/big', { config: { public: true } }, async () => ({ items: Array.from({ length: 4000 }, (_, i) => ({ i, text: 'x'.repeat(40) })) }))
+  app.get('/mood/chunked', { config: { public: true } }, (_request, reply) => {
+    reply.hijack()
+    reply.raw.writeHead(200, { 'content-type': 'text/plain' })
+    reply.raw.write('first,')
+    setTimeout(() => reply.raw.end('second'), 20)
+  })
+  app.get('/mood/broken', { config: { public: true } }, (_request, reply) => {
+    reply.hijack()
+    reply.raw.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' })
+    reply.raw.write('{"partial":')
+    setTimeout(() => reply.raw.destroy(), 20)
+  })
   await app.listen({ port: 0, host: '127.0.0.1' })
   return app
 }

@@ -72,6 +72,27 @@ t.test('an upstream that is down answers 503, one slower than the timeout 504, i
   t.equal((await browser.fetch('/mood/slow?ms=10')).status, 200, 'a fast answer still passes')
 })
 
+t.test('answers arrive whole whatever their shape; one cut short is never passed on as complete', async (t) => {
+  const stack = await startStack(t)
+  const browser = new Browser(stack.gatewayUrl)
+  const small = await browser.fetch('/mood/public', { headers: { 'x-request-id': 'small-1' } })
+  t.equal(small.status, 200)
+  t.equal(small.headers.get('content-length'), String(Buffer.byteLength(JSON.stringify(small.json))), 'a small answer keeps its length')
+  t.equal(small.headers.get('x-request-id'), 'small-1')
+  const big = await browser.fetch('/mood/big')
+  t.equal(big.json.items.length, 4000, 'an answer larger than the buffered limit is streamed whole')
+  t.equal(big.json.items[3999].text, 'x'.repeat(40))
+  const chunked = await fetch(`${stack.gatewayUrl}/mood/chunked`)
+  t.equal(await chunked.text(), 'first,second', 'an answer without a length is streamed whole')
+  const broken = await fetch(`${stack.gatewayUrl}/mood/broken`).then(async (res) => ({ status: res.status, body: await res.json() }), (error: Error) => ({ error }))
+  if ('error' in broken) {
+    t.pass('the client sees the connection fail, not a complete answer')
+  } else {
+    t.equal(broken.status, 502, 'an answer cut short is a 502')
+    t.equal(broken.body.code, 'GATEWAY_BAD_GATEWAY')
+  }
+})
+
 t.test('rate limits per address and per user; X-Forwarded-For does not dodge them', async (t) => {
   const stack = await startStack(t, { gatewayEnv: { RATE_LIMIT_PER_ADDRESS: '5', RATE_LIMIT_PER_USER: '8' } })
   const anon = new Browser(stack.gatewayUrl)

@@ -21,7 +21,10 @@ export function helmetHeaders (options: HelmetOptions): Record<string, string> {
 
 async function securityHeadersPlugin (app: FastifyInstance, options: HelmetOptions) {
   const headers = helmetHeaders(options)
-  app.addHook('onRequest', async (_request, reply) => { void reply.headers(headers) })
+  app.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(headers)
+    done()
+  })
 }
 
 export default fp(securityHeadersPlugin, { name: 'gateway-security-headers', fastify: '5.x' })

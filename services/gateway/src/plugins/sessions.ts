@@ -58,10 +58,16 @@ export class SessionResolver {
     return sessionId
   }
 
+  /** The session as resolved less than SESSION_CACHE_MS ago, or undefined when Redis must be asked. */
+  cached (sessionId: string, now = Date.now()): SessionRecord | null | undefined {
+    const cached = this.cache.get(sessionId)
+    return cached !== undefined && cached.until > now ? cached.record : undefined
+  }
+
   async resolve (sessionId: string): Promise<SessionRecord | null> {
     const now = Date.now()
-    const cached = this.cache.get(sessionId)
-    if (cached !== undefined && cached.until > now) return cached.record
+    const cached = this.cached(sessionId, now)
+    if (cached !== undefined) return cached
     let raw: string | null
     try {
       raw = await this.redis.getex(sessionKey(sessionId), 'EX', this.config.SESSION_IDLE_TIMEOUT_S)
@@ -105,12 +111,20 @@ async function sessionsPlugin (app: FastifyInstance, { config }: { config: Gatew
   await subscriber.subscribe(sessionRevokedChannel(config.REDIS_PREFIX))
   app.addHook('onClose', async () => { subscriber.disconnect() })
 
-  app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (request.routeOptions.config.public === true) return // /health, /ready, /docs: no session needed
+  // Callback style, and synchronous when the session is cached (most requests): no promise, no
+  // microtask on the hot path.
+  app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
+    if (request.routeOptions.config.public === true) { done(); return } // /health, /ready, /docs: no session needed
     const sessionId = resolver.sessionIdFrom(request.headers.cookie)
-    if (sessionId === null) return
+    if (sessionId === null) { done(); return }
     request.sessionId = sessionId
-    request.user = await resolver.resolve(sessionId)
+    const cached = resolver.cached(sessionId)
+    if (cached !== undefined) {
+      request.user = cached
+      done()
+      return
+    }
+    resolver.resolve(sessionId).then((user) => { request.user = user; done() }, done)
   })
 }
 

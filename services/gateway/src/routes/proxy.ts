@@ -2,6 +2,7 @@ import httpProxy from '@fastify/http-proxy'
 import { IDENTITY_HEADER, signAssertion } from '@pulse/service-kit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
+import type { Readable } from 'node:stream'
 import type { GatewayConfig } from '../config.js'
 import { BadGateway, UpstreamTimeout, UpstreamUnavailable } from '../errors.js'
 
@@ -54,6 +55,32 @@ function assertionCache (config: GatewayConfig) {
   }
 }
 
+/** Upstream answers up to this size are read whole and sent with their headers in one write. */
+const BUFFERED_BODY_LIMIT = 64 * 1024
+
+/**
+ * Sends an upstream answer on. Small answers with a length (almost all of the API) are collected
+ * and sent as one Buffer: headers and body leave in one write instead of a piped stream's several;
+ * anything else (no length, large, HEAD) is streamed as it arrives.
+ */
+function forwardResponse (upstreamName: string) {
+  return (request: FastifyRequest<RouteGenericInterface, RawServerBase>, reply: FastifyReply<RouteGenericInterface, RawServerBase>, res: unknown): void => {
+    const { headers, stream } = res as { headers: IncomingHttpHeaders, stream: Readable }
+    const length = Number(headers['content-length'])
+    if (!(length <= BUFFERED_BODY_LIMIT) || request.method === 'HEAD') {
+      void reply.send(stream)
+      return
+    }
+    const chunks: Buffer[] = []
+    stream.on('data', (chunk: Buffer) => { chunks.push(chunk) })
+    stream.once('end', () => { void reply.send(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)) })
+    stream.once('error', (error) => {
+      request.log.warn({ upstream: upstreamName, code: (error as Error & { code?: string }).code }, 'upstream answer broke off')
+      if (!reply.sent) void reply.code(502).send(new BadGateway(upstreamName))
+    })
+  }
+}
+
 export default async function proxyRoutes (app: FastifyInstance, { config }: { config: GatewayConfig }) {
   const publicUrl = new URL(config.PUBLIC_URL)
   const proto = publicUrl.protocol.slice(0, -1)
@@ -97,6 +124,9 @@ export default async function proxyRoutes (app: FastifyInstance, { config }: { c
       upstream: upstream.url,
       prefix: upstream.prefix,
       rewritePrefix: upstream.prefix,
+      // reply-from's own info lines per request ("fetching from remote server"): Fastify's request
+      // lines already say the same.
+      disableRequestLogging: true,
       undici: {
         connections: 128,
         keepAliveTimeout: 60_000,
@@ -105,6 +135,7 @@ export default async function proxyRoutes (app: FastifyInstance, { config }: { c
       },
       replyOptions: {
         rewriteRequestHeaders,
+        onResponse: forwardResponse(upstream.name),
         onError,
         // reply-from retries a GET that got 503 up to ten times by default: a down service must
         // answer at once, not after a minute.
@@ -114,7 +145,8 @@ export default async function proxyRoutes (app: FastifyInstance, { config }: { c
   }
 
   // A logout must take effect at once, even before auth's revocation message arrives.
-  app.addHook('onResponse', async (request) => {
+  app.addHook('onResponse', (request, _reply, done) => {
     if (request.sessionId !== null && request.method === 'POST' && request.url.startsWith('/auth/logout')) app.sessions.forget(request.sessionId)
+    done()
   })
 }
