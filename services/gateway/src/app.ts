@@ -1,10 +1,9 @@
 import cors from '@fastify/cors'
-import rateLimit from '@fastify/rate-limit'
 import { redisPlugin, servicePlugin } from '@pulse/service-kit'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { GatewayConfig } from './config.js'
-import { PayloadTooLarge, RateLimited } from './errors.js'
-import { createBatchedRedisStore } from './plugins/rate-limit-store.js'
+import { PayloadTooLarge } from './errors.js'
+import rateLimit from './plugins/rate-limit.js'
 import securityHeaders from './plugins/security-headers.js'
 import sessions from './plugins/sessions.js'
 import docsRoutes from './routes/docs.js'
@@ -23,7 +22,7 @@ export default async function gatewayApp (app: FastifyInstance, { config }: Gate
       directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] }
     }
   })
-  await app.register(cors, { origin: [config.FRONTEND_URL], credentials: true, exposedHeaders: ['x-request-id', 'retry-after'] })
+  await app.register(cors, { origin: [config.FRONTEND_URL], credentials: true, exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'] })
 
   // Proxied bodies are streamed, not parsed, so Fastify's bodyLimit does not see them.
   app.addHook('onRequest', (request, _reply, done) => {
@@ -34,15 +33,10 @@ export default async function gatewayApp (app: FastifyInstance, { config }: Gate
   await app.register(sessions, { config })
 
   await app.register(rateLimit, {
-    hook: 'preHandler',
-    store: createBatchedRedisStore(app.redis, { syncMs: config.RATE_LIMIT_SYNC_MS, onError: (err) => app.log.warn({ err }, 'rate-limit sync failed') }),
-    timeWindow: config.RATE_LIMIT_WINDOW_MS,
-    keyGenerator: (request: FastifyRequest) => request.user !== null ? `user:${request.user.userId}` : `address:${request.ip}`,
-    max: (_request: FastifyRequest, key: string) => key.startsWith('user:') ? config.RATE_LIMIT_PER_USER : config.RATE_LIMIT_PER_ADDRESS,
-    // Limits must not take the API down with Redis; sessions fail closed on their own.
-    skipOnError: true,
-    allowList: (request: FastifyRequest) => request.url === '/health' || request.url === '/ready',
-    errorResponseBuilder: (_request, context) => new RateLimited(Math.ceil(context.ttl / 1000))
+    syncMs: config.RATE_LIMIT_SYNC_MS,
+    windowMs: config.RATE_LIMIT_WINDOW_MS,
+    perUser: config.RATE_LIMIT_PER_USER,
+    perAddress: config.RATE_LIMIT_PER_ADDRESS
   })
 
   await app.register(proxyRoutes, { config })

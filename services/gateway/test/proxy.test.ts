@@ -84,7 +84,7 @@ t.test('answers arrive whole whatever their shape; one cut short is never passed
   t.equal(big.json.items[3999].text, 'x'.repeat(40))
   const chunked = await fetch(`${stack.gatewayUrl}/mood/chunked`)
   t.equal(await chunked.text(), 'first,second', 'an answer without a length is streamed whole')
-  const broken = await fetch(`${stack.gatewayUrl}/mood/broken`).then(async (res) => ({ status: res.status, body: await res.json() }), (error: Error) => ({ error }))
+  const broken = await fetch(`${stack.gatewayUrl}/mood/broken`).then(async (res) => ({ status: res.status, body: await res.json() as { code: string } }), (error: Error) => ({ error }))
   if ('error' in broken) {
     t.pass('the client sees the connection fail, not a complete answer')
   } else {
@@ -97,8 +97,15 @@ t.test('rate limits per address and per user; X-Forwarded-For does not dodge the
   const stack = await startStack(t, { gatewayEnv: { RATE_LIMIT_PER_ADDRESS: '5', RATE_LIMIT_PER_USER: '8' } })
   const anon = new Browser(stack.gatewayUrl)
   const statuses: number[] = []
-  for (let i = 0; i < 7; i++) statuses.push((await anon.fetch('/mood/public', { headers: { 'x-forwarded-for': `198.51.100.${i}` } })).status)
+  const remaining: (string | null)[] = []
+  for (let i = 0; i < 7; i++) {
+    const res = await anon.fetch('/mood/public', { headers: { 'x-forwarded-for': `198.51.100.${i}` } })
+    statuses.push(res.status)
+    remaining.push(res.headers.get('x-ratelimit-remaining'))
+    t.equal(res.headers.get('x-ratelimit-limit'), '5')
+  }
   t.same(statuses, [200, 200, 200, 200, 200, 429, 429])
+  t.same(remaining, ['4', '3', '2', '1', '0', '0', '0'], 'clients see what is left of their budget')
   const limited = await anon.fetch('/mood/public')
   t.equal(limited.json.code, 'GATEWAY_RATE_LIMITED')
   t.ok(Number(limited.headers.get('retry-after')) > 0, 'retry-after is set')
