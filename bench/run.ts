@@ -1,41 +1,100 @@
-// Runs the benchmarks and prints a Markdown report (bench/RESULTS.md keeps the one we stand by).
-// Usage: pnpm bench [gateway|services|twitch] — servers on core 0, this load generator pinned to core 1.
-import { benchGateway, versions, type Row } from './gateway.js'
-import { benchServices } from './services.js'
-import { benchTwitchDrain, twitchDrainReport } from './twitch-drain.js'
+// Runs the benchmarks, prints a Markdown report and writes it into bench/RESULTS.md: the machine
+// block and one block per suite run (between markers; the text around them is kept).
+// Usage: pnpm bench [gateway|services|twitch|all] — servers on core 0, this load generator pinned to core 1.
+// BENCH_DURATION_S (default 10) shortens the measured loads, BENCH_TWITCH_USERS the drain (see README.md).
+import os from 'node:os'
+import { GATEWAY_CONNECTIONS, benchGateway, type Row } from './gateway.js'
+import { type LoadResult } from './lib/load.js'
+import { machine, machineLine, machineMarkdown } from './lib/machine.js'
+import { memoryText } from './lib/processes.js'
+import { RESULTS_FILE, writeBlocks, type Block } from './lib/results.js'
+import { CONTACT_REQUESTS, benchServices } from './services.js'
+import { TWITCH_RUNS, TWITCH_USERS, benchTwitchDrain, twitchDrainReport } from './twitch-drain.js'
 
-function table (rows: Row[]): string {
-  const lines = ['| scenario | req/s | p50 ms | p99 ms | server CPU µs/req | errors / non-2xx |', '|---|---:|---:|---:|---:|---:|']
+const SUITES = ['gateway', 'services', 'twitch'] as const
+type Suite = typeof SUITES[number]
+const DEFAULT_DURATION_S = 10
+const DEFAULT_TWITCH_USERS = 1000
+
+const which = process.argv[2] ?? 'all'
+if (which !== 'all' && !(SUITES as readonly string[]).includes(which)) {
+  console.error(`usage: pnpm bench [${SUITES.join('|')}|all] (not "${which}")`)
+  process.exit(2)
+}
+const durationSeconds = Number(process.env.BENCH_DURATION_S ?? DEFAULT_DURATION_S)
+if (!(durationSeconds > 0)) throw new Error(`BENCH_DURATION_S must be a number of seconds above 0, not "${process.env.BENCH_DURATION_S}"`)
+if (!Number.isInteger(TWITCH_USERS) || TWITCH_USERS < 1) throw new Error(`BENCH_TWITCH_USERS must be a whole number above 0, not "${process.env.BENCH_TWITCH_USERS}"`)
+
+/** The command as typed, with the settings that change what is measured. */
+const command = [
+  ...['BENCH_DURATION_S', 'BENCH_TWITCH_USERS', 'BENCH_TWITCH_RUNS'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`),
+  ...(process.env.BENCH_PROFILE !== undefined ? ['BENCH_PROFILE=<dir>'] : []),
+  'pnpm bench',
+  ...(process.argv[2] !== undefined ? [process.argv[2]] : [])
+].join(' ')
+
+const m = await machine()
+const stamp = () => `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`
+const machineBlock = (): Block => ({ name: 'machine', body: `Machine and versions of the latest run (${stamp()}, \`${command}\`):\n\n${machineMarkdown(m)}` })
+console.log(machineMarkdown(m))
+
+/** The first line of a suite's block: when, how, on what, and how busy the machine was. */
+function runLine (what: string, shortened: boolean): string {
+  const load = os.loadavg().map((x) => x.toFixed(2)).join(' ')
+  return `${shortened ? '**Shortened run (a check of the harness, not a result).** ' : ''}Run ${stamp()} with \`${command}\` on ${machineLine(m)} ` +
+    `(load average ${load} at the start${process.env.BENCH_PROFILE !== undefined ? '; CPU profiles written, which slows the servers' : ''}): ${what}.`
+}
+
+const round = (x: number) => Math.round(x * 10) / 10
+const cpuText = (r: LoadResult) => `${r.cpuMicrosPerRequest} (${r.cpuByProcess.map((p) => `${p.name} ${p.micros}`).join(' + ')})`
+
+async function gatewayBlock (): Promise<string> {
+  const head = runLine(`${GATEWAY_CONNECTIONS} connections, 2 s warm-up then ${durationSeconds} s measured per row`, durationSeconds !== DEFAULT_DURATION_S)
+  const rows: Row[] = await benchGateway({ durationSeconds })
+  const lines = [head, '', '| scenario | req/s | p50 ms | p99 ms | server CPU µs/req | memory MiB idle → load | errors / non-2xx |', '|---|---:|---:|---:|---:|---|---:|']
   for (const { scenario, result, note } of rows) {
-    if (result === null) lines.push(`| ${scenario} | – | – | – | – | ${note ?? ''} |`)
-    else lines.push(`| ${scenario} | ${result.requestsPerSecond} | ${result.p50Ms} | ${result.p99Ms} | ${result.cpuMicrosPerRequest} (${result.cpuMicrosPerRequestByProcess.join(' + ')}) | ${result.errors} / ${result.non2xx} |`)
+    if (result === null) lines.push(`| ${scenario} | – | – | – | – | – | ${note ?? ''} |`)
+    else lines.push(`| ${scenario} | ${result.requestsPerSecond} | ${result.p50Ms} | ${result.p99Ms} | ${cpuText(result)} | ${memoryText(result.memory)} | ${result.errors} / ${result.non2xx} |`)
+  }
+  const [direct, gateway, nginx] = rows.map((r) => r.result)
+  if (direct != null && gateway != null) {
+    const hop = (r: LoadResult) => round(r.cpuMicrosPerRequest - direct.cpuMicrosPerRequest)
+    lines.push('', `Pulse hop: +${hop(gateway)} µs server CPU per request over calling the upstream directly` +
+      `${nginx != null ? ` (nginx's hop: +${hop(nginx)} µs)` : ''}; its p99 is ${round(gateway.p99Ms / Math.max(gateway.p50Ms, 0.001))}× its p50.`)
   }
   return lines.join('\n')
 }
 
-const which = process.argv[2] ?? 'all'
-const v = versions()
-console.log(`machine: ${v.cores} cores, ${v.cpu}; node ${v.node}; ${v.nginx}; ${v.redis}`)
-if (which === 'gateway' || which === 'all') {
-  const rows = await benchGateway()
-  console.log(table(rows))
-  const direct = rows[0]?.result
-  const gateway = rows[1]?.result
-  if (direct != null && gateway != null) {
-    console.log(`\nPulse hop: +${Math.round((gateway.cpuMicrosPerRequest - direct.cpuMicrosPerRequest) * 10) / 10} µs server CPU per request over direct; p99/p50 = ${Math.round((gateway.p99Ms / Math.max(gateway.p50Ms, 0.001)) * 10) / 10}`)
-  }
-}
-
-if (which === 'services' || which === 'all') {
-  const rows = await benchServices()
-  console.log('\n| scenario (through the gateway) | connections | req/s | p50 ms | p99 ms | server CPU µs/req (gateway + service) | errors / non-2xx |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|')
+async function servicesBlock (): Promise<string> {
+  const head = runLine(`2 s warm-up then ${durationSeconds} s measured per row, POST /contact a fixed ${CONTACT_REQUESTS.toLocaleString('en')} requests`, durationSeconds !== DEFAULT_DURATION_S)
+  const rows = await benchServices({ durationSeconds })
+  const lines = [head, '', '| scenario (through the gateway) | connections | req/s | p50 ms | p99 ms | server CPU µs/req | memory MiB idle → load | errors / non-2xx |', '|---|---:|---:|---:|---:|---:|---|---:|']
+  const notes: string[] = []
   for (const { scenario, connections, result, note } of rows) {
-    console.log(`| ${scenario} | ${connections} | ${result.requestsPerSecond} | ${result.p50Ms} | ${result.p99Ms} | ${result.cpuMicrosPerRequest} (${result.cpuMicrosPerRequestByProcess.join(' + ')}) | ${result.errors} / ${result.non2xx} |`)
-    if (note !== undefined) console.log(`\n${scenario}: ${note}`)
+    lines.push(`| ${scenario} | ${connections} | ${result.requestsPerSecond} | ${result.p50Ms} | ${result.p99Ms} | ${cpuText(result)} | ${memoryText(result.memory)} | ${result.errors} / ${result.non2xx} |`)
+    if (note !== undefined) notes.push(`- ${scenario}: ${note}.`)
   }
+  if (notes.length > 0) lines.push('', ...notes)
+  return lines.join('\n')
 }
 
-if (which === 'twitch' || which === 'all') {
-  console.log(`\n${twitchDrainReport(await benchTwitchDrain())}`)
+async function twitchBlock (): Promise<string> {
+  const head = runLine(`${TWITCH_USERS} users, runs ${TWITCH_RUNS}`, TWITCH_USERS !== DEFAULT_TWITCH_USERS)
+  return `${head}\n\n${twitchDrainReport(await benchTwitchDrain())}`
+}
+
+const suites: Record<Suite, { heading: string, title: string, run: () => Promise<string> }> = {
+  gateway: { heading: '## The gateway hop', title: '## The gateway hop (issue: accounts, sessions and the gateway)', run: gatewayBlock },
+  services: { heading: '## Mood and contact', title: '## Mood and contact through the gateway (issues: mood, contact)', run: servicesBlock },
+  twitch: { heading: '## Twitch refresh drain', title: '## Twitch refresh drain (issue 7: Twitch and X metrics)', run: twitchBlock }
+}
+
+// Each suite's block is written as soon as it is measured: a later suite failing keeps the earlier ones.
+for (const name of SUITES) {
+  if (which !== 'all' && which !== name) continue
+  const suite = suites[name]
+  const body = await suite.run()
+  console.log(`\n${body}`)
+  writeBlocks([machineBlock(), { name, heading: suite.heading, title: suite.title, body }])
+  console.log(`\n(${name}: written to ${RESULTS_FILE})`)
 }

@@ -31,7 +31,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { EventBus, migrateToLatest } from '@pulse/service-kit'
 import pg from 'pg'
-import { ROOT, SERVER_CORE, cpuMicros, nodeServer, pidsOf, rssMiB, stopAll, type Server } from './lib/processes.js'
+import { MemorySampler, ROOT, SERVER_CORE, cpuMicros, memoryText, nodeServer, pidsOf, stopAll, type Memory, type Server } from './lib/processes.js'
 import { BenchTokenResponder, SimClient, type SimAccount } from './lib/twitch-sim.js'
 
 const SIM_CORE = '1'
@@ -79,7 +79,8 @@ export interface DrainResult {
   others: number
   /** Seconds spent waiting for the machine to be quiet before the run, and whether it was. */
   quiet: { waitedS: number, reached: boolean }
-  rssMiB: number[]
+  /** RSS of the replicas and the simulator right before the first link event, and its peak during the drain. */
+  memory: Memory[]
   /** The most Helix points one simulator account needs for its users' refreshes (users × calls per refresh). */
   plannedPeak: { login: string, points: number, users: number }
   /** Helix calls the plan predicts in all. */
@@ -313,6 +314,7 @@ async function drainOnce (mix: Mix, replicas: number, users: number): Promise<Dr
     const loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
     const before = { ingest: ingest.map((s) => cpuMicros(s.pid)), sim: cpuMicros(simServer.pid), nats: natsPids.map(cpuOf), core0: coreTimes('0'), core1: coreTimes('1'), driver: process.cpuUsage() }
     const tokenRequestsBefore = responder.requests
+    const memory = new MemorySampler([...ingest, simServer].map((s) => ({ name: s.name, pids: [s.pid] })))
 
     const t0 = performance.now()
     const linkedAt = new Date().toISOString()
@@ -336,6 +338,7 @@ async function drainOnce (mix: Mix, replicas: number, users: number): Promise<Dr
       await sleep(50)
     }
     await backends.sample()
+    const memoryPeaks = memory.stop()
     const after = { ingest: ingest.map((s) => cpuMicros(s.pid)), sim: cpuMicros(simServer.pid), nats: natsPids.map(cpuOf), core0: coreTimes('0'), core1: coreTimes('1'), driver: process.cpuUsage(before.driver) }
     const helix = await sim.callCounts()
     const tokenRequests = responder.requests - tokenRequestsBefore
@@ -407,7 +410,7 @@ async function drainOnce (mix: Mix, replicas: number, users: number): Promise<Dr
       coreBusy: { core0: busy(before.core0, after.core0), core1: busy(before.core1, after.core1) },
       others: Math.max(0, Math.round(((machine - ours) / Math.max(1, machineTotal)) * 100) / 100),
       quiet,
-      rssMiB: ingest.map((s) => rssMiB(s.pid)),
+      memory: memoryPeaks,
       plannedPeak,
       plannedCalls,
       peakPoints,
@@ -442,10 +445,10 @@ function parseRuns (value: string): Array<{ mix: Mix, replicas: number }> {
  * then the throttling of equal shares. BENCH_TWITCH_USERS overrides the 1,000 users,
  * BENCH_TWITCH_RUNS the runs (`budget:1,budget:2,equal:2`, the default; repeat one to get several trials).
  */
-export async function benchTwitchDrain ({
-  users = Number(process.env.BENCH_TWITCH_USERS ?? 1000),
-  runs = parseRuns(process.env.BENCH_TWITCH_RUNS ?? 'budget:1,budget:2,equal:2')
-} = {}): Promise<DrainResult[]> {
+export const TWITCH_USERS = Number(process.env.BENCH_TWITCH_USERS ?? 1000)
+export const TWITCH_RUNS = process.env.BENCH_TWITCH_RUNS ?? 'budget:1,budget:2,equal:2'
+
+export async function benchTwitchDrain ({ users = TWITCH_USERS, runs = parseRuns(TWITCH_RUNS) } = {}): Promise<DrainResult[]> {
   const results: DrainResult[] = []
   for (const { mix, replicas } of runs) results.push(await drainOnce(mix, replicas, users))
   return results
@@ -454,8 +457,8 @@ export async function benchTwitchDrain ({
 /** The Markdown report of the runs. */
 export function twitchDrainReport (results: DrainResult[]): string {
   const lines = [
-    '| users on accounts | replicas (core 0) | drain s | all linked s | refreshes/s | stored / failed | requests / deliveries | Helix calls per refresh | ingest CPU ms/refresh | ingest busy | sim CPU ms/refresh | Postgres CPU ms/refresh | NATS CPU ms/refresh | core 0 / core 1 busy | other processes |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+    '| users on accounts | replicas (core 0) | drain s | all linked s | refreshes/s | stored / failed | requests / deliveries | Helix calls per refresh | ingest CPU ms/refresh | ingest busy | sim CPU ms/refresh | Postgres CPU ms/refresh | NATS CPU ms/refresh | core 0 / core 1 busy | other processes | memory MiB idle → peak |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'
   ]
   for (const r of results) {
     const helixCalls = sum(Object.entries(r.helix).filter(([k]) => k.includes('/helix/')).map(([, v]) => v))
@@ -464,7 +467,7 @@ export function twitchDrainReport (results: DrainResult[]): string {
       `${r.drainMs === null ? '–' : Math.round((r.stored / r.drainMs) * 10_000) / 10} | ${r.stored} / ${sum(Object.values(r.failed))} | ${r.requests} / ${r.deliveries} | ` +
       `${r.stored === 0 ? '–' : Math.round((helixCalls / r.stored) * 100) / 100} | ` +
       `${milli(sum(r.cpu.ingest))}${r.cpu.ingest.length > 1 ? ` (${r.cpu.ingest.map(milli).join(' + ')})` : ''} | ${percent(r.share.ingest)} | ` +
-      `${milli(r.cpu.sim)} | ${milli(r.cpu.postgres)} | ${milli(r.cpu.nats)} | ${percent(r.coreBusy.core0)} / ${percent(r.coreBusy.core1)} | ${percent(r.others)} |`)
+      `${milli(r.cpu.sim)} | ${milli(r.cpu.postgres)} | ${milli(r.cpu.nats)} | ${percent(r.coreBusy.core0)} / ${percent(r.coreBusy.core1)} | ${percent(r.others)} | ${memoryText(r.memory)} |`)
   }
   const endpoints = [...new Set(results.flatMap((r) => Object.keys(r.helix)))].sort()
   const label = (r: DrainResult) => `${r.mix === 'budget' ? 'by cost' : 'equal'}, ${r.replicas} replica${r.replicas > 1 ? 's' : ''}`
@@ -482,7 +485,6 @@ export function twitchDrainReport (results: DrainResult[]): string {
       `Helix calls planned ${r.plannedCalls}; costliest account ${r.plannedPeak.login}: ${plural(r.plannedPeak.users, 'user')} × ${Math.round(r.plannedPeak.points / Math.max(1, r.plannedPeak.users))} calls = ${r.plannedPeak.points} of ${HELIX_POINTS_PER_MINUTE} points a minute`,
       r.peakPoints === null ? 'Helix budgets not probed (the drain outlasted one window)' : `most points spent by one account in its window: ${r.peakPoints.used} (${r.peakPoints.login}, ${plural(r.peakPoints.users, 'user')})`,
       `simulator busy ${percent(r.share.sim)} of core 1`,
-      `ingest RSS ${r.rssMiB.join(' + ')} MiB`,
       Object.keys(r.warnings).length === 0 ? 'no warnings logged' : `logged: ${Object.entries(r.warnings).map(([k, v]) => `${k} ×${v}`).join('; ')}`
     ]
     lines.push('', `${label(r)}: ${notes.join('; ')}.`)

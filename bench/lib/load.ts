@@ -1,5 +1,5 @@
 import autocannon from 'autocannon'
-import { cpuMicros, rssMiB } from './processes.js'
+import { MemorySampler, cpuMicros, type Memory, type Proc } from './processes.js'
 
 export interface LoadOptions {
   url: string
@@ -10,8 +10,8 @@ export interface LoadOptions {
   durationSeconds: number
   /** A fixed number of requests instead of a duration: every answer is then counted. */
   amount?: number
-  /** Every server-side process whose CPU counts for this scenario. */
-  pids: number[]
+  /** Every server-side process of the scenario: whose CPU counts, whose memory is reported. */
+  processes: Proc[]
 }
 
 export interface LoadResult {
@@ -24,23 +24,29 @@ export interface LoadResult {
   /** 2xx answers, the warm-up included (for checks against what was stored). */
   accepted: number
   cpuMicrosPerRequest: number
-  /** The same, process by process (in the order of `pids`). */
-  cpuMicrosPerRequestByProcess: number[]
-  rssMiB: Record<number, number>
+  /** The same, server by server (those of `processes` whose CPU counts, in their order). */
+  cpuByProcess: Array<{ name: string, micros: number }>
+  /** RSS right before the measured load (after the warm-up) and its peak during it. */
+  memory: Memory[]
 }
 
-/** Runs autocannon (in this process, pinned by the caller to the load core) and measures the servers' CPU. */
+/** Runs autocannon (in this process, pinned by the caller to the load core) and measures the servers' CPU and memory. */
 export async function runLoad (options: LoadOptions): Promise<LoadResult> {
   // warm-up: JIT, connection pools, caches
   const warmup = await autocannon({ url: options.url, method: options.method, headers: options.headers, body: options.body, connections: options.connections, duration: 2 })
-  const before = options.pids.map(cpuMicros)
+  const counted = options.processes.filter((p) => p.cpu !== false)
+  const cpuOf = (p: Proc) => p.pids.reduce((sum, pid) => sum + cpuMicros(pid), 0)
+  const memory = new MemorySampler(options.processes)
+  const before = counted.map(cpuOf)
   const result = await autocannon({
     url: options.url, method: options.method, headers: options.headers, body: options.body, connections: options.connections,
     ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.durationSeconds })
   })
-  const after = options.pids.map(cpuMicros)
+  const after = counted.map(cpuOf)
+  const peaks = memory.stop()
   const cpu = after.reduce((sum, value, i) => sum + value - before[i]!, 0)
   const requests = result.requests.total
+  const perRequest = (micros: number) => requests === 0 ? 0 : Math.round((micros / requests) * 10) / 10
   return {
     requests,
     requestsPerSecond: Math.round(result.requests.average),
@@ -49,8 +55,8 @@ export async function runLoad (options: LoadOptions): Promise<LoadResult> {
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     accepted: warmup['2xx'] + result['2xx'],
-    cpuMicrosPerRequest: requests === 0 ? 0 : Math.round((cpu / requests) * 10) / 10,
-    cpuMicrosPerRequestByProcess: after.map((value, i) => requests === 0 ? 0 : Math.round(((value - before[i]!) / requests) * 10) / 10),
-    rssMiB: Object.fromEntries(options.pids.map((pid) => [pid, rssMiB(pid)]))
+    cpuMicrosPerRequest: perRequest(cpu),
+    cpuByProcess: counted.map((p, i) => ({ name: p.name, micros: perRequest(after[i]! - before[i]!) })),
+    memory: peaks
   }
 }

@@ -47,11 +47,89 @@ export function cpuMicros (pid: number): number {
   return (utime + stime) * (1_000_000 / TICKS_PER_SECOND)
 }
 
+/** Resident memory of a process in KiB; 0 once it is gone. */
+export function rssKiB (pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
+  } catch {
+    return 0
+  }
+}
+
 /** Resident memory of a process in MiB. */
 export function rssMiB (pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return Math.round(kb / 1024)
+  return Math.round(rssKiB(pid) / 1024)
+}
+
+/**
+ * A server of a scenario, as the tables name it; several pids for one server (nginx's master and
+ * worker) are added up. `shared`: a system server other work uses too (Redis, Postgres) — its CPU
+ * counts, its memory is not reported. `cpu: false`: running for the scenario but not on the
+ * measured path (its memory is reported, its CPU not counted).
+ */
+export interface Proc {
+  name: string
+  pids: number[]
+  shared?: boolean
+  cpu?: boolean
+}
+
+export interface Memory {
+  name: string
+  idleMiB: number
+  peakMiB: number
+}
+
+/**
+ * RSS of every non-shared server: `idle` when created (call it right before the measured load),
+ * the peak of samples every `intervalMs` until `stop`.
+ */
+export class MemorySampler {
+  private readonly procs: Proc[]
+  private readonly idle: number[]
+  private readonly peak: number[]
+  private readonly timer: NodeJS.Timeout
+
+  constructor (procs: Proc[], intervalMs = 200) {
+    this.procs = procs.filter((p) => p.shared !== true)
+    this.idle = this.procs.map(rssOf)
+    this.peak = [...this.idle]
+    // unref: a run that fails half-way must still exit
+    this.timer = setInterval(() => this.sample(), intervalMs).unref()
+  }
+
+  private sample (): void {
+    this.procs.forEach((p, i) => { this.peak[i] = Math.max(this.peak[i]!, rssOf(p)) })
+  }
+
+  stop (): Memory[] {
+    clearInterval(this.timer)
+    this.sample()
+    return this.procs.map((p, i) => ({ name: p.name, idleMiB: Math.round(this.idle[i]! / 1024), peakMiB: Math.round(this.peak[i]! / 1024) }))
+  }
+}
+
+function rssOf (proc: Proc): number {
+  return proc.pids.reduce((sum, pid) => sum + rssKiB(pid), 0)
+}
+
+/** `gateway 70 → 82, upstream 60 → 61` */
+export function memoryText (memory: Memory[]): string {
+  return memory.length === 0 ? '–' : memory.map((m) => `${m.name} ${m.idleMiB} → ${m.peakMiB}`).join(', ')
+}
+
+/** Direct children of a process (nginx's workers). */
+export function childrenOf (parent: number): number[] {
+  const out: number[] = []
+  for (const entry of readdirSafe('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) out.push(Number(entry))
+    } catch { /* gone */ }
+  }
+  return out
 }
 
 export async function stopAll (servers: Server[]): Promise<void> {
