@@ -15,7 +15,7 @@ const AUTH_SECRETS = {
   TWITCH_CLIENT_SECRET: 'bench-twitch-client-secret',
   TWITTER_API_SECRET: 'bench-x-api-secret'
 }
-const PORTS = { upstream: 3901, hello: 3902, nginx: 3903, gateway: 3904, auth: 3905 }
+const PORTS = { upstream: 3901, hello: 3902, nginx: 3903, gateway: 3904, auth: 3905, nodeProxy: 3906 }
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pulse_bench'
 
 export interface Row { scenario: string, result: LoadResult | null, note?: string }
@@ -91,6 +91,12 @@ export async function benchGateway ({ connections = GATEWAY_CONNECTIONS, duratio
     } else {
       rows.push({ scenario: 'through nginx as a plain reverse proxy', result: null, note: 'nginx not installed (apt-get install nginx-light)' })
     }
+    const nodeProxy = await startPinned('node-proxy', [process.execPath, 'bench/servers/node-proxy.mjs'], {
+      env: { PORT: String(PORTS.nodeProxy), UPSTREAM_URL: `http://127.0.0.1:${PORTS.upstream}`, ASSERTION: assertion },
+      url: `http://127.0.0.1:${PORTS.nodeProxy}/health`
+    })
+    servers.push(nodeProxy)
+    rows.push({ scenario: 'through a bare Node proxy (node:http + undici, no framework, no session): the floor for a proxy in Node', result: await runLoad({ ...load, url: `http://127.0.0.1:${PORTS.nodeProxy}/mood/ping`, processes: [proc(nodeProxy), proc(upstream)] }) })
     rows.push({ scenario: 'raw node:http hello (the floor)', result: await runLoad({ ...load, url: `http://127.0.0.1:${PORTS.hello}/`, processes: [proc(hello)] }) })
   } finally {
     await stopAll(servers)

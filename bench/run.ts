@@ -56,11 +56,12 @@ async function gatewayBlock (): Promise<string> {
     if (result === null) lines.push(`| ${scenario} | – | – | – | – | – | ${note ?? ''} |`)
     else lines.push(`| ${scenario} | ${result.requestsPerSecond} | ${result.p50Ms} | ${result.p99Ms} | ${cpuText(result)} | ${memoryText(result.memory)} | ${result.errors} / ${result.non2xx} |`)
   }
-  const [direct, gateway, nginx] = rows.map((r) => r.result)
+  const [direct, gateway, nginx, nodeProxy] = rows.map((r) => r.result)
   if (direct != null && gateway != null) {
     const hop = (r: LoadResult) => round(r.cpuMicrosPerRequest - direct.cpuMicrosPerRequest)
     lines.push('', `Pulse hop: +${hop(gateway)} µs server CPU per request over calling the upstream directly` +
-      `${nginx != null ? ` (nginx's hop: +${hop(nginx)} µs)` : ''}; its p99 is ${round(gateway.p99Ms / Math.max(gateway.p50Ms, 0.001))}× its p50.`)
+      `${nginx != null ? ` (nginx's hop: +${hop(nginx)} µs)` : ''}${nodeProxy != null ? ` (a bare Node proxy's hop: +${hop(nodeProxy)} µs)` : ''}; ` +
+      `its p99 is ${round(gateway.p99Ms / Math.max(gateway.p50Ms, 0.001))}× its p50.`)
   }
   return lines.join('\n')
 }
