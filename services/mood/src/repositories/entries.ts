@@ -1,14 +1,17 @@
 import { sql, type Kysely, type Transaction, type Updateable } from 'kysely'
 import type { Database, EntriesTable } from '../db/database.js'
+import type { Runner, Statement } from '../db/statements.js'
 
 export type Db = Kysely<Database> | Transaction<Database>
 
+/** An entry as the API answers it, but for its streak. */
 export interface EntryRow {
   id: string
   score: number
   label: string | null
   note: string | null
-  logged_at: Date
+  /** ISO 8601 in UTC to the millisecond, as `Date.prototype.toISOString` writes it. */
+  loggedAt: string
   /** YYYY-MM-DD */
   day: string
 }
@@ -29,21 +32,30 @@ export interface EntryPosition {
   id: string
 }
 
-const entryColumns = ['id', 'score', 'label', 'note', 'logged_at', sql<string>`day::text`.as('day')] as const
+/**
+ * `logged_at` as the API writes it, made by Postgres: Node then neither parses a timestamp into a
+ * Date nor formats it back, per entry. Loggable instants lie between 1900 and 9999, where this is
+ * exactly what `toISOString` writes (milliseconds truncated, like pg's parser and Date do).
+ */
+export const LOGGED_AT_ISO = `to_char(logged_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
 
-export async function insertEntry (db: Db, entry: NewEntry): Promise<EntryRow> {
-  return db.insertInto('entries')
-    .values({
-      user_id: entry.userId,
-      score: entry.score,
-      label: entry.label,
-      note: entry.note,
-      logged_at: entry.loggedAt,
-      day: entry.day,
-      timezone: entry.timezone
-    })
-    .returning(entryColumns)
-    .executeTakeFirstOrThrow()
+/** The columns of an EntryRow, in SQL. */
+export const ENTRY_COLUMNS = `id, score, label, note, ${LOGGED_AT_ISO} as "loggedAt", day::text as day`
+
+const entryColumns = ['id', 'score', 'label', 'note', sql.raw<string>(LOGGED_AT_ISO).as('loggedAt'), sql<string>`day::text`.as('day')] as const
+
+const insertEntryStatement: Statement = {
+  name: 'mood_insert_entry',
+  text: `insert into entries (user_id, score, label, note, logged_at, day, timezone)
+    values ($1, $2, $3, $4, $5, $6, $7)
+    returning ${ENTRY_COLUMNS}`
+}
+
+export async function insertEntry (run: Runner, entry: NewEntry): Promise<EntryRow> {
+  const [row] = await run.rows<EntryRow>(insertEntryStatement,
+    [entry.userId, entry.score, entry.label, entry.note, entry.loggedAt, entry.day, entry.timezone])
+  if (row === undefined) throw new Error('insert into entries returned no row')
+  return row
 }
 
 export type EntryChanges = Pick<Updateable<EntriesTable>, 'score' | 'label' | 'note' | 'logged_at' | 'day' | 'timezone'>
@@ -62,22 +74,4 @@ export async function updateEntry (db: Db, userId: string, id: string, changes: 
 export async function deleteEntry (db: Db, userId: string, id: string): Promise<boolean> {
   const result = await db.deleteFrom('entries').where('user_id', '=', userId).where('id', '=', id).executeTakeFirst()
   return result.numDeletedRows > 0n
-}
-
-export interface ListEntriesOptions {
-  /** First and last day included (YYYY-MM-DD). */
-  from?: string
-  to?: string
-  /** Entries strictly after this position in the newest-first order. */
-  after?: EntryPosition
-  limit: number
-}
-
-/** A page of the user's entries newest first (logged_at desc, id desc), served by the (user_id, logged_at desc, id desc) index. */
-export function entriesPageQuery (db: Db, userId: string, { from, to, after, limit }: ListEntriesOptions) {
-  let query = db.selectFrom('entries').select(entryColumns).where('user_id', '=', userId)
-  if (from !== undefined) query = query.where('day', '>=', sql<Date>`${from}::date`)
-  if (to !== undefined) query = query.where('day', '<=', sql<Date>`${to}::date`)
-  if (after !== undefined) query = query.where(sql<boolean>`(logged_at, id) < (${after.loggedAt}, ${after.id}::uuid)`)
-  return query.orderBy('logged_at', 'desc').orderBy('id', 'desc').limit(limit)
 }

@@ -13,11 +13,12 @@ import { addDays, localDay } from '../calendar.js'
 import type { MoodConfig } from '../config.js'
 import { decodeCursor, EARLIEST_LOGGED_AT, encodeCursor } from '../cursor.js'
 import type { Database } from '../db/database.js'
+import { transactionRunner, type Runner } from '../db/statements.js'
 import { MoodEntryNotFoundError, MoodIdempotencyConflictError, MoodValidationError } from '../errors.js'
-import { deleteEntry, insertEntry, updateEntry, type Db, type EntryChanges, type EntryRow, type NewEntry } from '../repositories/entries.js'
+import { deleteEntry, insertEntry, updateEntry, type EntryChanges, type EntryRow, type NewEntry } from '../repositories/entries.js'
 import { claimIdempotencyKey, findIdempotentResponse, storeIdempotentResponse } from '../repositories/idempotency.js'
 import { readDailyTotals } from '../repositories/stats.js'
-import { listEntriesWithStreaks, readStreaks } from '../repositories/streaks.js'
+import { pageReader, readStreaks } from '../repositories/streaks.js'
 import { requestClock, type RequestClock } from '../request-clock.js'
 import { summarizeStats } from '../stats.js'
 
@@ -25,6 +26,9 @@ export interface MoodRoutesOptions {
   config: MoodConfig
   /** The clock (milliseconds since the epoch); tests pass their own. */
   now: () => number
+  db: Kysely<Database>
+  /** The hot paths' statements, prepared on the pool of `db`. */
+  statements: Runner
 }
 
 const ERROR_RESPONSES: Record<number, string> = {
@@ -41,7 +45,7 @@ const errors = (...statuses: number[]) =>
   Object.fromEntries([400, 401, ...statuses, 500, 503].map((status) => [status, Type.Object(ErrorResponseSchema.properties, { additionalProperties: false, description: ERROR_RESPONSES[status] })]))
 
 function toEntry (row: EntryRow, streak: number): MoodEntry {
-  return { id: row.id, score: row.score, label: row.label, note: row.note, loggedAt: row.logged_at.toISOString(), day: row.day, streak }
+  return { id: row.id, score: row.score, label: row.label, note: row.note, loggedAt: row.loggedAt, day: row.day, streak }
 }
 
 /** Postgres text cannot hold NUL characters: refuse them as bad input rather than fail on insert. */
@@ -65,13 +69,14 @@ function hashBody (body: Record<string, unknown>): string {
   return createHash('sha256').update(canonical).digest('hex')
 }
 
-async function entryResponse (db: Db, userId: string, row: EntryRow, today: string): Promise<MoodEntryResponse> {
-  const { streak, dayStreak } = await readStreaks(db, userId, today, row.day)
+async function entryResponse (run: Runner, userId: string, row: EntryRow, today: string): Promise<MoodEntryResponse> {
+  const { streak, dayStreak } = await readStreaks(run, userId, today, row.day)
   return { entry: toEntry(row, dayStreak ?? 1), streak }
 }
 
-export default async function moodRoutes (app: FastifyInstance, { config, now }: MoodRoutesOptions) {
-  const db = app.db as Kysely<Database>
+export default async function moodRoutes (app: FastifyInstance, { config, now, db, statements }: MoodRoutesOptions) {
+  // One row more than a page, to know whether another page follows.
+  const listEntriesWithStreaks = pageReader(config.MOOD_PAGE_SIZE_DEFAULT + 1)
 
   app.post<{ Body: CreateMoodEntryBody, Headers: CreateMoodEntryHeaders }>('/mood', {
     schema: {
@@ -98,18 +103,18 @@ export default async function moodRoutes (app: FastifyInstance, { config, now }:
       day: localDay(loggedAt, clock.timeZone),
       timezone: clock.timeZone
     }
-    const create = async (trx: Db) => entryResponse(trx, clock.userId, await insertEntry(trx, entry), clock.today)
+    const create = async (run: Runner) => entryResponse(run, clock.userId, await insertEntry(run, entry), clock.today)
 
     // Without a key the insert is one statement that commits at once: the user's streak lock
     // (taken by the trigger that keeps the runs) is held only while Postgres runs it, and the
     // streak is read after the commit.
     const key = request.headers['idempotency-key']
-    if (key === undefined) return reply.code(201).send(await create(db))
+    if (key === undefined) return reply.code(201).send(await create(statements))
 
     const requestHash = hashBody(body)
     const outcome = await db.transaction().execute(async (trx) => {
       if (await claimIdempotencyKey(trx, clock.userId, key, requestHash)) {
-        const response = await create(trx)
+        const response = await create(transactionRunner(trx))
         await storeIdempotentResponse(trx, clock.userId, key, 201, response)
         return { replayed: false, statusCode: 201, response }
       }
@@ -139,13 +144,13 @@ export default async function moodRoutes (app: FastifyInstance, { config, now }:
     const after = cursor === undefined ? undefined : decodeCursor(cursor)
     if (cursor !== undefined && after === undefined) throw new MoodValidationError('querystring/cursor is not a cursor this list gave out')
 
-    // One statement: the page (and one entry more, to know whether another page follows), the
-    // streak of each entry and the user's streak.
-    const { rows, streak } = await listEntriesWithStreaks(db, clock.userId, clock.today, { from, to, after, limit: limit + 1 })
-    const page = rows.slice(0, limit)
-    const last = page[page.length - 1]
-    const nextCursor = rows.length > limit && last !== undefined ? encodeCursor({ loggedAt: last.logged_at, id: last.id }) : null
-    return { items: page.map((row) => toEntry(row, row.streak)), nextCursor, streak }
+    // One statement: the page and one entry more, the streak of each entry and the user's streak.
+    const { entries, streak } = await listEntriesWithStreaks(statements, clock.userId, clock.today, { from, to, after, limit: limit + 1 })
+    const more = entries.length > limit
+    if (more) entries.length = limit
+    const last = entries[entries.length - 1]
+    const nextCursor = more && last !== undefined ? encodeCursor({ loggedAt: new Date(last.loggedAt), id: last.id }) : null
+    return { items: entries, nextCursor, streak }
   })
 
   app.get<{ Querystring: MoodStatsQuery }>('/mood/stats', {
@@ -191,7 +196,7 @@ export default async function moodRoutes (app: FastifyInstance, { config, now }:
     }
     const row = await updateEntry(db, clock.userId, request.params.id, changes)
     if (row === undefined) throw new MoodEntryNotFoundError()
-    return entryResponse(db, clock.userId, row, clock.today)
+    return entryResponse(statements, clock.userId, row, clock.today)
   })
 
   app.delete<{ Params: MoodIdParams }>('/mood/:id', {
