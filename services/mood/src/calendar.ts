@@ -38,6 +38,28 @@ export function localDay (instant: number | Date, timeZone: string): string {
   return `${parts.year!.padStart(4, '0')}-${parts.month}-${parts.day}`
 }
 
+const todays = new Map<string, { minute: number, day: string }>()
+
+/**
+ * localDay of "now", remembered per zone for the minute it was asked in: every request needs its
+ * today, and ICU's answer costs more than the rest of the request's bookkeeping. A minute is kept
+ * only when it lies wholly within one day (zones whose offsets have seconds, as many had before
+ * 1900, may change day in the middle of a minute): the day can change only at a change of offset
+ * or at midnight, and a minute holds at most one of those.
+ */
+export function todayIn (now: number, timeZone: string): string {
+  const minute = Math.floor(now / 60_000)
+  const known = todays.get(timeZone)
+  if (known !== undefined && known.minute === minute) return known.day
+  const day = localDay(now, timeZone)
+  const start = minute * 60_000
+  if (localDay(start, timeZone) === day && localDay(start + 59_999, timeZone) === day) {
+    if (todays.size >= MAX_CACHED_ZONES) todays.clear()
+    todays.set(timeZone, { minute, day })
+  }
+  return day
+}
+
 /** The day `n` days after (or before, when negative) a YYYY-MM-DD day. */
 export function addDays (day: string, n: number): string {
   const [year, month, date] = day.split('-').map(Number) as [number, number, number]

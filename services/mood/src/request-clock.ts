@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { requireIdentity } from '@pulse/service-kit'
-import { isKnownTimeZone, localDay } from './calendar.js'
+import { isKnownTimeZone, todayIn } from './calendar.js'
 import { MoodValidationError } from './errors.js'
 
 /** Who is asking, in which time zone, and what day it is there. */
@@ -20,5 +20,5 @@ export function requestClock (request: FastifyRequest, now: () => number): Reque
     throw new MoodValidationError(`identity/timezone ${JSON.stringify(timezone.slice(0, 64))} is not a known IANA time zone`)
   }
   const at = now()
-  return { userId, timeZone: timezone, now: at, today: localDay(at, timezone) }
+  return { userId, timeZone: timezone, now: at, today: todayIn(at, timezone) }
 }
