@@ -1,3 +1,4 @@
+import http from 'node:http'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { IDENTITY_HEADER, signIdentity } from '@pulse/service-kit'
 import t from 'tap'
@@ -91,6 +92,34 @@ t.test('answers arrive whole whatever their shape; one cut short is never passed
     t.equal(broken.status, 502, 'an answer cut short is a 502')
     t.equal(broken.body.code, 'GATEWAY_BAD_GATEWAY')
   }
+})
+
+t.test('hop-by-hop headers stay on their hop; the query string and a chunked body go through whole', async (t) => {
+  const stack = await startStack(t)
+  const { port } = new URL(stack.gatewayUrl)
+  const raw = async (method: string, path: string, headers: Record<string, string>, chunks: string[] = []) => new Promise<{ status: number, json: { url: string, headers: Record<string, string | undefined>, body: unknown } }>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      let text = ''
+      res.setEncoding('utf8').on('data', (c: string) => { text += c }).on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }))
+    })
+    req.on('error', reject)
+    for (const chunk of chunks) req.write(chunk)
+    req.end()
+  })
+  const hop = await raw('GET', '/mood/public?tag=a&tag=b&q=%20x', {
+    connection: 'keep-alive, x-hop-secret', 'x-hop-secret': 'must not pass', 'keep-alive': 'timeout=5',
+    te: 'trailers', 'proxy-authorization': 'Basic c2VjcmV0', 'x-kept': 'yes'
+  })
+  t.equal(hop.status, 200)
+  t.equal(hop.json.url, '/mood/public?tag=a&tag=b&q=%20x', 'the query string goes through as the client wrote it')
+  for (const name of ['x-hop-secret', 'keep-alive', 'te', 'proxy-authorization']) t.equal(hop.json.headers[name], undefined, `${name} is not forwarded`)
+  t.equal(hop.json.headers['x-kept'], 'yes', 'end-to-end headers are')
+  const strip = await raw('GET', '/mood/public', { connection: 'x-request-id, x-pulse-identity, x-forwarded-for' })
+  t.ok(strip.json.headers['x-request-id'], 'a client cannot strip the headers the gateway adds')
+  t.equal(strip.json.headers['x-forwarded-for'], '127.0.0.1')
+  const chunked = await raw('POST', '/mood/echo', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, ['{"a":', '[1,2,', '3]}'])
+  t.equal(chunked.status, 200)
+  t.same(chunked.json.body, { a: [1, 2, 3] }, 'a chunked request body arrives whole')
 })
 
 t.test('rate limits per address and per user; X-Forwarded-For does not dodge them', async (t) => {
