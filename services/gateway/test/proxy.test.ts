@@ -178,6 +178,18 @@ t.test('body size limit, security headers and CORS', async (t) => {
   t.equal(big.json.code, 'GATEWAY_PAYLOAD_TOO_LARGE')
   const small = await browser.fetch('/mood/echo', { method: 'POST', body: { text: 'hello' } })
   t.same(small.json, { body: { text: 'hello' } })
+  const chunked = await new Promise<{ status: number, code: string }>((resolve, reject) => {
+    const { port } = new URL(stack.gatewayUrl)
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/mood/echo', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+      let text = ''
+      res.setEncoding('utf8').on('data', (c: string) => { text += c }).on('end', () => resolve({ status: res.statusCode ?? 0, code: (JSON.parse(text) as { code: string }).code }))
+    })
+    req.on('error', reject)
+    req.write('{"text":"')
+    for (let i = 0; i < 5; i++) req.write('x'.repeat(1000))
+    req.end('"}')
+  })
+  t.same(chunked, { status: 413, code: 'GATEWAY_PAYLOAD_TOO_LARGE' }, 'a chunked body is held to the same limit')
 
   t.equal(small.headers.get('x-content-type-options'), 'nosniff')
   t.ok(small.headers.get('strict-transport-security') !== null)

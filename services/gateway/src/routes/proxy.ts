@@ -2,10 +2,10 @@ import httpProxy from '@fastify/http-proxy'
 import { IDENTITY_HEADER, signAssertion } from '@pulse/service-kit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
-import type { Readable } from 'node:stream'
+import { Transform, pipeline, type Readable } from 'node:stream'
 import { Pool, type Dispatcher } from 'undici'
 import type { GatewayConfig } from '../config.js'
-import { BadGateway, UpstreamTimeout, UpstreamUnavailable } from '../errors.js'
+import { BadGateway, PayloadTooLarge, UpstreamTimeout, UpstreamUnavailable } from '../errors.js'
 
 export interface Upstream {
   name: string
@@ -112,7 +112,34 @@ function upstreamForwarder (upstream: Upstream, config: GatewayConfig, assertion
     return out
   }
 
+  /**
+   * A body without a length (chunked) is counted as it streams: over BODY_LIMIT_BYTES the upstream
+   * request fails with a 413 (one with a length too large is refused before it is read, app.ts).
+   */
+  function limited (body: Readable): Readable {
+    let seen = 0
+    const counter = new Transform({
+      transform (chunk: Buffer, _encoding, callback) {
+        seen += chunk.length
+        callback(seen > config.BODY_LIMIT_BYTES ? new PayloadTooLarge(config.BODY_LIMIT_BYTES) : null, chunk)
+      }
+    })
+    return pipeline(body, counter, () => {})
+  }
+
+  function requestBody (request: Request, method: string): Readable | null {
+    if (method === 'GET' || method === 'HEAD') return null
+    // http-proxy's content-type parser hands the request body over unread, as a stream.
+    const body = request.body as Readable | undefined
+    if (body === undefined) return null
+    return request.headers['content-length'] === undefined ? limited(body) : body
+  }
+
   function fail (reply: Reply, error: Error): void {
+    if (error instanceof PayloadTooLarge) {
+      if (!reply.sent) void reply.send(error)
+      return
+    }
     const code = errorCode(error)
     reply.request.log.warn({ upstream: upstream.name, code }, 'upstream failed')
     if (reply.sent) return
@@ -166,8 +193,7 @@ function upstreamForwarder (upstream: Upstream, config: GatewayConfig, assertion
       path: query < 0 ? dest : dest + url.slice(query),
       method,
       headers: requestHeaders(request),
-      // http-proxy's content-type parser hands the request body over unread, as a stream.
-      body: method === 'GET' || method === 'HEAD' ? null : (request.body as Readable | undefined) ?? null
+      body: requestBody(request, method)
     }, (error, res) => {
       if (error !== null) fail(reply, error)
       else respond(request, reply, res.statusCode, res.headers as IncomingHttpHeaders, res.body)
