@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import { Kysely, PostgresDialect, sql } from 'kysely'
-import { createPool, servicePlugin } from '@pulse/service-kit'
+import type { Kysely } from 'kysely'
+import { databasePlugin, servicePlugin } from '@pulse/service-kit'
 import { MOOD_SCHEMA, type MoodConfig } from './config.js'
 import type { Database } from './db/database.js'
 import { poolRunner } from './db/statements.js'
@@ -23,20 +23,13 @@ export default async function moodApp (app: FastifyInstance, { config, now = Dat
     openapi: { title: 'Pulse mood', description: 'Mood entries and streaks of the logged-in user.' }
   })
 
-  // What the kit's databasePlugin does, keeping hold of the pool: the hot paths run their
-  // statements on it as named prepared statements (db/statements.ts), everything else goes
-  // through Kysely over the same pool.
-  const pool = createPool({
+  await app.register(databasePlugin, {
     url: config.DATABASE_URL,
     schema: MOOD_SCHEMA,
     poolMax: config.DATABASE_POOL_MAX,
-    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
-    onPoolError: (err) => app.log.error({ err }, 'idle Postgres client failed')
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS
   })
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-  app.readiness.set('postgres', async () => { await sql`select 1`.execute(db) })
-  // Kysely's destroy only ends the pool, and not at all when Kysely never ran a query.
-  app.addHook('onClose', async () => { await pool.end() })
-
-  await app.register(moodRoutes, { config, now, db, statements: poolRunner(pool) })
+  // The hot paths run their statements on the pool as named prepared statements
+  // (db/statements.ts); everything else goes through Kysely over the same pool.
+  await app.register(moodRoutes, { config, now, db: app.db as Kysely<Database>, statements: poolRunner(app.pgPool) })
 }
