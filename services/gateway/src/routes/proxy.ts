@@ -2,8 +2,7 @@ import httpProxy from '@fastify/http-proxy'
 import { IDENTITY_HEADER, signAssertion } from '@pulse/service-kit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
-import { Transform, pipeline, type Readable } from 'node:stream'
-import { Pool, type Dispatcher } from 'undici'
+import { Stream, Transform, pipeline, type Readable } from 'node:stream'
 import type { GatewayConfig } from '../config.js'
 import { BadGateway, PayloadTooLarge, UpstreamTimeout, UpstreamUnavailable } from '../errors.js'
 
@@ -35,6 +34,28 @@ function isClientClaim (name: string): boolean {
 }
 
 /**
+ * Hop-by-hop headers (RFC 9110 §7.6.1) that reply-from would pass on (it drops `connection`, the
+ * headers it names, and `transfer-encoding`). `expect` is answered by Node's server (100-continue)
+ * and undici refuses it.
+ */
+const HOP_BY_HOP = new Set(['keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'expect'])
+
+/**
+ * A request body without a length (chunked) is counted as it streams: over `limit` the upstream
+ * request fails with a 413 (one with a length too large is refused before it is read, app.ts).
+ */
+function limitedBody (body: Readable, limit: number): Readable {
+  let seen = 0
+  const counter = new Transform({
+    transform (chunk: Buffer, _encoding, callback) {
+      seen += chunk.length
+      callback(seen > limit ? new PayloadTooLarge(limit) : null, chunk)
+    }
+  })
+  return pipeline(body, counter, () => {})
+}
+
+/**
  * One signed assertion per user and address, reused for a third of its lifetime: signing costs an
  * HMAC, and services remember the assertions they verified, so reuse spares both sides.
  */
@@ -60,163 +81,101 @@ function assertionCache (config: GatewayConfig) {
 const BUFFERED_BODY_LIMIT = 64 * 1024
 
 /**
- * Hop-by-hop headers (RFC 9110 §7.6.1) and those undici sets itself: never forwarded either way.
- * `expect` is answered by Node's server (100-continue) and undici refuses it.
+ * Sends an upstream answer on. Small answers with a length (almost all of the API) are collected
+ * and sent as one Buffer: headers and body leave in one write instead of a piped stream's several;
+ * anything else (no length, large, HEAD) is streamed as it arrives.
  */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
-  'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'expect'])
-
-type Reply = FastifyReply<RouteGenericInterface, RawServerBase>
-type Request = FastifyRequest<RouteGenericInterface, RawServerBase>
-
-function errorCode (error: Error): string | undefined {
-  const failure = error as Error & { code?: string, cause?: { code?: string } }
-  return failure.cause?.code ?? failure.code
-}
-
-/**
- * Forwards the requests @fastify/http-proxy routes to one service. http-proxy matches the prefix and
- * checks the destination (no traversal, no escape from the prefix); the request itself goes out on
- * an undici Pool of kept-alive connections, without @fastify/reply-from's general-purpose request
- * building (URL cache, retries, header copies): measured at a third of the gateway's CPU per request
- * (bench/RESULTS.md). Answers up to BUFFERED_BODY_LIMIT with a length are sent in one write; others
- * are streamed.
- */
-function upstreamForwarder (upstream: Upstream, config: GatewayConfig, assertionFor: ReturnType<typeof assertionCache>) {
-  const publicUrl = new URL(config.PUBLIC_URL)
-  const proto = publicUrl.protocol.slice(0, -1)
-  const pool = new Pool(new URL(upstream.url).origin, {
-    connections: 128,
-    keepAliveTimeout: 60_000,
-    headersTimeout: config.UPSTREAM_TIMEOUT_MS,
-    bodyTimeout: config.UPSTREAM_TIMEOUT_MS
-  })
-
-  function requestHeaders (request: Request): IncomingHttpHeaders {
-    const headers = request.headers
-    const out: IncomingHttpHeaders = {}
-    for (const name in headers) {
-      if (!HOP_BY_HOP.has(name) && !isClientClaim(name) && (name !== 'cookie' || upstream.forwardCookies)) out[name] = headers[name]
-    }
-    // Headers the client named in Connection are hop-by-hop too (removed before ours are added, so
-    // a client cannot strip them).
-    const connection = headers.connection
-    if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') {
-      for (const token of connection.split(',')) Reflect.deleteProperty(out, token.trim().toLowerCase())
-    }
-    out['x-request-id'] = request.id
-    out[IDENTITY_HEADER] = assertionFor(request.user as FastifyRequest['user'], request.ip)
-    out['x-forwarded-for'] = request.ip
-    out['x-forwarded-proto'] = proto
-    out['x-forwarded-host'] = publicUrl.host
-    return out
-  }
-
-  /**
-   * A body without a length (chunked) is counted as it streams: over BODY_LIMIT_BYTES the upstream
-   * request fails with a 413 (one with a length too large is refused before it is read, app.ts).
-   */
-  function limited (body: Readable): Readable {
-    let seen = 0
-    const counter = new Transform({
-      transform (chunk: Buffer, _encoding, callback) {
-        seen += chunk.length
-        callback(seen > config.BODY_LIMIT_BYTES ? new PayloadTooLarge(config.BODY_LIMIT_BYTES) : null, chunk)
-      }
-    })
-    return pipeline(body, counter, () => {})
-  }
-
-  function requestBody (request: Request, method: string): Readable | null {
-    if (method === 'GET' || method === 'HEAD') return null
-    // http-proxy's content-type parser hands the request body over unread, as a stream.
-    const body = request.body as Readable | undefined
-    if (body === undefined) return null
-    return request.headers['content-length'] === undefined ? limited(body) : body
-  }
-
-  function fail (reply: Reply, error: Error): void {
-    if (error instanceof PayloadTooLarge) {
-      if (!reply.sent) void reply.send(error)
-      return
-    }
-    const code = errorCode(error)
-    reply.request.log.warn({ upstream: upstream.name, code }, 'upstream failed')
-    if (reply.sent) return
-    // Refused, or a kept-alive connection the service closed (it is shutting down) before it
-    // answered: the request was not served, and the client may retry it.
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') {
-      void reply.header('retry-after', '5').send(new UpstreamUnavailable(upstream.name))
-    } else if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-      void reply.send(new UpstreamTimeout(upstream.name))
-    } else {
-      void reply.send(new BadGateway(upstream.name))
-    }
-  }
-
-  function respond (request: Request, reply: Reply, statusCode: number, headers: IncomingHttpHeaders, body: Readable): void {
-    if (reply.raw.destroyed) { // the client is gone
-      body.destroy()
-      return
-    }
-    try {
-      void reply.code(statusCode)
-    } catch (error) { // a status Fastify cannot send
-      body.destroy()
-      fail(reply, error as Error)
-      return
-    }
-    for (const name in headers) {
-      if (!HOP_BY_HOP.has(name)) void reply.header(name, headers[name])
-    }
+function forwardResponse (upstreamName: string) {
+  return (request: FastifyRequest<RouteGenericInterface, RawServerBase>, reply: FastifyReply<RouteGenericInterface, RawServerBase>, res: unknown): void => {
+    const { headers, stream } = res as { headers: IncomingHttpHeaders, stream: Readable }
     const length = Number(headers['content-length'])
     if (!(length <= BUFFERED_BODY_LIMIT) || request.method === 'HEAD') {
-      void reply.send(body)
+      void reply.send(stream)
       return
     }
     const chunks: Buffer[] = []
-    body.on('data', (chunk: Buffer) => { chunks.push(chunk) })
-    body.once('end', () => { void reply.send(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)) })
-    body.once('error', (error) => {
-      // Cut short after it began: served in part, so a 502 (not a retryable 503), and its status and
-      // headers must not go out as if the answer were whole.
-      request.log.warn({ upstream: upstream.name, code: errorCode(error) }, 'upstream answer broke off')
-      if (!reply.sent) void reply.code(502).send(new BadGateway(upstream.name))
+    stream.on('data', (chunk: Buffer) => { chunks.push(chunk) })
+    stream.once('end', () => { void reply.send(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)) })
+    stream.once('error', (error) => {
+      request.log.warn({ upstream: upstreamName, code: (error as Error & { code?: string }).code }, 'upstream answer broke off')
+      if (!reply.sent) void reply.code(502).send(new BadGateway(upstreamName))
     })
   }
-
-  const forward = (request: Request, reply: Reply, dest: string): Reply => {
-    const url = request.raw.url ?? ''
-    const query = url.indexOf('?')
-    const method = request.method as Dispatcher.HttpMethod
-    pool.request({
-      path: query < 0 ? dest : dest + url.slice(query),
-      method,
-      headers: requestHeaders(request),
-      body: requestBody(request, method)
-    }, (error, res) => {
-      if (error !== null) fail(reply, error)
-      else respond(request, reply, res.statusCode, res.headers as IncomingHttpHeaders, res.body)
-    })
-    return reply
-  }
-  return { forward, close: async () => { await pool.close() } }
 }
 
 export default async function proxyRoutes (app: FastifyInstance, { config }: { config: GatewayConfig }) {
+  const publicUrl = new URL(config.PUBLIC_URL)
+  const proto = publicUrl.protocol.slice(0, -1)
   const assertionFor = assertionCache(config)
 
   for (const upstream of upstreamsOf(config)) {
-    const forwarder = upstreamForwarder(upstream, config, assertionFor)
-    app.addHook('onClose', forwarder.close)
+    const rewriteRequestHeaders = (request: FastifyRequest<RouteGenericInterface, RawServerBase>, headers: IncomingHttpHeaders): IncomingHttpHeaders => {
+      const out: IncomingHttpHeaders = {}
+      for (const name in headers) {
+        if (!isClientClaim(name) && !HOP_BY_HOP.has(name) && (name !== 'cookie' || upstream.forwardCookies)) out[name] = headers[name]
+      }
+      out['x-request-id'] = request.id
+      out[IDENTITY_HEADER] = assertionFor(request.user as FastifyRequest['user'], request.ip)
+      out['x-forwarded-for'] = request.ip
+      out['x-forwarded-proto'] = proto
+      out['x-forwarded-host'] = publicUrl.host
+      return out
+    }
+
+    const onError = (reply: FastifyReply<RouteGenericInterface, RawServerBase>, { error }: { error: Error }) => {
+      const failure = error as Error & { code?: string, cause?: { code?: string } }
+      if (failure.cause instanceof PayloadTooLarge) {
+        void reply.send(failure.cause)
+        return
+      }
+      const code = failure.cause?.code ?? failure.code
+      reply.request.log.warn({ upstream: upstream.name, code }, 'upstream failed')
+      // Refused, or a kept-alive connection the service closed (it is shutting down) before it
+      // answered: the request was not served, and the client may retry it.
+      if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'FST_REPLY_FROM_SERVICE_UNAVAILABLE' || code === 'EAI_AGAIN' ||
+          code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') {
+        void reply.header('retry-after', '5')
+        void reply.send(new UpstreamUnavailable(upstream.name))
+        return
+      }
+      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ||
+          error.name === 'TimeoutError' || code === 'FST_REPLY_FROM_GATEWAY_TIMEOUT') {
+        void reply.send(new UpstreamTimeout(upstream.name))
+        return
+      }
+      void reply.send(new BadGateway(upstream.name))
+    }
+
     await app.register(httpProxy, {
       upstream: upstream.url,
       prefix: upstream.prefix,
       rewritePrefix: upstream.prefix,
+      // reply-from's own info lines per request ("fetching from remote server"): Fastify's request
+      // lines already say the same.
       disableRequestLogging: true,
-      handler: forwarder.forward
+      undici: {
+        connections: 128,
+        keepAliveTimeout: 60_000,
+        headersTimeout: config.UPSTREAM_TIMEOUT_MS,
+        bodyTimeout: config.UPSTREAM_TIMEOUT_MS
+      },
+      replyOptions: {
+        rewriteRequestHeaders,
+        onResponse: forwardResponse(upstream.name),
+        onError,
+        // reply-from retries a GET that got 503 up to ten times by default: a down service must
+        // answer at once, not after a minute.
+        retryDelay: () => null
+      }
     })
   }
+
+  // http-proxy's content-type parser hands the body over unread, as a stream, and reply-from sends it
+  // on as it is: a chunked one is counted on the way.
+  app.addHook('preHandler', (request, _reply, done) => {
+    if (request.body instanceof Stream && request.headers['content-length'] === undefined) request.body = limitedBody(request.body as Readable, config.BODY_LIMIT_BYTES)
+    done()
+  })
 
   // A logout must take effect at once, even before auth's revocation message arrives.
   app.addHook('onResponse', (request, _reply, done) => {
