@@ -104,8 +104,10 @@ t.test('each database-owning service waits for its one-shot migration, and every
 })
 
 t.test('only the gateway is published, and the data that must survive lives in volumes', async (t) => {
-  const published = Object.entries(services).filter(([, c]) => c.ports !== undefined).map(([n]) => n)
+  const published = Object.entries(services).filter(([, c]) => c.ports !== undefined && c.profiles === undefined).map(([n]) => n)
   t.same(published, ['gateway'])
+  // The simulator (dev profile) serves consent pages to the browser: published on loopback only.
+  t.same(services['provider-sim']?.ports, ['127.0.0.1:3100:3100'], 'the dev simulator on the host loopback only')
   const mounts = (name: string) => ((services[name]?.volumes ?? []) as string[]).map((v) => v.split(':') as [string, string?])
   t.ok(mounts('postgres').some(([src, dst]) => src in compose.volumes && dst === '/var/lib/postgresql/data'), 'Postgres data in a volume')
   t.ok(mounts('nats').some(([src, dst]) => src in compose.volumes && dst === '/data'), 'JetStream data in a volume')

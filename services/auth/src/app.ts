@@ -85,7 +85,7 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
     timeoutMs: config.PROVIDER_TIMEOUT_MS
   })
   const x = new TwitterClient({
-    apiKey: config.TWITTER_API_KEY, apiSecret: config.TWITTER_API_SECRET, apiUrl: config.TWITTER_API_URL, timeoutMs: config.PROVIDER_TIMEOUT_MS
+    apiKey: config.TWITTER_API_KEY, apiSecret: config.TWITTER_API_SECRET, apiUrl: config.TWITTER_API_URL, browserUrl: config.TWITTER_BROWSER_URL, timeoutMs: config.PROVIDER_TIMEOUT_MS
   })
   const tokens = new TokenService({
     db: app.db, store, twitch, wakeOutbox: () => app.outbox.wake(), log: app.log, now, refreshMarginMs: config.TOKEN_REFRESH_MARGIN_S * 1000

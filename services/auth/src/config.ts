@@ -49,6 +49,13 @@ export const AuthConfigProperties = {
   /** Twitch's identity service (authorize, token, validate, revoke live under it). */
   TWITCH_AUTH_URL: UrlSetting('https://id.twitch.tv/oauth2', ['http', 'https']),
   TWITCH_API_URL: UrlSetting('https://api.twitch.tv/helix', ['http', 'https']),
+  /**
+   * TWITCH_AUTH_URL as the user's browser reaches it, for the consent page; TWITCH_AUTH_URL when
+   * unset. Only differs where auth and browsers reach the provider at different addresses (the
+   * simulator inside Docker Compose: `http://provider-sim:3100` for auth, `http://127.0.0.1:3100`
+   * for the browser).
+   */
+  TWITCH_BROWSER_AUTH_URL: Type.Optional(Type.String({ 'x-url-protocols': ['http', 'https'] })),
   /** Space-separated scopes asked for at Twitch's consent screen. */
   TWITCH_SCOPES: Type.String({ minLength: 1, default: DEFAULT_TWITCH_SCOPES }),
   /** Twitch requires every stored token to be validated at start-up and hourly (providers.md §1.1). */
@@ -63,6 +70,8 @@ export const AuthConfigProperties = {
   TWITTER_API_SECRET: Type.String({ minLength: 1, default: SIMULATOR.twitterApiSecret }),
   /** X's base URL: `/oauth/*`, `/1.1/*` and `/2/*` live under it. */
   TWITTER_API_URL: UrlSetting('https://api.x.com', ['http', 'https']),
+  /** TWITTER_API_URL as the user's browser reaches it, for the authenticate page (see TWITCH_BROWSER_AUTH_URL). */
+  TWITTER_BROWSER_URL: Type.Optional(Type.String({ 'x-url-protocols': ['http', 'https'] })),
 
   /**
    * Keys that encrypt provider tokens at rest: `kid:base64(32 bytes)[,kid2:…]`. The first one

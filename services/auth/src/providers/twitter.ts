@@ -7,6 +7,8 @@ export interface TwitterClientOptions {
   apiSecret: string
   /** TWITTER_API_URL: `/oauth/*` and `/1.1/*` live under it. */
   apiUrl: string
+  /** apiUrl as browsers reach it (the authenticate page), when it differs. */
+  browserUrl?: string
   timeoutMs: number
 }
 
@@ -49,7 +51,7 @@ export class TwitterClient {
 
   /** Step 2: "Sign in with X" (skips the prompt for an app the user already authorized). */
   authenticateUrl (requestToken: string): string {
-    const url = new URL(below(this.options.apiUrl, 'oauth/authenticate'))
+    const url = new URL(below(this.options.browserUrl ?? this.options.apiUrl, 'oauth/authenticate'))
     url.searchParams.set('oauth_token', requestToken)
     return url.toString()
   }

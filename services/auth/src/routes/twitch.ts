@@ -75,7 +75,7 @@ export default async function twitchRoutes (app: FastifyInstance, { config, atte
     const { returnTo } = request.query as Static<typeof LoginQuerySchema>
     const state = OAuthAttempts.randomValue()
     await attempts.begin(reply, 'twitch', { expect: state, returnTo: safeReturnPath(returnTo, config.FRONTEND_URL) })
-    const authorize = new URL(below(config.TWITCH_AUTH_URL, 'authorize'))
+    const authorize = new URL(below(config.TWITCH_BROWSER_AUTH_URL ?? config.TWITCH_AUTH_URL, 'authorize'))
     authorize.search = new URLSearchParams({
       client_id: config.TWITCH_CLIENT_ID,
       redirect_uri: redirectUri,
