@@ -68,6 +68,12 @@ export interface IngestPipelineOptions<R> {
   giveUpAfterMs: number
   /** How long one refresh may take before JetStream hands its message to another replica. */
   ackWaitMs: number
+  /**
+   * Refreshes one replica runs at once (default 1). Refresh requests are independent (each counts
+   * once: the processed-request row and the tracked account's lock), and a refresh mostly waits for
+   * the provider, so a few at once multiply what a replica drains. Link events stay in order.
+   */
+  refreshConcurrency?: number
   /** Processed-request ids and unlink markers are kept this long (at least the stream's max age). */
   bookkeepingRetentionMs: number
 }
@@ -293,7 +299,7 @@ async function ingestPipelinePlugin<R> (app: FastifyInstance, options: IngestPip
       else if (contract === ConnectionUnlinkedV1) await onUnlinked(payload as EventPayload<typeof ConnectionUnlinkedV1>)
       else await onInvalidated(payload as EventPayload<typeof ConnectionInvalidatedV1>)
     })
-    await app.nats.consume([contracts.requested], { durable: options.durables.refresh, stream: METRICS_STREAM, ackWaitMs: options.ackWaitMs }, async (payload, _contract, ctx) => {
+    await app.nats.consume([contracts.requested], { durable: options.durables.refresh, stream: METRICS_STREAM, ackWaitMs: options.ackWaitMs, concurrency: options.refreshConcurrency ?? 1 }, async (payload, _contract, ctx) => {
       await onRefreshRequested(payload as RefreshRequest, ctx)
     })
     if (options.scheduler.enabled) {

@@ -33,6 +33,11 @@ export interface ConsumeOptions {
   stream: StreamContract
   /** How long a message may be processed before it is redelivered. */
   ackWaitMs?: number
+  /**
+   * Messages this replica handles at once (default 1: one after another, in stream order). More
+   * gives up ordering between messages: only for handlers whose messages are independent.
+   */
+  concurrency?: number
 }
 
 /** What a handler may ask of the message beyond its payload. */
@@ -201,13 +206,24 @@ export class EventBus {
       max_deliver: -1
     })
     const consumer = await this.js.consumers.get(stream, options.durable)
+    const concurrency = Math.max(1, options.concurrency ?? 1)
     const run = async () => {
       while (!this.closing) {
         let messages: ConsumerMessages | undefined
         try {
           messages = await consumer.consume({ max_messages: 64 })
           this.consumers.add(messages)
-          for await (const msg of messages) await this.handle(msg, bySubject, handler)
+          const inFlight = new Set<Promise<void>>()
+          for await (const msg of messages) {
+            // A failing handler ends in a nak inside handle(); this catches what is left (an ack on
+            // a closed connection) so that no handling is left rejected with nobody waiting.
+            const handling: Promise<void> = this.handle(msg, bySubject, handler)
+              .catch((error: unknown) => { this.log.warn({ err: error, durable: options.durable }, 'event handling failed') })
+              .finally(() => { inFlight.delete(handling) })
+            inFlight.add(handling)
+            if (inFlight.size >= concurrency) await Promise.race(inFlight)
+          }
+          await Promise.all(inFlight)
         } catch (error) {
           if (!this.closing) this.log.warn({ err: error, durable: options.durable }, 'consumer interrupted; resuming')
         } finally {

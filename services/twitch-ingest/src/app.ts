@@ -75,6 +75,7 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
     redeliveryMaxMs: config.TWITCH_REDELIVERY_MAX_MS,
     giveUpAfterMs: config.TWITCH_REFRESH_GIVE_UP_S * 1000,
     ackWaitMs: config.TWITCH_REFRESH_ACK_WAIT_S * 1000,
+    refreshConcurrency: config.TWITCH_REFRESH_CONCURRENCY,
     bookkeepingRetentionMs: config.TWITCH_BOOKKEEPING_RETENTION_DAYS * 24 * 3600 * 1000
   })
 

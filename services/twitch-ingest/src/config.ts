@@ -44,6 +44,8 @@ export const TwitchIngestConfigProperties = {
   TWITCH_REFRESH_GIVE_UP_S: Type.Integer({ minimum: 1, default: 3600 }),
   /** How long one refresh may take before JetStream gives its message to another replica. */
   TWITCH_REFRESH_ACK_WAIT_S: Type.Integer({ minimum: 5, default: 120 }),
+  /** Refreshes one replica runs at once (they mostly wait for the provider). */
+  TWITCH_REFRESH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
   /** Helix `first` for the lists fetched in full (subscriptions, videos, live follows). */
   TWITCH_PAGE_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 100 }),
   /** A list stops after this many Helix pages (a runaway cursor never loops forever). */

@@ -68,6 +68,7 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
     redeliveryMaxMs: config.TWITTER_REDELIVERY_MAX_MS,
     giveUpAfterMs: config.TWITTER_REFRESH_GIVE_UP_S * 1000,
     ackWaitMs: config.TWITTER_REFRESH_ACK_WAIT_S * 1000,
+    refreshConcurrency: config.TWITTER_REFRESH_CONCURRENCY,
     bookkeepingRetentionMs: config.TWITTER_BOOKKEEPING_RETENTION_DAYS * 24 * 3600 * 1000
   })
 

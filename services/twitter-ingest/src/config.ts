@@ -39,6 +39,8 @@ export const TwitterIngestConfigProperties = {
   TWITTER_REDELIVERY_MAX_MS: Type.Integer({ minimum: 10, default: 300_000 }),
   TWITTER_REFRESH_GIVE_UP_S: Type.Integer({ minimum: 1, default: 3600 }),
   TWITTER_REFRESH_ACK_WAIT_S: Type.Integer({ minimum: 5, default: 120 }),
+  /** Refreshes one replica runs at once (they mostly wait for the provider). */
+  TWITTER_REFRESH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
   /** Recent posts fetched per refresh (and kept for GET /twitter/posts and the engagement rate). */
   TWITTER_MAX_POSTS: Type.Integer({ minimum: 5, maximum: X_TIMELINE_HORIZON, default: 500 }),
   /** `max_results` of a timeline page (X allows 5 to 100). */

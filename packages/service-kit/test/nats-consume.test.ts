@@ -1,0 +1,41 @@
+import t from 'tap'
+import { testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { EventBus } from '../src/index.js'
+import { ItemCreatedV1, KIT_STREAM } from './fixtures/events.js'
+
+/** Six events to a fresh consumer whose handler takes 150 ms; how many ran at once, and were all handled once. */
+async function run (t: Teardown, concurrency?: number) {
+  const infra = await testInfra()
+  const bus = await EventBus.connect({ url: infra.natsUrl, name: 'kit-consume-test', prefix: uniqueName('kitc'), streams: [KIT_STREAM] })
+  t.teardown(async () => {
+    await bus.jsm.streams.delete(bus.streamName(KIT_STREAM)).catch(() => {})
+    await bus.close()
+  })
+  for (let id = 1; id <= 6; id++) await bus.publish(ItemCreatedV1, { id, name: `item ${id}` })
+  let running = 0
+  let most = 0
+  const handled: number[] = []
+  await bus.consume([ItemCreatedV1], { durable: 'kit-consume', stream: KIT_STREAM, ...(concurrency !== undefined ? { concurrency } : {}) }, async (payload) => {
+    running++
+    most = Math.max(most, running)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    running--
+    handled.push((payload as { id: number }).id)
+  })
+  const end = Date.now() + 15_000
+  while (handled.length < 6 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20))
+  await new Promise((resolve) => setTimeout(resolve, 300)) // nothing handled twice afterwards
+  return { most, handled }
+}
+
+t.test('by default a replica handles its messages one after another, in stream order', async (t) => {
+  const { most, handled } = await run(t)
+  t.equal(most, 1)
+  t.same(handled, [1, 2, 3, 4, 5, 6])
+})
+
+t.test('with concurrency, up to that many at once, each message once', async (t) => {
+  const { most, handled } = await run(t, 3)
+  t.equal(most, 3, 'three handlers ran at once, never more')
+  t.same([...handled].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6], 'every message handled once')
+})
