@@ -1,13 +1,9 @@
 import {
-  ErrorResponseSchema, MetricsRefreshAcceptedSchema, TwitchBitsLeaderboardSchema, TwitchHistoryQuerySchema, TwitchHistorySchema,
-  TwitchListQuerySchema, TwitchLiveFollowListSchema, TwitchOverviewSchema, TwitchSubscriberListSchema, TwitchVideoListSchema,
-  type MetricsRefreshAccepted, type TwitchHistory, type TwitchHistoryQuery, type TwitchListQuery, type TwitchOverview
+  TwitchBitsLeaderboardSchema, TwitchHistoryQuerySchema, TwitchHistorySchema, TwitchListQuerySchema, TwitchLiveFollowListSchema,
+  TwitchOverviewSchema, TwitchSubscriberListSchema, TwitchVideoListSchema, type TwitchListQuery, type TwitchOverview
 } from '@pulse/contracts'
-import {
-  changesOf, connectionOf, historyRange, pageOf, pageRequest, readHistory, readOverview, type Clock, type IngestDb, type TrackedAccount
-} from '@pulse/ingest-kit'
-import { requireIdentity } from '@pulse/service-kit'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { changesOf, connectionOf, pageOf, pageRequest, providerRoutes, readOverview, type Clock, type IngestDb } from '@pulse/ingest-kit'
+import type { FastifyInstance } from 'fastify'
 import type { Kysely, Selectable } from 'kysely'
 import type { TSchema } from 'typebox'
 import { TWITCH_METRIC_COLUMNS, type Database } from '../db/database.js'
@@ -23,31 +19,25 @@ export interface TwitchRoutesOptions {
   historyMaxPoints: number
 }
 
-/** What each error status means on these routes, for the API reference. */
-const ERROR_MEANINGS: Record<number, string> = {
-  400: 'Invalid input; the message names the field',
-  401: 'Not logged in',
-  409: 'No Twitch account is connected (code TWITCH_NOT_CONNECTED)',
-  429: 'A refresh was requested less than a minute ago; retry after `retry-after` seconds',
-  500: 'Something went wrong on our side',
-  503: 'Storage is unavailable; retry after `retry-after` seconds'
-}
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, { ...ErrorResponseSchema, description: ERROR_MEANINGS[code] }]))
-
-const invalid = (message: string) => new TwitchErrors.Validation(message)
-
 /** The logged-in user's own Twitch account: overview, history, lists, manual refresh. */
 export default async function twitchRoutes (app: FastifyInstance, options: TwitchRoutesOptions) {
   const db = app.db as Kysely<Database>
   const ingestDb = app.db as IngestDb
   const sizes = { defaultLimit: options.pageSizeDefault, maxLimit: options.pageSizeMax }
 
-  /** The caller's tracked account, or 409 TWITCH_NOT_CONNECTED. */
-  const connected = async (request: FastifyRequest): Promise<TrackedAccount> => {
-    const account = await app.ingest.trackedAccount(requireIdentity(request).userId)
-    if (account === undefined) throw new TwitchErrors.NotConnected()
-    return account
-  }
+  const { errorResponses: errors, invalid, connected } = providerRoutes(app, {
+    name: 'twitch',
+    label: 'Twitch',
+    codePrefix: 'TWITCH',
+    errors: TwitchErrors,
+    metricColumns: TWITCH_METRIC_COLUMNS,
+    historyQuerySchema: TwitchHistoryQuerySchema,
+    historySchema: TwitchHistorySchema,
+    now: options.now,
+    historyDefaultDays: options.historyDefaultDays,
+    historyMaxDays: options.historyMaxDays,
+    historyMaxPoints: options.historyMaxPoints
+  })
 
   app.get<{ Reply: TwitchOverview }>('/twitch/overview', {
     schema: {
@@ -76,23 +66,6 @@ export default async function twitchRoutes (app: FastifyInstance, options: Twitc
       videos: row === undefined ? null : { count: row.video_count, views: row.video_views },
       change: changesOf(overview.change)
     }
-  })
-
-  app.get<{ Querystring: TwitchHistoryQuery, Reply: TwitchHistory }>('/twitch/history', {
-    schema: {
-      summary: 'Twitch history of one number',
-      description: 'One value per snapshot in [from, to], oldest first (default: the last 30 days). ' +
-        'A long range is thinned to the last snapshot of equal buckets, so it stays a bounded number of points.',
-      tags: ['twitch'],
-      querystring: TwitchHistoryQuerySchema,
-      response: { 200: { ...TwitchHistorySchema, description: 'The points of the metric' }, ...errors(400, 401, 409, 500, 503) }
-    }
-  }, async (request) => {
-    const account = await connected(request)
-    const { metric } = request.query
-    const range = historyRange(request.query, options.now(), { defaultDays: options.historyDefaultDays, maxDays: options.historyMaxDays }, invalid)
-    const points = await readHistory(ingestDb, account.user_id, TWITCH_METRIC_COLUMNS[metric], range.from, range.to, options.historyMaxPoints)
-    return { metric, from: range.from.toISOString(), to: range.to.toISOString(), points: points.map((p) => ({ t: p.t.toISOString(), value: p.value })) }
   })
 
   /** A paginated list kept from the latest refresh. */
@@ -160,23 +133,4 @@ export default async function twitchRoutes (app: FastifyInstance, options: Twitc
     language: s.language,
     thumbnailUrl: s.thumbnail_url
   }))
-
-  app.post<{ Reply: MetricsRefreshAccepted }>('/twitch/refresh', {
-    schema: {
-      summary: 'Refresh the Twitch numbers now',
-      description: 'Requests a refresh; a metrics.refreshed (or metrics.refresh.failed) live update follows. At most one per user per minute.',
-      tags: ['twitch'],
-      response: { 202: { ...MetricsRefreshAcceptedSchema, description: 'The refresh is requested' }, ...errors(401, 409, 429, 500, 503) }
-    }
-  }, async (request, reply) => {
-    const { userId } = requireIdentity(request)
-    const claim = await app.ingest.requestManualRefresh(userId)
-    if (claim.outcome === 'not_connected') throw new TwitchErrors.NotConnected()
-    if (claim.outcome === 'too_soon') {
-      const seconds = Math.ceil(claim.retryAfterMs / 1000)
-      void reply.header('retry-after', String(seconds))
-      throw new TwitchErrors.RefreshTooSoon(seconds)
-    }
-    return reply.code(202).send({ requestedAt: claim.requestedAt.toISOString() })
-  })
 }

@@ -1,13 +1,9 @@
 import {
-  ErrorResponseSchema, MetricsRefreshAcceptedSchema, TwitterHistoryQuerySchema, TwitterHistorySchema, TwitterOverviewSchema,
-  TwitterPostListSchema, TwitterPostsQuerySchema, type MetricsRefreshAccepted, type TwitterHistory, type TwitterHistoryQuery,
+  TwitterHistoryQuerySchema, TwitterHistorySchema, TwitterOverviewSchema, TwitterPostListSchema, TwitterPostsQuerySchema,
   type TwitterOverview, type TwitterPostList, type TwitterPostsQuery
 } from '@pulse/contracts'
-import {
-  changesOf, connectionOf, historyRange, pageOf, pageRequest, readHistory, readOverview, type Clock, type IngestDb, type TrackedAccount
-} from '@pulse/ingest-kit'
-import { requireIdentity } from '@pulse/service-kit'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { changesOf, connectionOf, pageOf, pageRequest, providerRoutes, readOverview, type Clock, type IngestDb } from '@pulse/ingest-kit'
+import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import { TWITTER_METRIC_COLUMNS, type Database } from '../db/database.js'
 import { TwitterErrors } from '../errors.js'
@@ -22,30 +18,25 @@ export interface TwitterRoutesOptions {
   historyMaxPoints: number
 }
 
-const ERROR_MEANINGS: Record<number, string> = {
-  400: 'Invalid input; the message names the field',
-  401: 'Not logged in',
-  409: 'No X account is connected (code TWITTER_NOT_CONNECTED)',
-  429: 'A refresh was requested less than a minute ago; retry after `retry-after` seconds',
-  500: 'Something went wrong on our side',
-  503: 'Storage is unavailable; retry after `retry-after` seconds'
-}
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, { ...ErrorResponseSchema, description: ERROR_MEANINGS[code] }]))
-
-const invalid = (message: string) => new TwitterErrors.Validation(message)
-
 /** The logged-in user's own X account: overview, history, recent posts, manual refresh. */
 export default async function twitterRoutes (app: FastifyInstance, options: TwitterRoutesOptions) {
   const db = app.db as Kysely<Database>
   const ingestDb = app.db as IngestDb
   const sizes = { defaultLimit: options.pageSizeDefault, maxLimit: options.pageSizeMax }
 
-  /** The caller's tracked account, or 409 TWITTER_NOT_CONNECTED. */
-  const connected = async (request: FastifyRequest): Promise<TrackedAccount> => {
-    const account = await app.ingest.trackedAccount(requireIdentity(request).userId)
-    if (account === undefined) throw new TwitterErrors.NotConnected()
-    return account
-  }
+  const { errorResponses: errors, invalid, connected } = providerRoutes(app, {
+    name: 'twitter',
+    label: 'X',
+    codePrefix: 'TWITTER',
+    errors: TwitterErrors,
+    metricColumns: TWITTER_METRIC_COLUMNS,
+    historyQuerySchema: TwitterHistoryQuerySchema,
+    historySchema: TwitterHistorySchema,
+    now: options.now,
+    historyDefaultDays: options.historyDefaultDays,
+    historyMaxDays: options.historyMaxDays,
+    historyMaxPoints: options.historyMaxPoints
+  })
 
   app.get<{ Reply: TwitterOverview }>('/twitter/overview', {
     schema: {
@@ -71,23 +62,6 @@ export default async function twitterRoutes (app: FastifyInstance, options: Twit
       postsSampled: row?.posts_sampled ?? null,
       change: changesOf(overview.change)
     }
-  })
-
-  app.get<{ Querystring: TwitterHistoryQuery, Reply: TwitterHistory }>('/twitter/history', {
-    schema: {
-      summary: 'X history of one number',
-      description: 'One value per snapshot in [from, to], oldest first (default: the last 30 days). ' +
-        'A long range is thinned to the last snapshot of equal buckets, so it stays a bounded number of points.',
-      tags: ['twitter'],
-      querystring: TwitterHistoryQuerySchema,
-      response: { 200: { ...TwitterHistorySchema, description: 'The points of the metric' }, ...errors(400, 401, 409, 500, 503) }
-    }
-  }, async (request) => {
-    const account = await connected(request)
-    const { metric } = request.query
-    const range = historyRange(request.query, options.now(), { defaultDays: options.historyDefaultDays, maxDays: options.historyMaxDays }, invalid)
-    const points = await readHistory(ingestDb, account.user_id, TWITTER_METRIC_COLUMNS[metric], range.from, range.to, options.historyMaxPoints)
-    return { metric, from: range.from.toISOString(), to: range.to.toISOString(), points: points.map((p) => ({ t: p.t.toISOString(), value: p.value })) }
   })
 
   app.get<{ Querystring: TwitterPostsQuery, Reply: TwitterPostList }>('/twitter/posts', {
@@ -123,24 +97,5 @@ export default async function twitterRoutes (app: FastifyInstance, options: Twit
       nextCursor,
       capturedAt: latest?.captured_at.toISOString() ?? null
     }
-  })
-
-  app.post<{ Reply: MetricsRefreshAccepted }>('/twitter/refresh', {
-    schema: {
-      summary: 'Refresh the X numbers now',
-      description: 'Requests a refresh; a metrics.refreshed (or metrics.refresh.failed) live update follows. At most one per user per minute.',
-      tags: ['twitter'],
-      response: { 202: { ...MetricsRefreshAcceptedSchema, description: 'The refresh is requested' }, ...errors(401, 409, 429, 500, 503) }
-    }
-  }, async (request, reply) => {
-    const { userId } = requireIdentity(request)
-    const claim = await app.ingest.requestManualRefresh(userId)
-    if (claim.outcome === 'not_connected') throw new TwitterErrors.NotConnected()
-    if (claim.outcome === 'too_soon') {
-      const seconds = Math.ceil(claim.retryAfterMs / 1000)
-      void reply.header('retry-after', String(seconds))
-      throw new TwitterErrors.RefreshTooSoon(seconds)
-    }
-    return reply.code(202).send({ requestedAt: claim.requestedAt.toISOString() })
   })
 }
