@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import { AUTH_STREAM } from '@pulse/contracts'
 import { startProviderSim, type ProviderSim } from '@pulse/provider-sim'
 import { IDENTITY_HEADER, createDatabase, migrateToLatest, sessionKey, signAssertion, signIdentity, type Identity } from '@pulse/service-kit'
-import { createTestDatabase, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { createTestDatabase, eventually as pollUntil, settle as waitFor, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Database, ProviderName } from '../src/db/database.js'
@@ -137,18 +137,11 @@ export async function sessionExists (redis: Redis, sessionId: string): Promise<b
   return (await redis.exists(sessionKey(sessionId))) === 1
 }
 
-/** Polls until `fn` holds or the deadline passes; answers whether it held. */
-export async function eventually (fn: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (await fn()) return true
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return false
-}
+/** Polls until `fn` holds or 10 s pass. */
+export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> => await pollUntil(fn, ms)
 
 /** Waits a little for anything that should not happen (a second event) to show up. */
-export const settle = (ms = 500) => new Promise((resolve) => setTimeout(resolve, ms))
+export const settle = async (ms = 500): Promise<void> => { await waitFor(ms) }
 
 /** How many calls the simulator got at an endpoint (`POST /oauth2/token`). */
 export const callsTo = (sim: ProviderSim, endpoint: string): number => sim.control.callCounts()[endpoint] ?? 0

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { CONTACT_STREAM, ContactSubmittedV1, type ContactSubmissionBody } from '@pulse/contracts'
 import { EventBus, IDENTITY_HEADER, createDatabase, createServerOptions, signAssertion, signIdentity } from '@pulse/service-kit'
-import { createTestDatabase, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { createTestDatabase, eventually as pollUntil, settle as waitFor, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import app from '../src/app.js'
@@ -105,15 +105,8 @@ export async function countSubmissions (db: Kysely<Database>): Promise<number> {
   return count
 }
 
-/** Polls until `fn` holds or the deadline passes; answers whether it held. */
-export async function eventually (fn: () => boolean | Promise<boolean>, ms = 15_000): Promise<boolean> {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (await fn()) return true
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return false
-}
+/** Polls until `fn` holds or 15 s pass. */
+export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 15_000): Promise<boolean> => await pollUntil(fn, ms)
 
-/** Waits a little for anything that should not happen (a second delivery) to show up. */
-export const settle = (ms = 1000) => new Promise((resolve) => setTimeout(resolve, ms))
+/** Waits a little for anything that should not happen (a second event) to show up. */
+export const settle = async (ms = 1000): Promise<void> => { await waitFor(ms) }

@@ -6,7 +6,7 @@ import { TestTokenResponder, type ResponderGrant } from '@pulse/ingest-kit/testi
 import { parseFormEncoded, signRequest } from '@pulse/oauth1'
 import { SIM_CREDENTIALS, startProviderSim, type ProviderSim, type XNaming } from '@pulse/provider-sim'
 import { EventBus, IDENTITY_HEADER, createDatabase, createServerOptions, signIdentity } from '@pulse/service-kit'
-import { createTestDatabase, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { createTestDatabase, eventually as pollUntil, settle as waitFor, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { sql, type Kysely } from 'kysely'
@@ -172,18 +172,11 @@ export function as (userId: string): Record<string, string> {
   return { [IDENTITY_HEADER]: signIdentity({ userId, role: 'user', timezone: 'UTC', requestId: randomUUID() }, SECRET) }
 }
 
-/** Polls until `fn` holds or the deadline passes; answers whether it held. */
-export async function eventually (fn: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (await fn()) return true
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return await fn()
-}
+/** Polls until `fn` holds or 20 s pass. */
+export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> => await pollUntil(fn, ms)
 
 /** Waits a little for anything that should not happen (a second event) to show up. */
-export const settle = (ms = 1500) => new Promise((resolve) => setTimeout(resolve, ms))
+export const settle = async (ms = 1500): Promise<void> => { await waitFor(ms) }
 
 export const refreshedOf = (world: World, userId: string) => world.refreshed.filter((e) => e.userId === userId)
 export const failedOf = (world: World, userId: string) => world.failed.filter((e) => e.userId === userId)
