@@ -86,6 +86,9 @@ export async function build (t: Teardown, env: Record<string, string> = {}, { si
     await authApp(instance, { config, ...(sim !== undefined ? { now: () => sim.control.now() } : {}) })
   })
   await app.ready()
+  // The start-up validation round holds the round's lock while it runs: a test's own round must not
+  // race it (it would find the lock taken and not run).
+  await inner!.twitchValidator.idle()
   const redis = new Redis(infra.redisUrl, { keyPrefix: redisPrefix })
   const db = createDatabase<Database>({ url: config.DATABASE_URL, schema: 'auth' })
   const bus = inner!.nats

@@ -70,6 +70,11 @@ export class TwitchValidator {
     tick()
   }
 
+  /** Resolves once the tick in progress (the start-up one, say) is over. */
+  async idle (): Promise<void> {
+    await this.current
+  }
+
   async stop (): Promise<void> {
     this.stopped = true
     clearTimeout(this.timer)
