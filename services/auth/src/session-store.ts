@@ -48,7 +48,7 @@ export class RedisSessionStore {
     await this.redis.publish(sessionRevokedChannel(this.redisPrefix), sessionId)
   }
 
-  /** Rewrites every live session of a user (after a profile change), keeping their expiry. */
+  /** Rewrites every live session of a user (after a profile change), keeping their expiry; never revives a removed one. */
   async updateUserSessions (userId: string, patch: Partial<Pick<SessionRecord, 'role' | 'timezone'>>): Promise<void> {
     const ids = await this.redis.smembers(userSessionsKey(userId))
     for (const id of ids) {
@@ -57,7 +57,13 @@ export class RedisSessionStore {
         await this.redis.srem(userSessionsKey(userId), id)
         continue
       }
-      await this.redis.set(sessionKey(id), JSON.stringify({ ...JSON.parse(value) as StoredSession, ...patch }), 'KEEPTTL')
+      // XX: a logout that deleted the session since the GET wins; the write is dropped instead of
+      // bringing the session back. KEEPTTL: the session keeps its idle expiry.
+      const written = await this.redis.set(sessionKey(id), JSON.stringify({ ...JSON.parse(value) as StoredSession, ...patch }), 'KEEPTTL', 'XX')
+      if (written === null) {
+        await this.redis.srem(userSessionsKey(userId), id)
+        continue
+      }
       await this.redis.publish(sessionRevokedChannel(this.redisPrefix), id)
     }
   }
