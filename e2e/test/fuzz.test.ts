@@ -49,7 +49,7 @@ async function counts (databaseUrl: string): Promise<Record<string, number>> {
 }
 
 t.test('malformed, oversized, wrongly typed, hostile requests to every public endpoint: never a 5xx, always the error shape, nothing stored', async (t) => {
-  const e2e = await startE2E(t, { RATE_LIMIT_PER_ADDRESS: '1000000', RATE_LIMIT_PER_USER: '1000000', CONTACT_RATE_LIMIT_MAX: '1000000', LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000', LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000000' })
+  const e2e = await startE2E(t, { RATE_LIMIT_PER_ADDRESS: '1000000', RATE_LIMIT_PER_USER: '1000000', CONTACT_RATE_LIMIT_MAX: '1000000', LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000', LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000000', REGISTER_MAX_PER_ADDRESS: '1000000', TWITTER_LOGIN_MAX_PER_ADDRESS: '1000000' })
   const user = new Browser(e2e.gateway)
   await user.fetch('/auth/register', { method: 'POST', body: { username: 'fuzzed', password: 'a good long password' } })
   await user.fetch('/mood', { method: 'POST', body: { score: 3 } })

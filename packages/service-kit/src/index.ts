@@ -5,6 +5,7 @@
 /// <reference types="@fastify/swagger" preserve="true" />
 /// <reference types="@fastify/redis" preserve="true" />
 
+export * from './client-address.js'
 export * from './config.js'
 export * from './database.js'
 export * from './http-errors.js'

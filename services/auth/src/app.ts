@@ -4,7 +4,7 @@ import { AUTH_STREAM } from '@pulse/contracts'
 import { databasePlugin, natsPlugin, outboxPlugin, redisPlugin, servicePlugin, sessionCookieName } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { AuthConfig } from './config.js'
-import { LoginThrottle } from './login-throttle.js'
+import { AddressLimit, LoginThrottle } from './login-throttle.js'
 import { OAuthAttempts } from './oauth/attempts.js'
 import { connectionFlow } from './oauth/flow.js'
 import { Passwords } from './passwords.js'
@@ -72,7 +72,8 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
   const throttle = new LoginThrottle(app.redis, {
     maxPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT, maxPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS, windowSeconds: config.LOGIN_FAILURE_WINDOW_S
   })
-  await app.register(accountRoutes, { config, passwords, throttle, sessions })
+  const registrations = new AddressLimit(app.redis, { name: 'registrations', max: config.REGISTER_MAX_PER_ADDRESS, windowSeconds: config.REGISTER_WINDOW_S })
+  await app.register(accountRoutes, { config, passwords, throttle, registrations, sessions })
 
   // Provider connections: auth is the only holder of provider tokens.
   const cipher = TokenCipher.fromSetting(config.TOKEN_ENCRYPTION_KEYS)
@@ -102,7 +103,8 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
   const attempts = new OAuthAttempts(app.redis, { publicUrl: config.PUBLIC_URL, ttlSeconds: config.OAUTH_ATTEMPT_TTL_S })
   const flow = connectionFlow(app, { db: app.db, store, frontendUrl: config.FRONTEND_URL })
   await app.register(twitchRoutes, { config, attempts, flow, twitch, now })
-  await app.register(twitterRoutes, { config, attempts, flow, x, cipher })
+  const twitterStarts = new AddressLimit(app.redis, { name: 'twitter-login', max: config.TWITTER_LOGIN_MAX_PER_ADDRESS, windowSeconds: config.TWITTER_LOGIN_WINDOW_S })
+  await app.register(twitterRoutes, { config, attempts, flow, x, cipher, starts: twitterStarts })
   await app.register(connectionRoutes, {
     db: app.db,
     store,

@@ -42,6 +42,12 @@ export const AuthConfigProperties = {
   /** Failed logins allowed from one address (all accounts) within the window. */
   LOGIN_MAX_FAILURES_PER_ADDRESS: Type.Integer({ minimum: 1, default: 50 }),
   LOGIN_FAILURE_WINDOW_S: Type.Integer({ minimum: 1, default: 15 * 60 }),
+  /** Registrations (one argon2 hash each) allowed from one address within REGISTER_WINDOW_S, then 429. */
+  REGISTER_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, default: 20 }),
+  REGISTER_WINDOW_S: Type.Integer({ minimum: 1, default: 3600 }),
+  /** Starts of "Sign in with X" (each one asks X for a request token) allowed from one address within TWITTER_LOGIN_WINDOW_S, then 429. */
+  TWITTER_LOGIN_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, default: 30 }),
+  TWITTER_LOGIN_WINDOW_S: Type.Integer({ minimum: 1, default: 15 * 60 }),
 
   /** Twitch app credentials; the defaults are the simulator's. */
   TWITCH_CLIENT_ID: Type.String({ minLength: 1, default: SIMULATOR.twitchClientId }),

@@ -2,6 +2,8 @@ import createError from '@fastify/error'
 
 export const InvalidCredentials = createError('AUTH_INVALID_CREDENTIALS', 'Invalid username or password', 401)
 export const TooManyAttempts = createError('AUTH_TOO_MANY_ATTEMPTS', 'Too many failed logins; try again later', 429)
+export const TooManyRegistrations = createError('AUTH_TOO_MANY_REGISTRATIONS', 'Too many accounts created from this address; try again later', 429)
+export const TooManySignInStarts = createError('AUTH_TOO_MANY_SIGN_IN_STARTS', 'Too many sign-ins started from this address; try again later', 429)
 export const UsernameTaken = createError('AUTH_USERNAME_TAKEN', 'This username is taken', 409)
 export const InvalidTimezone = createError('AUTH_INVALID_TIMEZONE', 'body/timezone must be an IANA time zone such as Europe/Paris (got "%s")', 400)
 export const UserNotFound = createError('AUTH_USER_NOT_FOUND', 'No such user', 404)

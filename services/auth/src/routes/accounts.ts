@@ -6,8 +6,8 @@ import { requireIdentity, sessionCookieName } from '@pulse/service-kit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import type { AuthConfig } from '../config.js'
-import { InvalidCredentials, InvalidTimezone, TooManyAttempts, UserNotFound, UsernameTaken } from '../errors.js'
-import type { LoginThrottle } from '../login-throttle.js'
+import { InvalidCredentials, InvalidTimezone, TooManyAttempts, TooManyRegistrations, UserNotFound, UsernameTaken } from '../errors.js'
+import type { AddressLimit, LoginThrottle } from '../login-throttle.js'
 import type { Passwords } from '../passwords.js'
 import { listConnectionsOfUser, toConnection } from '../repositories/connections.js'
 import { findUserById, findUserByUsername, insertUser, toUser, updateUser } from '../repositories/users.js'
@@ -19,12 +19,13 @@ export interface AccountRoutesOptions {
   config: AuthConfig
   passwords: Passwords
   throttle: LoginThrottle
+  registrations: AddressLimit
   sessions: RedisSessionStore
 }
 
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponseSchema]))
 
-export default async function accountRoutes (app: FastifyInstance, { config, passwords, throttle, sessions }: AccountRoutesOptions) {
+export default async function accountRoutes (app: FastifyInstance, { config, passwords, throttle, registrations, sessions }: AccountRoutesOptions) {
   const cookieName = sessionCookieName(config.PUBLIC_URL)
   const secure = new URL(config.PUBLIC_URL).protocol === 'https:'
 
@@ -36,10 +37,15 @@ export default async function accountRoutes (app: FastifyInstance, { config, pas
 
   app.post('/auth/register', {
     config: { public: true },
-    schema: { tags: ['accounts'], summary: 'Create an account and log in', security: [], body: RegisterBodySchema, response: { 201: UserResponseSchema, ...errors(400, 409, 503) } }
+    schema: { tags: ['accounts'], summary: 'Create an account and log in', security: [], body: RegisterBodySchema, response: { 201: UserResponseSchema, ...errors(400, 409, 429, 503) } }
   }, async (request, reply) => {
     const body = request.body as RegisterBody
     const timezone = timezoneOf(body.timezone ?? 'UTC')
+    const verdict = await registrations.attempt(request.clientIp)
+    if (!verdict.allowed) {
+      void reply.header('retry-after', String(verdict.retryAfterSeconds))
+      throw new TooManyRegistrations()
+    }
     const passwordHash = await passwords.hash(body.password)
     const user = await insertUser(app.db, { username: body.username, displayName: body.displayName ?? body.username, passwordHash, timezone })
     if (user === undefined) throw new UsernameTaken()
@@ -52,18 +58,17 @@ export default async function accountRoutes (app: FastifyInstance, { config, pas
     schema: { tags: ['accounts'], summary: 'Log in', security: [], body: LoginBodySchema, response: { 200: UserResponseSchema, ...errors(400, 401, 429, 503) } }
   }, async (request, reply) => {
     const { username, password } = request.body as LoginBody
-    const verdict = await throttle.check(username, request.clientIp)
+    // Counted before the password is verified (and given back if it was right), so concurrent
+    // guesses cannot all pass the check before the first failure is recorded.
+    const verdict = await throttle.attempt(username, request.clientIp)
     if (!verdict.allowed) {
       void reply.header('retry-after', String(verdict.retryAfterSeconds))
       throw new TooManyAttempts()
     }
     const user = await findUserByUsername(app.db, username)
     const ok = await passwords.verify(user?.password_hash ?? null, password)
-    if (!ok || user === undefined) {
-      await throttle.recordFailure(username, request.clientIp)
-      throw new InvalidCredentials()
-    }
-    await throttle.recordSuccess(username, request.clientIp)
+    if (!ok || user === undefined) throw new InvalidCredentials()
+    await throttle.succeeded(username, request.clientIp)
     if (user.password_hash !== null && passwords.needsRehash(user.password_hash)) {
       await updateUser(app.db, user.id, { passwordHash: await passwords.hash(password) })
     }

@@ -2,6 +2,8 @@ import { ErrorResponseSchema } from '@pulse/contracts'
 import type { FastifyInstance } from 'fastify'
 import Type, { type Static } from 'typebox'
 import type { AuthConfig } from '../config.js'
+import { TooManySignInStarts } from '../errors.js'
+import type { AddressLimit } from '../login-throttle.js'
 import type { OAuthAttempts } from '../oauth/attempts.js'
 import type { ConnectionFlow } from '../oauth/flow.js'
 import { safeReturnPath } from '../oauth/return-to.js'
@@ -16,6 +18,8 @@ export interface TwitterRoutesOptions {
   flow: ConnectionFlow
   x: TwitterClient
   cipher: TokenCipher
+  /** Per-address budget of flow starts: each one costs a request_token call against the app's X quota. */
+  starts: AddressLimit
 }
 
 const TwitterCallbackQuerySchema = Type.Object({
@@ -34,7 +38,7 @@ const secretContext = (requestToken: string) => `pulse-auth:oauth-attempt:twitte
  * usable once, so a token issued to another browser, a replayed callback or one without a
  * verifier never reaches X's access_token endpoint.
  */
-export default async function twitterRoutes (app: FastifyInstance, { config, attempts, flow, x, cipher }: TwitterRoutesOptions) {
+export default async function twitterRoutes (app: FastifyInstance, { config, attempts, flow, x, cipher, starts }: TwitterRoutesOptions) {
   // Built from configuration, never from the request's Host or X-Forwarded-* (PITFALLS: OAuth).
   const callbackUrl = below(config.PUBLIC_URL, '/auth/twitter/callback')
 
@@ -45,10 +49,15 @@ export default async function twitterRoutes (app: FastifyInstance, { config, att
       summary: 'Sign in with X (or connect X when logged in): redirects to X',
       security: [],
       querystring: LoginQuerySchema,
-      response: { 302: RedirectSchema, 503: ErrorResponseSchema }
+      response: { 302: RedirectSchema, 429: ErrorResponseSchema, 503: ErrorResponseSchema }
     }
   }, async (request, reply) => {
     const returnTo = safeReturnPath((request.query as Static<typeof LoginQuerySchema>).returnTo, config.FRONTEND_URL)
+    const verdict = await starts.attempt(request.clientIp)
+    if (!verdict.allowed) {
+      void reply.header('retry-after', String(verdict.retryAfterSeconds))
+      throw new TooManySignInStarts()
+    }
     let issued
     try {
       issued = await x.requestToken(callbackUrl)

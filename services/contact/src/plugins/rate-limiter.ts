@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis, type Result } from 'ioredis'
-import { rateLimitSubject } from '../client-address.js'
+import { rateLimitSubject } from '@pulse/service-kit'
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
