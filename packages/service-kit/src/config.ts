@@ -47,7 +47,13 @@ export const DatabaseConfigProperties = {
   DATABASE_URL: UrlSetting('postgres://postgres@127.0.0.1:5432/pulse', ['postgres', 'postgresql']),
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, default: 10 }),
   /** A request waiting longer than this for a connection fails fast with 503 (Postgres down). */
-  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 2000 })
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 2000 }),
+  /** A statement running longer than this is cancelled (the request answers 503); 0 turns it off. */
+  DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 5000 }),
+  /** A statement waiting longer than this for a lock another connection holds gives up (503); 0 turns it off. */
+  DATABASE_LOCK_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 2000 }),
+  /** A connection left idle inside an open transaction this long is closed by Postgres (its locks released); 0 turns it off. */
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000 })
 } satisfies TProperties
 
 export const NatsConfigProperties = {
@@ -66,7 +72,12 @@ export const NatsConfigProperties = {
 export const RedisConfigProperties = {
   REDIS_URL: UrlSetting('redis://127.0.0.1:6379', ['redis', 'rediss']),
   /** Prefix of every Redis key; unique per test file. */
-  REDIS_PREFIX: Type.String({ default: 'pulse:' })
+  REDIS_PREFIX: Type.String({ default: 'pulse:' }),
+  /**
+   * A Redis command not answered in this time fails (the request answers 503): a Redis that stops
+   * answering without closing its connection never holds a request.
+   */
+  REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 500 })
 } satisfies TProperties
 
 /**

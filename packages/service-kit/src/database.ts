@@ -11,6 +11,15 @@ export interface DatabaseOptions {
   schema: string
   poolMax?: number
   connectTimeoutMs?: number
+  /**
+   * Set on every pooled connection (0 or unset: Postgres' default, none). A statement past
+   * `statementTimeoutMs` is cancelled, one waiting longer than `lockTimeoutMs` for a lock gives up,
+   * and a connection idle inside an open transaction for `idleInTransactionTimeoutMs` is closed by
+   * the server, releasing its locks: a slow or stuck database fails requests instead of holding them.
+   */
+  statementTimeoutMs?: number
+  lockTimeoutMs?: number
+  idleInTransactionTimeoutMs?: number
   onPoolError?: (error: Error) => void
 }
 
@@ -18,20 +27,45 @@ export interface DatabaseOptions {
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
 
 /** A pg pool that never crashes the process when an idle client dies (PITFALLS: Postgres). */
-export function createPool ({ url, schema, poolMax = 10, connectTimeoutMs = 2000, onPoolError }: DatabaseOptions): pg.Pool {
+export function createPool ({
+  url, schema, poolMax = 10, connectTimeoutMs = 2000, statementTimeoutMs, lockTimeoutMs, idleInTransactionTimeoutMs, onPoolError
+}: DatabaseOptions): pg.Pool {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`)
+  // Sent as start-up parameters of each connection: no extra round trip, and no pooled connection without them.
+  const timeouts = {
+    ...(statementTimeoutMs !== undefined && statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
+    ...(lockTimeoutMs !== undefined && lockTimeoutMs > 0 ? { lock_timeout: lockTimeoutMs } : {}),
+    ...(idleInTransactionTimeoutMs !== undefined && idleInTransactionTimeoutMs > 0 ? { idle_in_transaction_session_timeout: idleInTransactionTimeoutMs } : {})
+  }
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
     connectionTimeoutMillis: connectTimeoutMs,
     idleTimeoutMillis: 30_000,
-    options: `-c search_path=${schema}`
+    options: `-c search_path=${schema}`,
+    ...timeouts
   })
   pool.on('error', (error) => onPoolError?.(error))
   // A client that is checked out when its connection dies emits 'error' on itself, not on the
   // pool; without a listener that would crash the process. The query in flight still rejects.
   pool.on('connect', (client) => { client.on('error', (error) => onPoolError?.(error)) })
   return pool
+}
+
+/** The pool options of the database settings every service has (DatabaseConfigProperties). */
+export function databaseOptionsOf (config: {
+  DATABASE_URL: string, DATABASE_POOL_MAX: number, DATABASE_CONNECT_TIMEOUT_MS: number,
+  DATABASE_STATEMENT_TIMEOUT_MS: number, DATABASE_LOCK_TIMEOUT_MS: number, DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: number
+}, schema: string): Omit<DatabaseOptions, 'onPoolError'> {
+  return {
+    url: config.DATABASE_URL,
+    schema,
+    poolMax: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    lockTimeoutMs: config.DATABASE_LOCK_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS
+  }
 }
 
 export function createDatabase<DB> (options: DatabaseOptions): Kysely<DB> {

@@ -7,6 +7,9 @@ import net from 'node:net'
 export class TcpProxy {
   private server: net.Server | undefined
   private readonly sockets = new Set<net.Socket>()
+  /** Client and upstream socket of every open connection, to stop and start forwarding. */
+  private readonly pairs = new Set<[net.Socket, net.Socket]>()
+  private stalled = false
   port = 0
 
   private constructor (private readonly target: { host: string, port: number }) {}
@@ -29,11 +32,14 @@ export class TcpProxy {
   private listen (port: number): Promise<void> {
     const server = net.createServer((client) => {
       const upstream = net.connect(this.target)
+      const pair: [net.Socket, net.Socket] = [client, upstream]
       this.sockets.add(client).add(upstream)
-      const drop = () => { client.destroy(); upstream.destroy(); this.sockets.delete(client); this.sockets.delete(upstream) }
+      this.pairs.add(pair)
+      const drop = () => { client.destroy(); upstream.destroy(); this.sockets.delete(client); this.sockets.delete(upstream); this.pairs.delete(pair) }
       client.on('error', drop).on('close', drop)
       upstream.on('error', drop).on('close', drop)
-      client.pipe(upstream).pipe(client)
+      if (this.stalled) hold(pair)
+      else forward(pair)
     })
     this.server = server
     return new Promise((resolve, reject) => {
@@ -45,12 +51,32 @@ export class TcpProxy {
     })
   }
 
+  /**
+   * Stops forwarding in both directions while every connection stays open and new ones are still
+   * accepted: a server that stops answering without closing its sockets (a stalled network, a
+   * stuck process). What is sent meanwhile waits, as in the kernel's buffers, and is delivered by
+   * `resume()`, so the protocol's stream stays intact.
+   */
+  stall (): void {
+    if (this.stalled) return
+    this.stalled = true
+    for (const pair of this.pairs) hold(pair)
+  }
+
+  /** Forwards again after `stall()`, starting with what waited. */
+  resume (): void {
+    if (!this.stalled) return
+    this.stalled = false
+    for (const pair of this.pairs) forward(pair)
+  }
+
   /** Cuts every connection and refuses new ones, as if the server had gone down. */
   async cut (): Promise<void> {
     const server = this.server
     this.server = undefined
     for (const s of this.sockets) s.destroy()
     this.sockets.clear()
+    this.pairs.clear()
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()))
   }
 
@@ -62,4 +88,16 @@ export class TcpProxy {
   async stop (): Promise<void> {
     await this.cut()
   }
+}
+
+function forward ([client, upstream]: [net.Socket, net.Socket]): void {
+  client.pipe(upstream)
+  upstream.pipe(client)
+}
+
+function hold ([client, upstream]: [net.Socket, net.Socket]): void {
+  client.unpipe(upstream)
+  upstream.unpipe(client)
+  client.pause()
+  upstream.pause()
 }

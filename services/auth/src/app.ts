@@ -1,7 +1,7 @@
 import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import { AUTH_STREAM } from '@pulse/contracts'
-import { databasePlugin, natsPlugin, outboxPlugin, redisPlugin, servicePlugin, sessionCookieName } from '@pulse/service-kit'
+import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, redisPlugin, servicePlugin, sessionCookieName } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { AuthConfig } from './config.js'
 import { AddressLimit, LoginThrottle } from './login-throttle.js'
@@ -45,8 +45,8 @@ declare module 'fastify' {
 export default async function authApp (app: FastifyInstance, { config, now = Date.now }: AuthAppOptions) {
   const identitySecrets = [config.IDENTITY_SECRET, config.IDENTITY_SECRET_PREVIOUS].filter((s): s is string => s !== undefined)
   await app.register(servicePlugin, { prefix: 'AUTH', identitySecrets, openapi: { title: 'Pulse accounts' } })
-  await app.register(databasePlugin, { url: config.DATABASE_URL, schema: 'auth', poolMax: config.DATABASE_POOL_MAX, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS })
-  await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX })
+  await app.register(databasePlugin, databaseOptionsOf(config, 'auth'))
+  await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
   await app.register(natsPlugin, { url: config.NATS_URL, name: 'auth', prefix: config.NATS_PREFIX, streams: [AUTH_STREAM] })
   await app.register(outboxPlugin, { service: 'auth', pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS })
 

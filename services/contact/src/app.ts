@@ -1,5 +1,5 @@
 import { CONTACT_STREAM } from '@pulse/contracts'
-import { databasePlugin, natsPlugin, outboxPlugin, servicePlugin } from '@pulse/service-kit'
+import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, servicePlugin } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { ContactConfig } from './config.js'
 import { SCHEMA } from './db/database.js'
@@ -18,12 +18,7 @@ export default async function app (fastify: FastifyInstance, { config }: Contact
     identitySecrets,
     openapi: { title: 'Pulse contact', description: 'The contact form: anyone writes to the team, admins read and triage.' }
   })
-  await fastify.register(databasePlugin, {
-    url: config.DATABASE_URL,
-    schema: SCHEMA,
-    poolMax: config.DATABASE_POOL_MAX,
-    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS
-  })
+  await fastify.register(databasePlugin, databaseOptionsOf(config, SCHEMA))
   await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'contact', prefix: config.NATS_PREFIX, streams: [CONTACT_STREAM] })
   // Messages are taken while NATS is down (their events wait in the outbox), so a replica that
   // reaches Postgres stays ready: taking it out of rotation would refuse messages it can store.

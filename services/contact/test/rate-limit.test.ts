@@ -84,6 +84,32 @@ t.test('with Redis unreachable messages are accepted unchecked, with a warning',
   t.ok(await eventually(async () => (await send()).statusCode === 429, 10_000), 'the limit applies again once Redis is back')
 })
 
+t.test('with Redis answering nothing on an open connection, a message waits at most the limiter timeout and is accepted unchecked', async (t) => {
+  const { redisUrl } = await testInfra()
+  const proxy = await TcpProxy.start(redisUrl)
+  t.teardown(() => proxy.stop())
+  const timeoutMs = 200
+  const { app, db } = await build(t, {
+    env: { REDIS_URL: proxy.url(redisUrl), CONTACT_RATE_LIMIT_MAX: '1', CONTACT_RATE_LIMIT_WINDOW_MS: String(WINDOW_MS), CONTACT_RATE_LIMIT_TIMEOUT_MS: String(timeoutMs) }
+  })
+  const address = nextAddress()
+  const send = () => app.inject({ method: 'POST', url: '/contact', headers: visitorHeader(address), payload: validMessage() })
+  t.equal((await send()).statusCode, 202)
+
+  proxy.stall()
+  for (let i = 0; i < 3; i++) {
+    const start = Date.now()
+    const res = await Promise.race([send(), new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('the request hangs')), 20_000).unref())])
+    const ms = Date.now() - start
+    t.equal(res.statusCode, 202, 'accepted: the limiter fails open')
+    t.ok(ms < timeoutMs + 3000, `answered in ${ms} ms, within the limiter timeout plus a margin`)
+  }
+  t.equal(await countSubmissions(db), 4, 'every one of them is stored')
+
+  proxy.resume()
+  t.ok(await eventually(async () => (await send()).statusCode === 429, 10_000), 'the limit applies again without a restart')
+})
+
 t.test('with Redis unreachable at start-up the service starts and takes messages', async (t) => {
   const { redisUrl } = await testInfra()
   const proxy = await TcpProxy.start(redisUrl)

@@ -115,3 +115,45 @@ t.test('Redis down: a request with a session fails fast with 503, never lets any
   }
   t.equal(ok, 200, 'recovers without a restart')
 })
+
+t.test('Redis stops answering but keeps its connection: 503 within the command timeout, anonymous traffic unblocked, recovery without a restart', async (t) => {
+  const { TcpProxy, eventually, testInfra } = await import('@pulse/testing')
+  const { redisUrl } = await testInfra()
+  const proxy = await TcpProxy.start(redisUrl)
+  t.teardown(() => proxy.stop())
+  const commandTimeoutMs = 300
+  const stack = await startStack(t, {
+    gatewayEnv: { REDIS_URL: proxy.url(redisUrl), SESSION_CACHE_MS: '0', REDIS_COMMAND_TIMEOUT_MS: String(commandTimeoutMs), RATE_LIMIT_SYNC_MS: '20' }
+  })
+  const browser = new Browser(stack.gatewayUrl)
+  t.equal((await browser.fetch('/auth/register', { method: 'POST', body: { username: 'stalled', password: 'a fine password' } })).status, 201)
+  t.equal((await browser.fetch('/mood/whoami')).status, 200)
+
+  proxy.stall()
+  // A bound from the setting plus a margin for a loaded machine; without the timeout these wait forever.
+  const bound = commandTimeoutMs + 3000
+  const timed = async (fetching: Promise<Awaited<ReturnType<Browser['fetch']>>>) => {
+    const start = Date.now()
+    const res = await Promise.race([fetching, new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('the request hangs')), 20_000).unref())])
+    return { res, ms: Date.now() - start }
+  }
+  for (let i = 0; i < 3; i++) {
+    const { res, ms } = await timed(browser.fetch('/mood/whoami'))
+    t.equal(res.status, 503, 'nobody is let in without the session store')
+    t.match(res.json, { statusCode: 503, error: 'Service Unavailable', code: 'GATEWAY_SESSION_UNAVAILABLE' })
+    t.ok(ms < bound, `answered in ${ms} ms, within the command timeout plus a margin`)
+  }
+  // The rate-limit sync to Redis times out in the background; anonymous requests never wait for it.
+  const anonymous = new Browser(stack.gatewayUrl)
+  for (let i = 0; i < 5; i++) {
+    const { res, ms } = await timed(anonymous.fetch('/mood/public'))
+    t.equal(res.status, 200, 'public routes keep working')
+    t.ok(ms < bound, `answered in ${ms} ms`)
+  }
+  const ready = await timed(browser.fetch('/ready'))
+  t.equal(ready.res.status, 503, 'not ready while Redis does not answer')
+
+  proxy.resume()
+  t.ok(await eventually(async () => (await browser.fetch('/mood/whoami')).status === 200, 15_000), 'the same session works again without a restart')
+  t.equal((await browser.fetch('/ready')).status, 200)
+})

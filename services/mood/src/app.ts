@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
-import { databasePlugin, servicePlugin } from '@pulse/service-kit'
+import { databaseOptionsOf, databasePlugin, servicePlugin } from '@pulse/service-kit'
 import { MOOD_SCHEMA, type MoodConfig } from './config.js'
 import type { Database } from './db/database.js'
 import { poolRunner } from './db/statements.js'
@@ -23,12 +23,7 @@ export default async function moodApp (app: FastifyInstance, { config, now = Dat
     openapi: { title: 'Pulse mood', description: 'Mood entries and streaks of the logged-in user.' }
   })
 
-  await app.register(databasePlugin, {
-    url: config.DATABASE_URL,
-    schema: MOOD_SCHEMA,
-    poolMax: config.DATABASE_POOL_MAX,
-    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS
-  })
+  await app.register(databasePlugin, databaseOptionsOf(config, MOOD_SCHEMA))
   // The hot paths run their statements on the pool as named prepared statements
   // (db/statements.ts); everything else goes through Kysely over the same pool.
   await app.register(moodRoutes, { config, now, db: app.db as Kysely<Database>, statements: poolRunner(app.pgPool) })

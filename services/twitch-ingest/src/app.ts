@@ -2,7 +2,7 @@ import { AUTH_STREAM, METRICS_STREAM, TwitchRefreshFailedV1, TwitchRefreshReques
 import {
   ProviderHttp, RateLimitTracker, ingestPipeline, systemClock, type Clock, type ProviderAdapter
 } from '@pulse/ingest-kit'
-import { databasePlugin, natsPlugin, outboxPlugin, servicePlugin } from '@pulse/service-kit'
+import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, servicePlugin } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { TwitchIngestConfig } from './config.js'
 import { SCHEMA } from './db/database.js'
@@ -28,12 +28,7 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
     identitySecrets,
     openapi: { title: 'Pulse Twitch metrics', description: 'The logged-in user\'s Twitch numbers over time, their lists, and what is popular on Twitch now.' }
   })
-  await fastify.register(databasePlugin, {
-    url: config.DATABASE_URL,
-    schema: SCHEMA,
-    poolMax: config.DATABASE_POOL_MAX,
-    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS
-  })
+  await fastify.register(databasePlugin, databaseOptionsOf(config, SCHEMA))
   await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'twitch-ingest', prefix: config.NATS_PREFIX, streams: [METRICS_STREAM, AUTH_STREAM] })
   // The dashboard's reads need Postgres only: a replica that lost NATS keeps serving them (manual
   // refreshes wait in the outbox), while the other replicas' consumers do the refreshing.

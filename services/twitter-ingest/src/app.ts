@@ -1,6 +1,6 @@
 import { AUTH_STREAM, METRICS_STREAM, TwitterRefreshFailedV1, TwitterRefreshRequestedV1, TwitterRefreshedV1 } from '@pulse/contracts'
 import { ProviderHttp, RateLimitTracker, ingestPipeline, systemClock, type Clock, type ProviderAdapter } from '@pulse/ingest-kit'
-import { databasePlugin, natsPlugin, outboxPlugin, servicePlugin } from '@pulse/service-kit'
+import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, servicePlugin } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { TwitterIngestConfig } from './config.js'
 import { SCHEMA } from './db/database.js'
@@ -23,12 +23,7 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
     identitySecrets,
     openapi: { title: 'Pulse X metrics', description: 'The logged-in user\'s X (Twitter) numbers over time and their recent posts.' }
   })
-  await fastify.register(databasePlugin, {
-    url: config.DATABASE_URL,
-    schema: SCHEMA,
-    poolMax: config.DATABASE_POOL_MAX,
-    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS
-  })
+  await fastify.register(databasePlugin, databaseOptionsOf(config, SCHEMA))
   await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'twitter-ingest', prefix: config.NATS_PREFIX, streams: [METRICS_STREAM, AUTH_STREAM] })
   // The dashboard's reads need Postgres only: a replica that lost NATS keeps serving them (manual
   // refreshes wait in the outbox), while the other replicas' consumers do the refreshing.

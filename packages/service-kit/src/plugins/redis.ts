@@ -7,20 +7,25 @@ export interface RedisPluginOptions {
   url: string
   /** Prepended to every key (unique per test file). */
   keyPrefix?: string
+  /** A command not answered in this time is rejected (REDIS_COMMAND_TIMEOUT_MS). */
+  commandTimeoutMs?: number
 }
 
 /**
  * Redis through @fastify/redis with a client that fails fast: while Redis is unreachable a command
  * is rejected at once (no offline queue, one retry), so a request answers 503 instead of hanging,
- * and the client keeps reconnecting in the background.
+ * and the client keeps reconnecting in the background. A Redis that stops answering without closing
+ * the connection (a stalled network, a stuck server) is caught by the command timeout: the command
+ * is rejected and the request answers 503 too.
  */
-async function redisPlugin (app: FastifyInstance, { url, keyPrefix = '' }: RedisPluginOptions) {
+async function redisPlugin (app: FastifyInstance, { url, keyPrefix = '', commandTimeoutMs = 500 }: RedisPluginOptions) {
   const client = new Redis(url, {
     keyPrefix,
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
+    commandTimeout: commandTimeoutMs,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000)
   })
   client.on('error', (err) => app.log.warn({ err: { message: err.message } }, 'redis error'))
