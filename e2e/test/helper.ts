@@ -114,12 +114,25 @@ export class Browser {
   }
 }
 
-export async function eventually<T> (fn: () => Promise<T>, ok: (value: T) => boolean, ms = 20_000): Promise<T> {
+/**
+ * Polls until `ok` holds and returns that value; when it does not hold within `ms`, throws (failing
+ * the test) with the last value seen, so a wait can never pass silently.
+ */
+export async function eventually<T> (fn: () => Promise<T>, ok: (value: T) => boolean, ms = 20_000, what = 'the condition'): Promise<T> {
   const end = Date.now() + ms
   let value = await fn()
-  while (!ok(value) && Date.now() < end) {
+  while (!ok(value)) {
+    if (Date.now() >= end) throw new Error(`${what} not met within ${ms} ms; last value: ${describe(value)}`)
     await new Promise((resolve) => setTimeout(resolve, 200))
     value = await fn()
   }
   return value
+}
+
+function describe (value: unknown): string {
+  if (value !== null && typeof value === 'object' && 'status' in value && 'text' in value) {
+    const answer = value as Answer
+    return `${answer.status} ${answer.text.slice(0, 300)}`
+  }
+  try { return JSON.stringify(value)?.slice(0, 300) ?? String(value) } catch { return String(value) }
 }

@@ -1,6 +1,23 @@
 import t from 'tap'
 import { Browser, startE2E } from './helper.js'
 
+/**
+ * An instant on the calendar day `offset` days before today in `timeZone`: noon there for past days
+ * (a day is 23 to 25 hours around a DST change, so subtracting 24 h from now can land on the same
+ * day or skip one), and now for today (noon may still be ahead).
+ */
+function calendarDayAgo (timeZone: string, offset: number): string {
+  if (offset === 0) return new Date().toISOString()
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date())
+  const [y, m, d] = today.split('-').map(Number) as [number, number, number]
+  const noonUtc = Date.UTC(y, m - 1, d - offset, 12)
+  // Noon in the zone: shift by the zone's offset at that moment (read back from Intl).
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' })
+    .formatToParts(new Date(noonUtc)).map((p) => [p.type, Number(p.value)]))
+  const zoneOffset = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!) - noonUtc
+  return new Date(noonUtc - zoneOffset).toISOString()
+}
+
 t.test('a creator and an admin, through the gateway only: accounts, mood, contact, docs, logout', async (t) => {
   const e2e = await startE2E(t)
   const creator = new Browser(e2e.gateway)
@@ -18,7 +35,7 @@ t.test('a creator and an admin, through the gateway only: accounts, mood, contac
   })
 
   t.test('log a mood over several days and read the streak', async (t) => {
-    const day = (offset: number) => new Date(Date.now() - offset * 24 * 3600 * 1000).toISOString()
+    const day = (offset: number) => calendarDayAgo('Europe/Berlin', offset)
     for (const [offset, score] of [[3, 2], [2, 3], [1, 4], [0, 5]] as const) {
       const res = await creator.fetch('/mood', { method: 'POST', body: { score, loggedAt: day(offset), label: `day -${offset}` } })
       t.equal(res.status, 201, `logged ${offset} days ago`)
