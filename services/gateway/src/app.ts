@@ -3,6 +3,7 @@ import { redisPlugin, servicePlugin } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { GatewayConfig } from './config.js'
 import { PayloadTooLarge } from './errors.js'
+import crossSite from './plugins/cross-site.js'
 import rateLimit from './plugins/rate-limit.js'
 import securityHeaders from './plugins/security-headers.js'
 import sessions from './plugins/sessions.js'
@@ -30,6 +31,7 @@ export default async function gatewayApp (app: FastifyInstance, { config }: Gate
     done(length !== undefined && Number(length) > config.BODY_LIMIT_BYTES ? new PayloadTooLarge(config.BODY_LIMIT_BYTES) : undefined)
   })
 
+  await app.register(crossSite, { frontendUrl: config.FRONTEND_URL })
   await app.register(sessions, { config })
 
   await app.register(rateLimit, {

@@ -6,3 +6,4 @@ export const BadGateway = createError('GATEWAY_BAD_GATEWAY', 'The %s service fai
 export const SessionStoreUnavailable = createError('GATEWAY_SESSION_UNAVAILABLE', 'Sessions cannot be checked right now; retry shortly', 503)
 export const PayloadTooLarge = createError('GATEWAY_PAYLOAD_TOO_LARGE', 'The request body is larger than %d bytes', 413)
 export const RateLimited = createError('GATEWAY_RATE_LIMITED', 'Too many requests; retry after %d seconds', 429)
+export const CrossSiteRequest = createError('GATEWAY_CROSS_SITE_REQUEST', 'Cross-site %s refused: %s', 403)

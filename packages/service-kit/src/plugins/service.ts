@@ -24,6 +24,9 @@ export const SESSION_SECURITY_SCHEME = { sessionCookie: { type: 'apiKey', in: 'c
 /** What every service has: request ids, one error shape, TypeBox validation, health, identity. */
 async function servicePlugin (app: FastifyInstance, options: ServicePluginOptions) {
   app.setValidatorCompiler(validatorCompiler)
+  // Fastify reads text/plain bodies as strings by default. Every route here takes JSON; a text/plain
+  // body is what a cross-site form can send without a CORS preflight, so it gets 415 unread.
+  app.removeContentTypeParser('text/plain')
   if (options.openapi !== undefined) {
     await app.register(swagger, {
       openapi: {
