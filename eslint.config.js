@@ -21,6 +21,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' }
   },
   {
+    // The dashboard runs in the browser.
+    files: ['packages/dashboard/src/**'],
+    languageOptions: { globals: globals.browser }
+  },
+  {
     files: ['scripts/**', '.ci/**', 'bench/**', '**/test/**'],
     rules: { 'no-console': 'off' }
   }

@@ -15,3 +15,6 @@ export interface RunningStack {
   stop: () => Promise<void>
 }
 export function startStack (options?: { env?: Record<string, string | undefined>, ports?: Record<string, number>, stdio?: StdioOptions, healthTimeoutMs?: number, only?: string[] }): Promise<RunningStack>
+export const DASHBOARD_DIR: string
+export function dashboardBuildIsStale (): boolean
+export function buildDashboardIfNeeded (options?: { stdio?: StdioOptions, force?: boolean }): Promise<boolean>

@@ -1,7 +1,7 @@
 // The local stack: which processes make up Pulse, on which ports, with which settings. Used by the
 // start command (scripts/start.mjs) and by the end-to-end tests, so both start it the same way.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -147,4 +147,39 @@ export async function startStack ({ env: baseEnv = process.env, ports = {}, stdi
     throw error
   }
   return { children, env, stop }
+}
+
+export const DASHBOARD_DIR = path.join(ROOT, 'packages', 'dashboard')
+
+/** Newest modification time of the dashboard's sources (what its build is made from). */
+function newestSource (dir) {
+  let newest = 0
+  for (const name of ['index.html', 'vite.config.ts', 'package.json', 'src', 'public']) {
+    const file = path.join(dir, name)
+    if (!existsSync(file)) continue
+    const stat = statSync(file)
+    if (stat.isDirectory()) {
+      for (const entry of readdirSync(file, { recursive: true, withFileTypes: true })) {
+        if (entry.isFile()) newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs)
+      }
+    } else newest = Math.max(newest, stat.mtimeMs)
+  }
+  return newest
+}
+
+/** True when the dashboard has no build, or one older than any of its sources. */
+export function dashboardBuildIsStale () {
+  const index = path.join(DASHBOARD_DIR, 'dist', 'index.html')
+  return !existsSync(index) || statSync(index).mtimeMs < newestSource(DASHBOARD_DIR)
+}
+
+/** Builds the dashboard (Vite, then its gzip/brotli copies) when its build is missing or stale. */
+export async function buildDashboardIfNeeded ({ stdio = 'inherit', force = false } = {}) {
+  if (!force && !dashboardBuildIsStale()) return false
+  await new Promise((resolve, reject) => {
+    const child = spawn('pnpm', ['run', 'build'], { cwd: DASHBOARD_DIR, stdio })
+    child.on('error', reject)
+    child.on('exit', (code) => code === 0 ? resolve() : reject(new Error(`the dashboard's build failed (exit ${code})`)))
+  })
+  return true
 }

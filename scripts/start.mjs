@@ -1,6 +1,7 @@
 // `pnpm start`: checks that Postgres, Redis and NATS answer, runs every service's migrations and
-// starts the whole local stack (the provider simulator too, unless real credentials are set).
-import { checkInfrastructure, migrateAll, presentProcesses, startStack } from './stack.mjs'
+// starts the whole local stack (the provider simulator too, unless real credentials are set); builds
+// the dashboard first when its build is missing or older than its sources.
+import { buildDashboardIfNeeded, checkInfrastructure, migrateAll, presentProcesses, startStack } from './stack.mjs'
 
 const problems = await checkInfrastructure(process.env)
 if (problems.length > 0) {
@@ -11,11 +12,14 @@ if (problems.length > 0) {
 }
 
 try {
+  if (await buildDashboardIfNeeded().catch((error) => { throw new Error(`${error.message}; see the output above`) })) console.log('The dashboard is built.')
   await migrateAll(process.env)
   const stack = await startStack()
   const gateway = stack.children.find((c) => c.name === 'gateway')
   console.log(`Pulse is running: ${stack.children.map((c) => `${c.name} ${c.url}`).join(', ')}`)
-  if (gateway !== undefined) console.log(`Open ${gateway.url}/docs for the API. Ctrl-C stops everything.`)
+  if (gateway !== undefined) {
+    console.log(`\n  Open the dashboard: ${gateway.url}/\n  The API reference:  ${gateway.url}/docs\n\nCtrl-C stops everything.`)
+  }
   else console.log(`Present so far: ${presentProcesses().map((p) => p.name).join(', ') || 'nothing'}. Ctrl-C stops everything.`)
   let stopping = false
   const shutdown = async (exitCode) => {

@@ -7,6 +7,7 @@ import crossSite from './plugins/cross-site.js'
 import rateLimit from './plugins/rate-limit.js'
 import securityHeaders from './plugins/security-headers.js'
 import sessions from './plugins/sessions.js'
+import dashboardRoutes from './routes/dashboard.js'
 import docsRoutes from './routes/docs.js'
 import eventsRoutes from './routes/events.js'
 import proxyRoutes from './routes/proxy.js'
@@ -20,7 +21,7 @@ export default async function gatewayApp (app: FastifyInstance, { config }: Gate
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
   await app.register(securityHeaders, {
     contentSecurityPolicy: {
-      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] }
+      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], fontSrc: ["'self'"], objectSrc: ["'none'"], frameAncestors: ["'none'"], formAction: ["'self'"] }
     }
   })
   await app.register(cors, { origin: [config.FRONTEND_URL], credentials: true, exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'] })
@@ -44,4 +45,5 @@ export default async function gatewayApp (app: FastifyInstance, { config }: Gate
   await app.register(proxyRoutes, { config })
   await app.register(eventsRoutes, { config })
   await app.register(docsRoutes, { config })
+  await app.register(dashboardRoutes, { config })
 }

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import Type from 'typebox'
 import { BaseConfigProperties, NatsConfigProperties, RedisConfigProperties, SessionConfigProperties, loadConfig } from '@pulse/service-kit'
 
@@ -9,7 +10,7 @@ export const GatewayConfigProperties = {
   ...NatsConfigProperties,
   ...SessionConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
-  /** The one origin allowed by CORS (with credentials). */
+  /** The one origin allowed by CORS (with credentials): the dashboard, which the gateway itself serves. */
   FRONTEND_URL: Type.String({ default: 'http://127.0.0.1:3000', 'x-url-protocols': ['http', 'https'] }),
   AUTH_URL: Upstream(3001),
   MOOD_URL: Upstream(3002),
@@ -41,7 +42,9 @@ export const GatewayConfigProperties = {
   /** A comment line on idle /events connections, so proxies keep them open. */
   EVENTS_HEARTBEAT_MS: Type.Integer({ minimum: 100, default: 15_000 }),
   /** How long the assembled OpenAPI document is reused. */
-  DOCS_CACHE_MS: Type.Integer({ minimum: 0, default: 10_000 })
+  DOCS_CACHE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
+  /** The dashboard's build, served at / (the same path from src/ and dist/). */
+  DASHBOARD_DIR: Type.String({ default: fileURLToPath(new URL('../../../packages/dashboard/dist', import.meta.url)) })
 }
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>
