@@ -17,7 +17,7 @@ export interface DatabaseOptions {
 /** Postgres returns bigint and numeric as strings; counts and ids that fit a double are numbers here. */
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
 
-/** A pg pool that never crashes the process when an idle client dies (PITFALLS: Postgres). */
+/** A pg pool that never crashes the process when an idle client dies (docs/pitfalls.md, "Postgres"). */
 export function createPool ({ url, schema, poolMax = 10, connectTimeoutMs = 2000, onPoolError }: DatabaseOptions): pg.Pool {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`)
   const pool = new pg.Pool({

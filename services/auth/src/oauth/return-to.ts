@@ -1,6 +1,6 @@
 /**
  * `returnTo` comes from the query string of a login link, so anyone can craft it: it is kept only
- * when it is a path on the front end's own origin (PITFALLS: `reply.redirect(userInput)` passes
+ * when it is a path on the front end's own origin (docs/pitfalls.md, "OAuth": `reply.redirect(userInput)` passes
  * `//evil.example` and `/\evil.example` through). Browsers read `\` as `/` and drop tabs and line
  * breaks inside URLs, so `/\evil.example` and `/<TAB>/evil.example` would become `//evil.example`:
  * backslashes and control characters are refused outright, and the result must still resolve to
