@@ -19,7 +19,7 @@ export const PROCESSES = [
   { name: 'gateway', dir: 'services/gateway', port: 3000 }
 ]
 
-/** The simulator's fixed development credentials (API.md, "The provider simulator"). */
+/** The simulator's fixed development credentials (docs/api.md, "The provider simulator"). */
 export const SIMULATOR_CREDENTIALS = {
   TWITCH_CLIENT_ID: 'pulsesimtwitchclientid00000000',
   TWITCH_CLIENT_SECRET: 'pulsesimtwitchclientsecret0000',

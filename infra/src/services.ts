@@ -133,7 +133,7 @@ export const SERVICES: readonly ServiceSpec[] = [
   }
 ]
 
-/** The provider settings (API.md): credentials are secrets, endpoints are configuration. */
+/** The provider settings (docs/api.md): credentials are secrets, endpoints are configuration. */
 export const PROVIDER_SETTINGS: Record<Provider, { secrets: readonly string[], urls: Record<string, string>, simulatorPaths: Record<string, string> }> = {
   twitch: {
     secrets: ['TWITCH_CLIENT_ID', 'TWITCH_CLIENT_SECRET'],

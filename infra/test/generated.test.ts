@@ -28,8 +28,9 @@ t.test('every service of the repository is in the deployment list, and every ena
 })
 
 t.test('the image workflow builds every enabled service with its folder and port', async (t) => {
-  const workflow = parse(readRepoFile('.github/workflows/images.yml')) as { on: { push: { tags: string[] } }, jobs: { image: { strategy: { matrix: { include: { service: string, dir: string, port: number, health?: string }[] } }, steps: { uses?: string, with?: Record<string, string> }[] } } }
+  const workflow = parse(readRepoFile('.github/workflows/images.yml')) as { on: { push: { tags: string[] }, pull_request?: unknown }, jobs: { image: { env: Record<string, string>, strategy: { matrix: { include: { service: string, dir: string, port: number, health?: string }[] } }, steps: { uses?: string, if?: string, with?: Record<string, string> }[] } } }
   t.same(workflow.on.push.tags, ['v*'], 'runs on version tags')
+  t.ok('pull_request' in workflow.on, 'and builds every pull request')
   const matrix = workflow.jobs.image.strategy.matrix.include
   t.same(
     matrix.map((m) => `${m.service} ${m.dir} ${m.port} ${m.health ?? '/health'}`).sort(),
@@ -39,5 +40,22 @@ t.test('the image workflow builds every enabled service with its folder and port
   t.equal(build?.with?.file, 'infra/docker/Dockerfile')
   t.match(build?.with?.['build-args'], /SERVICE=\$\{\{ matrix\.dir \}\}/)
   t.match(build?.with?.['build-args'], /HEALTH_PATH=\$\{\{ matrix\.health \|\| '\/health' \}\}/, 'the health check\'s path, /health unless the matrix says otherwise')
-  t.equal(String(build?.with?.push), 'true')
+  // Pushed for a version tag only: a pull request builds the images and throws them away.
+  t.equal(build?.with?.push, "${{ env.PUSH == 'true' }}")
+  t.equal(workflow.jobs.image.env.PUSH, "${{ github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v') }}")
+  t.equal(workflow.jobs.image.steps.find((s) => s.uses?.startsWith('docker/login-action'))?.if, "env.PUSH == 'true'", 'logs in to the registry only to push')
+})
+
+t.test('the image workflow keeps the pnpm store between builds, in the cache mount the Dockerfile uses', async (t) => {
+  const workflow = parse(readRepoFile('.github/workflows/images.yml')) as { jobs: { image: { steps: { id?: string, uses?: string, with?: Record<string, string> }[] } } }
+  const steps = workflow.jobs.image.steps
+  const cache = steps.find((s) => s.uses?.startsWith('actions/cache'))
+  t.match(cache?.with?.key, /hashFiles\('pnpm-lock\.yaml'\)/, 'keyed by the lockfile')
+  const dance = steps.find((s) => s.uses?.startsWith('reproducible-containers/buildkit-cache-dance'))
+  const map = JSON.parse(dance?.with?.['cache-map'] ?? '{}') as Record<string, { target: string, id: string }>
+  const mount = map[cache?.with?.path ?? '']
+  t.ok(mount, 'the cached folder is moved into the builder')
+  const dockerfile = readRepoFile('infra/docker/Dockerfile')
+  t.ok(dockerfile.includes(`--mount=type=cache,id=${mount?.id},target=${mount?.target}`), `the Dockerfile's installs use that cache mount (${mount?.id} at ${mount?.target})`)
+  t.ok(steps.findIndex((s) => s === dance) < steps.findIndex((s) => s.uses?.startsWith('docker/build-push-action')), 'before the build')
 })

@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox'
 
-/** The one error shape every service answers with (see ARCHITECTURE: Errors, logs, requests). */
+/** The one error shape every service answers with (see docs/architecture.md, "Errors, logs, requests"). */
 export const ErrorResponseSchema = Type.Object(
   {
     statusCode: Type.Integer({ minimum: 400, maximum: 599 }),

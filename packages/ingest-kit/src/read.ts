@@ -3,7 +3,7 @@ import { snapshotAtOrBefore, type SnapshotValues } from './repositories.js'
 
 const DAY_MS = 24 * 3600 * 1000
 
-/** The periods an overview compares the latest snapshot with (API.md: "the change over 1, 7 and 30 days"). */
+/** The periods an overview compares the latest snapshot with (docs/api.md: "the change over 1, 7 and 30 days"). */
 export const CHANGE_PERIODS = { '1d': DAY_MS, '7d': 7 * DAY_MS, '30d': 30 * DAY_MS } as const
 export type ChangePeriod = keyof typeof CHANGE_PERIODS
 

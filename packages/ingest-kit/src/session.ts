@@ -7,7 +7,7 @@ export type AskForToken = (rejectedAccessToken?: string) => Promise<ProviderGran
 /**
  * The credentials of one refresh. A call the provider refuses with 401 is retried once with a token
  * auth issues after hearing which one was rejected (Twitch refreshes reactively on 401, as Twitch
- * recommends, providers.md §3.2); a second refusal means the grant is gone.
+ * recommends, docs/providers.md §3.2); a second refusal means the grant is gone.
  */
 export class ProviderSession {
   private renewals = 0

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 
 /**
- * OAuth 1.0a request signing (RFC 5849) with HMAC-SHA1, as X requires it (providers.md §2.2).
+ * OAuth 1.0a request signing (RFC 5849) with HMAC-SHA1, as X requires it (docs/providers.md §2.2).
  * Section numbers below are RFC 5849's.
  */
 
@@ -15,7 +15,7 @@ export type Params = Readonly<Record<string, string | readonly string[] | undefi
  * RFC 3986 percent-encoding (§3.6): every byte of the UTF-8 form except the unreserved
  * `A-Z a-z 0-9 - . _ ~` becomes `%XX` with upper-case hex; a space is `%20`, never `+`.
  * `encodeURIComponent` leaves `! * ' ( )` as they are, which X then refuses with "Could not
- * authenticate you" (providers.md §2.1), so those are encoded here too.
+ * authenticate you" (docs/providers.md §2.1), so those are encoded here too.
  */
 export function percentEncode (value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
@@ -85,7 +85,7 @@ export interface SignRequestOptions {
   url: string | URL
   /**
    * The parameters of an `application/x-www-form-urlencoded` body, which are signed. Other bodies
-   * (JSON) carry no parameters and are not signed (providers.md §2.2): leave this out for them.
+   * (JSON) carry no parameters and are not signed (docs/providers.md §2.2): leave this out for them.
    */
   params?: Params
   consumerKey: string

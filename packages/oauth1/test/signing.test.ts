@@ -5,7 +5,7 @@ import {
   signRequestDetails, signatureBaseString, signingKey
 } from '../src/index.js'
 
-/** X's worked example, "Creating a signature" (providers.md §2.3). */
+/** X's worked example, "Creating a signature" (docs/providers.md §2.3). */
 const EXAMPLE = {
   method: 'POST',
   params: { status: 'Hello Ladies + Gentlemen, a signed OAuth request!' },

@@ -31,7 +31,7 @@ export function simControlOf (app: FastifyInstance): SimControl {
 
 /**
  * The simulator as a Fastify app, not yet listening. One host serves both providers, laid out as
- * API.md says: Twitch identity under /oauth2, Helix under /helix, X's /oauth, /1.1 and /2 (and
+ * docs/api.md says: Twitch identity under /oauth2, Helix under /helix, X's /oauth, /1.1 and /2 (and
  * /i/oauth2/authorize, which X serves from x.com).
  */
 export function buildSimApp (options: BuildSimAppOptions = {}): FastifyInstance {

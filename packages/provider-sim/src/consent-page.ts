@@ -3,7 +3,7 @@ import { escapeHtml } from './http.js'
 /**
  * The page a person sees at an authorize URL: pick a simulated account, then approve or deny. The
  * form re-sends the original query with `sim_user` and `sim_decision`, which is also what scripted
- * tests send directly (API.md, "The provider simulator").
+ * tests send directly (docs/api.md, "The provider simulator").
  */
 export interface ConsentPageInput {
   provider: string

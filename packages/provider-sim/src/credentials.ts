@@ -1,5 +1,5 @@
 /**
- * The fixed development credentials (API.md, "The provider simulator"). `twitterOAuth2` is the
+ * The fixed development credentials (docs/api.md, "The provider simulator"). `twitterOAuth2` is the
  * simulator's own addition: a confidential X OAuth 2.0 client (a "Web App") for the PKCE flow.
  */
 export const SIM_CREDENTIALS = {

@@ -4,7 +4,7 @@
  * whole hour, two reads within the same simulated hour always agree.
  *
  * Before the anchor a curve is linear (so every account's history starts from zero at some point);
- * after it, growth slowly levels off (tanh over about two years), so the sizes API.md promises
+ * after it, growth slowly levels off (tanh over about two years), so the sizes docs/api.md promises
  * ("tens of thousands of followers", "a few hundred") still hold years after the anchor.
  */
 export interface Curve {

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 
-/** The error bodies each provider really sends (providers.md §1.1, §1.2, §2.1, §2.6). */
+/** The error bodies each provider really sends (docs/providers.md §1.1, §1.2, §2.1, §2.6). */
 
 /** id.twitch.tv: `{status, message}`, no `error` key. */
 export function twitchIdError (status: number, message: string): { status: number, message: string } {

@@ -5,7 +5,7 @@ import type { SimState } from './state.js'
 
 /**
  * Who is calling Helix: `Authorization: Bearer` with a live token and a `Client-Id` that matches
- * the token's client (providers.md §1.2, §3.5), and the checks endpoints make on top.
+ * the token's client (docs/providers.md §1.2, §3.5), and the checks endpoints make on top.
  */
 export interface HelixCaller {
   clientId: string
@@ -20,7 +20,7 @@ declare module 'fastify' {
     helixCaller: HelixCaller | null
   }
   interface FastifyContextConfig {
-    /** A retired endpoint: answers 410 whatever the credentials (providers.md §1.3). */
+    /** A retired endpoint: answers 410 whatever the credentials (docs/providers.md §1.3). */
     gone?: boolean
   }
 }
@@ -38,7 +38,7 @@ export function requireCaller (request: FastifyRequest): HelixCaller {
   return caller
 }
 
-/** Endpoints that act for a user need a user token with the scope (providers.md §1.3). */
+/** Endpoints that act for a user need a user token with the scope (docs/providers.md §1.3). */
 export function requireUserScope (request: FastifyRequest, scope: string): HelixCaller & { userId: string, persona: Persona } {
   const caller = requireCaller(request)
   if (caller.userId === undefined || caller.persona === undefined) throw new HelixError(401, 'Missing User OAUTH Token')
@@ -70,7 +70,7 @@ export function resolveCaller (state: SimState, request: FastifyRequest): Resolv
 
 /**
  * Separate buckets for app and user tokens; user buckets are per client and user
- * (providers.md §1.4). Calls that fail authentication spend from a bucket of their Client-Id.
+ * (docs/providers.md §1.4). Calls that fail authentication spend from a bucket of their Client-Id.
  */
 export function bucketKey (resolved: Resolved): string {
   if ('error' in resolved) return `anonymous:${resolved.clientId}`

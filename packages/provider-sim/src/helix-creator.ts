@@ -11,7 +11,7 @@ import {
 } from './twitch-data.js'
 import type { Persona } from './personas.js'
 
-/** Get Broadcaster Subscriptions, Get Videos, Get Bits Leaderboard (providers.md §1.3). */
+/** Get Broadcaster Subscriptions, Get Videos, Get Bits Leaderboard (docs/providers.md §1.3). */
 
 const PLAN_NAMES: Record<Subscription['tier'], string> = {
   1000: 'Channel Subscription ({login})',

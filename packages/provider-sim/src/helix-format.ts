@@ -3,7 +3,7 @@ import { gameById } from './games.js'
 import type { LiveStream, TwitchUserRecord, Video } from './twitch-data.js'
 import { formatDuration } from './twitch-data.js'
 
-/** Helix's JSON shapes (providers.md §1.3, verbatim field names and order). */
+/** Helix's JSON shapes (docs/providers.md §1.3, verbatim field names and order). */
 
 export function userJson (user: TwitchUserRecord, email: string | undefined) {
   return {
@@ -37,7 +37,7 @@ export function streamJson (stream: LiveStream) {
     started_at: twitchTime(stream.startedAt),
     language: stream.persona.twitch.language,
     thumbnail_url: `https://static-cdn.jtvnw.net/previews-ttv/live_user_${stream.persona.login}-{width}x{height}.jpg`,
-    // Deprecated: tag_ids is always empty, is_mature always false (providers.md §1.3).
+    // Deprecated: tag_ids is always empty, is_mature always false (docs/providers.md §1.3).
     tag_ids: [],
     tags: stream.tags,
     is_mature: false
@@ -57,7 +57,7 @@ export function videoJson (video: Video) {
     created_at: twitchTime(video.createdAt),
     published_at: twitchTime(video.publishedAt),
     url: `https://www.twitch.tv/videos/${video.id}`,
-    // Videos use %{width}x%{height}, unlike streams' {width}x{height} (providers.md §1.3).
+    // Videos use %{width}x%{height}, unlike streams' {width}x{height} (docs/providers.md §1.3).
     thumbnail_url: `https://static-cdn.jtvnw.net/cf_vods/d2nvs31859zcd8/${persona.login}/${video.id}/thumb/index-0000000000-%{width}x%{height}.jpg`,
     viewable: 'public',
     view_count: video.viewCount,

@@ -7,7 +7,7 @@ import { parseFirst, slice } from './pagination.js'
 import type { SimState } from './state.js'
 import { liveStreams, topGames } from './twitch-data.js'
 
-/** Get Streams, Get Followed Streams, Get Top Games (providers.md §1.3). */
+/** Get Streams, Get Followed Streams, Get Top Games (docs/providers.md §1.3). */
 export const helixStreamRoutes: FastifyPluginAsync<{ state: SimState }> = async (app, { state }) => {
   const { world } = state
 
@@ -21,7 +21,7 @@ export const helixStreamRoutes: FastifyPluginAsync<{ state: SimState }> = async 
       if (values.length > 100) throw new HelixError(400, `The number of ${name} parameters must not exceed 100`)
     }
     const type = queryOne(request, 'type') ?? 'all'
-    // Enum values are case-sensitive (providers.md §1.2).
+    // Enum values are case-sensitive (docs/providers.md §1.2).
     if (type !== 'all' && type !== 'live') throw new HelixError(400, 'The parameter "type" was malformed: the value must be one of all, live')
     const first = parseFirst(queryOne(request, 'first'), 20)
     const byUser = userIds.length + logins.length > 0
@@ -38,7 +38,7 @@ export const helixStreamRoutes: FastifyPluginAsync<{ state: SimState }> = async 
     const userId = queryOne(request, 'user_id')
     if (userId === undefined || userId === '') throw new HelixError(400, 'Missing required parameter "user_id"')
     if (userId !== caller.userId) throw new HelixError(401, 'The ID in user_id must match the user ID found in the request\'s OAuth token.')
-    // The default page size here is 100, not 20 (providers.md §1.3).
+    // The default page size here is 100, not 20 (docs/providers.md §1.3).
     const first = parseFirst(queryOne(request, 'first'), 100)
     const followed = new Set(caller.persona.twitch.follows.map((f) => f.persona))
     const streams = liveStreams(world, state.hour()).filter((s) => followed.has(s.persona.index))

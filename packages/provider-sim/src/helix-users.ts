@@ -11,7 +11,7 @@ import {
   findFollower, followedChannels, followerAt, followerTotal, liveStream, twitchUserById, twitchUserByLogin, type TwitchUserRecord
 } from './twitch-data.js'
 
-/** Get Users, Get Channel Information, Get Channel Followers, Get Followed Channels (providers.md §1.3). */
+/** Get Users, Get Channel Information, Get Channel Followers, Get Followed Channels (docs/providers.md §1.3). */
 export const helixUserRoutes: FastifyPluginAsync<{ state: SimState }> = async (app, { state }) => {
   const { world } = state
 
@@ -63,7 +63,7 @@ export const helixUserRoutes: FastifyPluginAsync<{ state: SimState }> = async (a
   })
 
   /**
-   * The followers trap (providers.md §1.3, §3.4): without moderator:read:followers, or when the
+   * The followers trap (docs/providers.md §1.3, §3.4): without moderator:read:followers, or when the
    * token's user is neither the broadcaster nor one of its moderators, the call still succeeds
    * but carries only `total`, with `data: []`. Asking about one `user_id` that way is an error.
    */
@@ -123,7 +123,7 @@ export const helixUserRoutes: FastifyPluginAsync<{ state: SimState }> = async (a
     }
   })
 
-  // Get Users Follows was decommissioned on 2023-09-12; twitch-cli's mock answers 410 (providers.md §1.3).
+  // Get Users Follows was decommissioned on 2023-09-12; twitch-cli's mock answers 410 (docs/providers.md §1.3).
   app.get('/users/follows', { config: { gone: true } }, async (_request, reply) => {
     return reply.code(410).send(helixError(410, 'The API is deprecated.'))
   })

@@ -10,7 +10,7 @@ import { resetSeconds, type RateWindow } from './rate-limit.js'
 import type { SimState } from './state.js'
 
 /**
- * Helix, api.twitch.tv/helix (providers.md §1.2–1.4). Every call needs `Authorization: Bearer` and
+ * Helix, api.twitch.tv/helix (docs/providers.md §1.2–1.4). Every call needs `Authorization: Bearer` and
  * a `Client-Id` that matches the token's client; every answer carries the `Ratelimit-*` headers.
  */
 

@@ -14,7 +14,7 @@ function strings (value: unknown): string[] {
   return []
 }
 
-/** Every value of a repeated query parameter (`login=a&login=b`, providers.md §1.2). */
+/** Every value of a repeated query parameter (`login=a&login=b`, docs/providers.md §1.2). */
 export function queryAll (request: FastifyRequest, name: string): string[] {
   return strings(asBag(request.query)[name])
 }
@@ -26,7 +26,7 @@ export function queryOne (request: FastifyRequest, name: string): string | undef
 
 /**
  * A parameter from the query string, else from the body: twitch-cli reads the query first and then
- * the form, and Twurple sends everything in the query of a bodiless POST (providers.md §1.1).
+ * the form, and Twurple sends everything in the query of a bodiless POST (docs/providers.md §1.1).
  */
 export function queryOrBody (request: FastifyRequest, name: string): string | undefined {
   return queryOne(request, name) ?? strings(asBag(request.body)[name])[0]
@@ -38,7 +38,7 @@ export function rawQueryPairs (request: FastifyRequest): Array<[string, string]>
   return at === -1 ? [] : [...new URLSearchParams(request.url.slice(at + 1)).entries()]
 }
 
-/** The decoded pairs of a form-encoded body; other bodies are not signed (providers.md §2.2). */
+/** The decoded pairs of a form-encoded body; other bodies are not signed (docs/providers.md §2.2). */
 export function formBodyPairs (request: FastifyRequest): Array<[string, string]> {
   const type = request.headers['content-type'] ?? ''
   if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) return []

@@ -21,7 +21,7 @@ export interface StartProviderSimOptions {
   /** Ms epoch of the simulator's clock at start; default: real now. */
   startTime?: number
   logger?: boolean
-  /** X's wire names: `tweet` (default) or the `post` names of OpenAPI 2.167 (providers.md §2.5). */
+  /** X's wire names: `tweet` (default) or the `post` names of OpenAPI 2.167 (docs/providers.md §2.5). */
   xNaming?: XNaming
 }
 

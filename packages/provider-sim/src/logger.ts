@@ -3,7 +3,7 @@ import type { FastifyServerOptions } from 'fastify'
 /**
  * Pino options for the simulator. Tokens and secrets must never reach a log line: the
  * Authorization header is redacted, and request lines carry the path only, because Twitch's
- * token endpoint takes client_secret, code and refresh_token in the query string (providers.md §1.1).
+ * token endpoint takes client_secret, code and refresh_token in the query string (docs/providers.md §1.1).
  */
 export function simLogger (level = 'info'): NonNullable<FastifyServerOptions['logger']> {
   return {

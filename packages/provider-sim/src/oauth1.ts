@@ -1,14 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 
 /**
- * OAuth 1.0a signatures (RFC 5849 §3.4, HMAC-SHA1), as X checks them (providers.md §2.2). Used
+ * OAuth 1.0a signatures (RFC 5849 §3.4, HMAC-SHA1), as X checks them (docs/providers.md §2.2). Used
  * by the simulator to verify requests and by its tests to make them.
  */
 
 /**
  * RFC 3986 §2.1 percent-encoding as RFC 5849 §3.6 requires: only `A-Z a-z 0-9 - . _ ~` stay as
  * they are; every other UTF-8 byte becomes `%XX` with upper-case hex. `encodeURIComponent` leaves
- * `!*'()` alone, which is the classic cause of X's "Could not authenticate you" (providers.md §2.1).
+ * `!*'()` alone, which is the classic cause of X's "Could not authenticate you" (docs/providers.md §2.1).
  */
 export function percentEncode (value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)

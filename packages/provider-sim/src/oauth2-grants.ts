@@ -99,7 +99,7 @@ export class OAuth2Grants {
 
   /**
    * Trades a refresh token for a new pair. The old refresh token stops working at once: X's are
-   * single-use (providers.md §2.4), and Twitch's "may change", so clients must always store the new
+   * single-use (docs/providers.md §2.4), and Twitch's "may change", so clients must always store the new
    * one. Access tokens already issued keep working until they expire.
    */
   rotate (refreshToken: string, clientId: string, now: number): { tokens: IssuedTokens, scopes: string[] } | undefined {

@@ -1,5 +1,5 @@
 /**
- * Helix cursor pagination (providers.md §1.2). Cursors look like Twitch's: base64 of
+ * Helix cursor pagination (docs/providers.md §1.2). Cursors look like Twitch's: base64 of
  * `{"b":…,"a":{"Offset":n}}`, where `a` is where the next page starts and `b` where this one began.
  * They are offsets, so new entries at the head shift later pages and an entry can show up on two
  * pages — as Twitch warns. At the end `pagination` is `{}`, not missing.

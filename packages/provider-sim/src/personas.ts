@@ -5,7 +5,7 @@ import { ADJECTIVES, BIO_TEMPLATES, LANGUAGES, NOUNS, TOPICS, capitalise, fill }
 
 /**
  * The simulated accounts. A persona is one person with an account on both providers (same
- * login, different ids). The named ones are fixed by API.md; the rest are generated from the seed.
+ * login, different ids). The named ones are fixed by docs/api.md; the rest are generated from the seed.
  */
 export type Profile = 'big' | 'mid' | 'new' | 'prolific' | 'small' | 'large' | 'always-live'
 
@@ -86,7 +86,7 @@ interface Sizes {
 }
 
 // Sizes at the anchor hour and growth per hour. "sim_big: tens of thousands of followers, hundreds
-// of subscribers, hundreds of posts; sim_mid: a few hundred followers; sim_new: none" (API.md).
+// of subscribers, hundreds of posts; sim_mid: a few hundred followers; sim_new: none" (docs/api.md).
 // The rates keep sim_big and sim_mid inside those bands from mid-2025 to the end of 2027.
 const SIZES: Record<Exclude<Profile, 'new'>, Sizes> = {
   big: {
@@ -299,7 +299,7 @@ function linkPersonas (rng: Rng, personas: Persona[], anchorMs: number): void {
   const big = byLogin.get('sim_big')!
   const mid = byLogin.get('sim_mid')!
   const alwaysLive = personas.filter((p) => p.profile === 'always-live')
-  // sim_new follows nobody and nobody follows it: the account with nothing (API.md).
+  // sim_new follows nobody and nobody follows it: the account with nothing (docs/api.md).
   const candidates = personas.filter((p) => p.profile !== 'new')
   big.twitch.moderators.push(mid.index)
 

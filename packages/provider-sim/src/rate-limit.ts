@@ -1,5 +1,5 @@
 /**
- * Fixed-window request budgets. Twitch: 800 points a minute per client and user (providers.md
+ * Fixed-window request budgets. Twitch: 800 points a minute per client and user (docs/providers.md
  * §1.4). X: a number of calls per 15-minute window per endpoint and user or app (§2.6). Windows run
  * on the simulator's clock, so tests reach the reset by advancing it instead of waiting.
  */

@@ -6,7 +6,7 @@ import { TWITCH_POLICY, X_OAUTH2_POLICY } from './token-formats.js'
 import { World } from './world.js'
 import { XTokens } from './x-tokens.js'
 
-/** How X names posts on the wire: `tweet` (every OpenAPI through 2.166) or `post` (2.167, providers.md §2.5). */
+/** How X names posts on the wire: `tweet` (every OpenAPI through 2.166) or `post` (2.167, docs/providers.md §2.5). */
 export type XNaming = 'tweet' | 'post'
 
 export interface SimStateOptions {
@@ -23,7 +23,7 @@ export interface SimStateOptions {
  */
 export const WORLD_ANCHOR_HOUR = Date.UTC(2026, 0, 1) / 3_600_000
 
-/** X's documented per-window limits (providers.md §2.6); 15-minute windows. */
+/** X's documented per-window limits (docs/providers.md §2.6); 15-minute windows. */
 export const X_LIMITS = {
   'GET /2/users/me': { user: 75, app: undefined },
   'GET /2/users/:id': { user: 900, app: 300 },
@@ -42,7 +42,7 @@ export class SimState {
   readonly xTokens = new XTokens()
   /** X OAuth 2.0 (PKCE) codes and tokens. */
   readonly xOAuth2 = new OAuth2Grants(X_OAUTH2_POLICY)
-  /** Twitch: 800 points a minute per client (app tokens) or per client and user (providers.md §1.4). */
+  /** Twitch: 800 points a minute per client (app tokens) or per client and user (docs/providers.md §1.4). */
   readonly helixLimiter = new FixedWindowLimiter(800, 60_000)
   readonly xLimiters = new Map<string, FixedWindowLimiter>()
   /** OAuth 1.0a nonces seen recently (RFC 5849 §3.3), with when they may be forgotten. */

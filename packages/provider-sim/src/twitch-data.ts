@@ -121,7 +121,7 @@ export function followedChannels (world: World, persona: Persona): Array<{ broad
 }
 
 // ---------------------------------------------------------------------------------------------
-// Subscriptions. Points per tier: 1000 = 1, 2000 = 2, 3000 = 6 (providers.md §1.3).
+// Subscriptions. Points per tier: 1000 = 1, 2000 = 2, 3000 = 6 (docs/providers.md §1.3).
 
 export type Tier = '1000' | '2000' | '3000'
 export const TIER_POINTS: Record<Tier, number> = { 1000: 1, 2000: 2, 3000: 6 }

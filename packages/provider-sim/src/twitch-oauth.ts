@@ -9,7 +9,7 @@ import { followerTotal } from './twitch-data.js'
 import { TWITCH_SCOPES } from './twitch-scopes.js'
 
 /**
- * Twitch's identity service, id.twitch.tv/oauth2 (providers.md §1.1): the authorization code (and
+ * Twitch's identity service, id.twitch.tv/oauth2 (docs/providers.md §1.1): the authorization code (and
  * implicit) grant, refresh, client credentials, validate and revoke, with Twitch's error bodies.
  */
 
@@ -28,7 +28,7 @@ function fail (reply: FastifyReply, status: number, message: string) {
   return reply.code(status).send(twitchIdError(status, message))
 }
 
-/** The token answer (providers.md §1.1): `scope` is an array here, unlike X's string. */
+/** The token answer (docs/providers.md §1.1): `scope` is an array here, unlike X's string. */
 function tokenAnswer (tokens: { accessToken: string, refreshToken: string | undefined, expiresIn: number }, scopes: string[]) {
   return {
     access_token: tokens.accessToken,

@@ -11,7 +11,7 @@ import { postAt, postCount, postId, postsBefore, postsUpToId, xMetrics } from '.
 import { verifyOAuth1 } from './x-signature.js'
 
 /**
- * X API v2 (providers.md §2.5, §2.6): users/me, users/:id, users/by/username/:username and the
+ * X API v2 (docs/providers.md §2.5, §2.6): users/me, users/:id, users/by/username/:username and the
  * user timeline. Errors are problem JSON; every authenticated answer carries `x-rate-limit-*`.
  */
 
@@ -28,7 +28,7 @@ declare module 'fastify' {
   }
 }
 
-/** X's reach back over a user's timeline (providers.md §2.5). */
+/** X's reach back over a user's timeline (docs/providers.md §2.5). */
 export const TIMELINE_HORIZON = 3_200
 const PROBLEMS = 'https://api.twitter.com/2/problems'
 
@@ -136,7 +136,7 @@ export const xApi: FastifyPluginAsync<{ state: SimState }> = async (app, { state
     request.xCaller = caller
     const limiter = state.xLimiters.get(`${endpoint} user`)
     if (limiter === undefined) return
-    // Per-user limits apply with user tokens (providers.md §2.6).
+    // Per-user limits apply with user tokens (docs/providers.md §2.6).
     const decision = limiter.take(`${caller.appKey}:${caller.userId}`, clock.now())
     sendRateHeaders(reply, decision)
     if (!decision.allowed) return sendProblem(reply, 429, TOO_MANY)
@@ -186,7 +186,7 @@ export const xApi: FastifyPluginAsync<{ state: SimState }> = async (app, { state
     const { id } = request.params
     if (!/^\d{1,19}$/.test(id)) throw new InvalidRequest('id', id, `The \`id\` query parameter value [${id}] does not match ^[0-9]{1,19}$`)
     const persona = world.personaByXId(id)
-    // A missing user is a 200 carrying only `errors` (partial errors, providers.md §2.5).
+    // A missing user is a 200 carrying only `errors` (partial errors, docs/providers.md §2.5).
     return persona === undefined ? notFound('id', id, 'id') : userAnswer(request, persona)
   })
 
@@ -200,7 +200,7 @@ export const xApi: FastifyPluginAsync<{ state: SimState }> = async (app, { state
     const { id } = request.params
     if (!/^\d{1,19}$/.test(id)) throw new InvalidRequest('id', id, `The \`id\` query parameter value [${id}] does not match ^[0-9]{1,19}$`)
     const maxParam = queryOne(request, 'max_results')
-    // The OpenAPI states no default; older docs said 10 (providers.md §2.5).
+    // The OpenAPI states no default; older docs said 10 (docs/providers.md §2.5).
     const max = maxParam === undefined ? 10 : Number(maxParam)
     if (!/^\d+$/.test(maxParam ?? '10') || max < 5 || max > 100) {
       throw new InvalidRequest('max_results', maxParam ?? '', `The \`max_results\` query parameter value [${maxParam ?? ''}] is not between 5 and 100`)
@@ -246,7 +246,7 @@ export const xApi: FastifyPluginAsync<{ state: SimState }> = async (app, { state
     for (; k >= low && !more; k--) more = wanted(k)
 
     const posts = page.map((i) => postAt(world, persona, i, hour))
-    if (posts.length === 0) return { meta: { result_count: 0 } } // no `data` key at all (providers.md §2.5)
+    if (posts.length === 0) return { meta: { result_count: 0 } } // no `data` key at all (docs/providers.md §2.5)
     const naming = state.xNaming
     return {
       data: posts.map((p) => postJson(p, fields, naming)),

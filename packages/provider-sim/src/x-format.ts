@@ -4,7 +4,7 @@ import type { XNaming } from './state.js'
 import type { Post, XUserMetrics } from './x-data.js'
 
 /**
- * X API v2 JSON shapes (providers.md §2.5). Fields are opt-in through `user.fields` and
+ * X API v2 JSON shapes (docs/providers.md §2.5). Fields are opt-in through `user.fields` and
  * `tweet.fields`; empty values are omitted, never null. With the `post` naming of OpenAPI 2.167
  * the tweet words become post words.
  */

@@ -8,7 +8,7 @@ import { xMetrics } from './x-data.js'
 import { verifyOAuth1, type OAuth1Failure } from './x-signature.js'
 
 /**
- * X's OAuth 1.0a three-legged flow (providers.md §2.1): request_token → authorize/authenticate →
+ * X's OAuth 1.0a three-legged flow (docs/providers.md §2.1): request_token → authorize/authenticate →
  * access_token, and invalidate_token. Token answers are form-encoded text, not JSON.
  */
 

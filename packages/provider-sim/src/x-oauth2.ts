@@ -9,7 +9,7 @@ import type { SimState } from './state.js'
 import { xMetrics } from './x-data.js'
 
 /**
- * X's OAuth 2.0 Authorization Code flow with PKCE (providers.md §2.4): x.com/i/oauth2/authorize
+ * X's OAuth 2.0 Authorization Code flow with PKCE (docs/providers.md §2.4): x.com/i/oauth2/authorize
  * and api.x.com/2/oauth2/{token,revoke}. Codes live 30 s, access tokens 2 h, refresh tokens are
  * single-use, `scope` is a space-separated string, confidential clients must use Basic auth.
  */
@@ -53,7 +53,7 @@ function tokenAnswer (tokens: { accessToken: string, refreshToken: string | unde
     token_type: 'bearer',
     expires_in: tokens.expiresIn,
     access_token: tokens.accessToken,
-    // A space-separated string here, unlike Twitch's array (providers.md §2.4, §3.8).
+    // A space-separated string here, unlike Twitch's array (docs/providers.md §2.4, §3.8).
     scope: scopes.join(' '),
     ...(tokens.refreshToken === undefined ? {} : { refresh_token: tokens.refreshToken })
   }
@@ -75,7 +75,7 @@ export const xOAuth2: FastifyPluginAsync<{ state: SimState }> = async (app, { st
     const stateParam = queryOne(request, 'state') ?? ''
     const scopes = (queryOne(request, 'scope') ?? '').split(' ').filter((s) => s !== '')
     const challenge = queryOne(request, 'code_challenge')
-    // The official SDK and twitter-api-v2 send `s256` in lower case (providers.md §2.4).
+    // The official SDK and twitter-api-v2 send `s256` in lower case (docs/providers.md §2.4).
     const method = (queryOne(request, 'code_challenge_method') ?? 'plain').toUpperCase()
     if (clientId !== CLIENT.clientId) return errorPage(reply, 'Unknown client_id.')
     if (queryOne(request, 'response_type') !== 'code') return errorPage(reply, 'response_type must be code.')
@@ -128,7 +128,7 @@ export const xOAuth2: FastifyPluginAsync<{ state: SimState }> = async (app, { st
           return reply.code(400).send(INVALID_CODE)
         }
         grants.consumeCode(value)
-        // A refresh token only with offline.access (providers.md §2.4).
+        // A refresh token only with offline.access (docs/providers.md §2.4).
         const tokens = grants.issueUserTokens(clientId, code.userId, code.scopes, now, code.scopes.includes('offline.access'))
         return tokenAnswer(tokens, code.scopes)
       }

@@ -7,7 +7,7 @@ import type { SimState } from './state.js'
 /**
  * Server-side checks of an OAuth 1.0a request (RFC 5849 §3.2), as X makes them: known consumer,
  * HMAC-SHA1, a timestamp near the server's time, a nonce not seen before, and the signature over
- * the query, a form body and the oauth_* parameters (providers.md §2.2).
+ * the query, a form body and the oauth_* parameters (docs/providers.md §2.2).
  */
 
 const CONSUMERS = new Map<string, string>([[SIM_CREDENTIALS.twitter.consumerKey, SIM_CREDENTIALS.twitter.consumerSecret]])

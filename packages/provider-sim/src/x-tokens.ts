@@ -1,6 +1,6 @@
 import { randomMixed, randomString } from './secrets.js'
 
-/** X's OAuth 1.0a request tokens and access tokens (providers.md §2.1). */
+/** X's OAuth 1.0a request tokens and access tokens (docs/providers.md §2.1). */
 export interface RequestToken {
   secret: string
   consumerKey: string
@@ -54,7 +54,7 @@ export class XTokens {
 
   /**
    * X hands out the same access token again when a user re-authorizes an app they already
-   * authorized, until it is invalidated (user access tokens do not expire, providers.md §2.1).
+   * authorized, until it is invalidated (user access tokens do not expire, docs/providers.md §2.1).
    */
   accessTokenFor (consumerKey: string, userId: string): XAccessToken {
     const key = `${consumerKey}:${userId}`

@@ -19,7 +19,7 @@ t.test('the same seed gives the same world; another seed another one', async (t)
   t.notSame(a.map((p) => p.followers), b.map((p) => p.followers))
 })
 
-t.test('the named accounts have the sizes API.md promises, whatever the seed, from mid-2025 to the end of 2027', async (t) => {
+t.test('the named accounts have the sizes docs/api.md promises, whatever the seed, from mid-2025 to the end of 2027', async (t) => {
   const hours = [Date.UTC(2025, 5, 1), Date.UTC(2026, 0, 1), Date.UTC(2026, 10, 20), Date.UTC(2027, 11, 31)].map((ms) => Math.floor(ms / HOUR))
   for (const seed of [1, 42, 1234, 99_999]) {
     const world = new World(seed, ANCHOR)

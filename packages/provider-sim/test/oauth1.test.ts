@@ -4,7 +4,7 @@ import {
   type Param
 } from '../src/oauth1.js'
 
-// X's worked example, "Creating a signature" (providers.md §2.3).
+// X's worked example, "Creating a signature" (docs/providers.md §2.3).
 const CONSUMER_SECRET = 'kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw'
 const TOKEN_SECRET = 'LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE'
 const PARAMS: Param[] = [

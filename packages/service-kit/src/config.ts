@@ -3,7 +3,7 @@ import Value from 'typebox/value'
 
 /**
  * Secrets that only exist so that a fresh clone runs with no setup. A production process refuses
- * to start with any of them (ARCHITECTURE: Configuration).
+ * to start with any of them (docs/architecture.md, "Configuration").
  */
 export const DEVELOPMENT_SECRETS = {
   IDENTITY_SECRET: 'pulse-dev-identity-secret-do-not-use-in-production',

@@ -26,7 +26,7 @@ export interface DatabaseOptions {
 /** Postgres returns bigint and numeric as strings; counts and ids that fit a double are numbers here. */
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
 
-/** A pg pool that never crashes the process when an idle client dies (PITFALLS: Postgres). */
+/** A pg pool that never crashes the process when an idle client dies (docs/pitfalls.md, "Postgres"). */
 export function createPool ({
   url, schema, poolMax = 10, connectTimeoutMs = 2000, statementTimeoutMs, lockTimeoutMs, idleInTransactionTimeoutMs, onPoolError
 }: DatabaseOptions): pg.Pool {

@@ -56,7 +56,7 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
     cookieName: sessionCookieName(config.PUBLIC_URL),
     secret: [config.SESSION_SECRET, config.SESSION_SECRET_PREVIOUS].filter((s): s is string => s !== undefined),
     store: sessions,
-    // PITFALLS: the defaults store a session for every anonymous request and rewrite it on every one.
+    // docs/pitfalls.md, "Sessions and cookies": the defaults store a session for every anonymous request and rewrite it on every one.
     saveUninitialized: false,
     rolling: false,
     cookie: {

@@ -6,7 +6,7 @@ import {
 import { parseKeyring } from './tokens/token-cipher.js'
 
 /**
- * The provider simulator's fixed development credentials (API.md, "The provider simulator"): the
+ * The provider simulator's fixed development credentials (docs/api.md, "The provider simulator"): the
  * defaults, so a fresh clone signs in with Twitch and X against the local simulator. Production
  * refuses them (below), as it refuses the kit's development secrets.
  */
@@ -18,7 +18,7 @@ const SIMULATOR = {
 } as const
 
 /**
- * What the dashboard reads from Helix with a user's token (providers.md §1.3): the followers list
+ * What the dashboard reads from Helix with a user's token (docs/providers.md §1.3): the followers list
  * and its real total (`moderator:read:followers`, the token's user being the broadcaster), the
  * broadcaster's subscriptions (`channel:read:subscriptions`), followed channels and followed live
  * streams (`user:read:follows`) and the bits leaderboard (`bits:read`). Nothing more: no e-mail.
@@ -64,7 +64,7 @@ export const AuthConfigProperties = {
   TWITCH_BROWSER_AUTH_URL: Type.Optional(Type.String({ 'x-url-protocols': ['http', 'https'] })),
   /** Space-separated scopes asked for at Twitch's consent screen. */
   TWITCH_SCOPES: Type.String({ minLength: 1, default: DEFAULT_TWITCH_SCOPES }),
-  /** Twitch requires every stored token to be validated at start-up and hourly (providers.md §1.1). */
+  /** Twitch requires every stored token to be validated at start-up and hourly (docs/providers.md §1.1). */
   TWITCH_VALIDATE_INTERVAL_S: Type.Integer({ minimum: 1, default: 3600 }),
   /** Tokens validated at once during a validation round. */
   TWITCH_VALIDATE_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),

@@ -45,7 +45,7 @@ t.test('a token request over NATS answers a token Helix accepts for everything t
     '/bits/leaderboard'
   ]) t.equal((await helix(path, reply.accessToken)).status, 200, path)
   const followers = await (await helix(`/channels/followers?broadcaster_id=${twitchId}`, reply.accessToken)).json() as { total: number, data: unknown[] }
-  t.ok(followers.total > 0 && followers.data.length > 0, 'the followers list, not only the total (providers.md §1.3 trap)')
+  t.ok(followers.total > 0 && followers.data.length > 0, 'the followers list, not only the total (docs/providers.md §1.3 trap)')
 })
 
 t.test('requests for no connection, and requests that break the contract, get a failure that says so', async (t) => {

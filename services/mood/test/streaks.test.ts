@@ -3,7 +3,7 @@ import t from 'tap'
 import type { MoodListResponse } from '@pulse/contracts'
 import { build, identity, iso, logMood, newUserId, TestClock } from './helper.js'
 
-// Streak rules of API.md ("Mood"). Each test has its own user; "now" is set, never waited for.
+// Streak rules of docs/api.md ("Mood"). Each test has its own user; "now" is set, never waited for.
 const clock = new TestClock(Date.parse('2024-03-05T12:00:00Z'))
 const { app, db } = await build(t, { clock })
 

@@ -3,7 +3,7 @@ import {
   BaseConfigProperties, ConfigError, DatabaseConfigProperties, NatsConfigProperties, UrlSetting, loadConfig
 } from '@pulse/service-kit'
 
-/** The provider simulator's development app (API.md): fine locally, refused in production. */
+/** The provider simulator's development app (docs/api.md): fine locally, refused in production. */
 export const SIMULATOR_CLIENT = { id: 'pulsesimtwitchclientid00000000', secret: 'pulsesimtwitchclientsecret0000' } as const
 
 export const TwitchIngestConfigProperties = {

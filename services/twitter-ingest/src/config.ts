@@ -3,10 +3,10 @@ import {
   BaseConfigProperties, ConfigError, DatabaseConfigProperties, NatsConfigProperties, UrlSetting, loadConfig
 } from '@pulse/service-kit'
 
-/** The provider simulator's development consumer (API.md): fine locally, refused in production. */
+/** The provider simulator's development consumer (docs/api.md): fine locally, refused in production. */
 export const SIMULATOR_CONSUMER = { key: 'pulsesimxconsumerkey0000', secret: 'pulsesimxconsumersecret000000000000000000000' } as const
 
-/** X's user timeline reaches back over the newest 3,200 posts only (providers.md §2.5). */
+/** X's user timeline reaches back over the newest 3,200 posts only (docs/providers.md §2.5). */
 export const X_TIMELINE_HORIZON = 3200
 
 export const TwitterIngestConfigProperties = {

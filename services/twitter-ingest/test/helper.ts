@@ -102,7 +102,7 @@ export async function buildApp (t: Teardown, world: World, env: Record<string, s
 export interface XTokens { token: string, secret: string, userId: string, screenName: string }
 
 /**
- * X's OAuth 1.0a three-legged flow at the simulator (providers.md §2.1), signed with @pulse/oauth1:
+ * X's OAuth 1.0a three-legged flow at the simulator (docs/providers.md §2.1), signed with @pulse/oauth1:
  * request_token → authorize with scripted consent → access_token.
  */
 export async function obtainXTokens (sim: ProviderSim, login: string): Promise<XTokens> {

@@ -3,7 +3,7 @@ import t from 'tap'
 import { as, buildApp, connectX, eventually, refreshedOf, startWorld } from './helper.js'
 
 // X's OpenAPI 2.167 renames tweet_count, retweet_count and referenced_tweets to post_count,
-// repost_count and referenced_posts (providers.md §2.5): both spellings must give the same numbers.
+// repost_count and referenced_posts (docs/providers.md §2.5): both spellings must give the same numbers.
 const world = await startWorld(t, { xNaming: 'post' })
 const { app } = await buildApp(t, world, { TWITTER_LIST_PAGE_SIZE_MAX: '1000', TWITTER_MAX_POSTS: '1000' })
 const { sim } = world

@@ -2,7 +2,7 @@ import type { Static, TSchema } from 'typebox'
 
 /**
  * An event contract: a versioned subject and the schema of its payload. Publishers validate before
- * publishing and consumers validate on receipt (CONVENTIONS 7).
+ * publishing and consumers validate on receipt (docs/conventions.md, habit 7).
  */
 export interface EventContract<S extends TSchema = TSchema> {
   readonly subject: string

@@ -2,7 +2,7 @@ import Type, { type Static } from 'typebox'
 import { PageQuerySchema, PageSchema } from './common.js'
 
 /**
- * The contact form (API.md, "Contact"): anyone writes to the team, admins read and triage.
+ * The contact form (docs/api.md, "Contact"): anyone writes to the team, admins read and triage.
  * Field limits are part of the public contract, so they live here rather than in a service setting.
  */
 export const CONTACT_LIMITS = {

@@ -2,7 +2,7 @@ import Type, { type Static, type TSchema } from 'typebox'
 import { PageQuerySchema } from './common.js'
 
 /**
- * Twitch metrics (API.md, "Twitch and X metrics"): the logged-in user's own connected account,
+ * Twitch metrics (docs/api.md, "Twitch and X metrics"): the logged-in user's own connected account,
  * served by twitch-ingest. The shapes that both metrics services share (the connection, history
  * points, the refresh receipt) are defined here once and used by ./twitter.ts too.
  */
@@ -10,7 +10,7 @@ import { PageQuerySchema } from './common.js'
 /**
  * The scopes twitch-ingest needs on the user's token (auth asks for them when the account is
  * connected): followed channels and live followed streams, the follower list (a token without it
- * still gets the follower total, providers.md §1.3), subscriptions, the bits leaderboard.
+ * still gets the follower total, docs/providers.md §1.3), subscriptions, the bits leaderboard.
  */
 export const TWITCH_INGEST_SCOPES = ['user:read:follows', 'moderator:read:followers', 'channel:read:subscriptions', 'bits:read'] as const
 

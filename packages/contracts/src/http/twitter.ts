@@ -3,7 +3,7 @@ import { PageQuerySchema } from './common.js'
 import { MetricsChangesSchema, MetricsConnectionSchema, MetricsRangeQueryProperties, MetricsHistoryPointSchema } from './twitch.js'
 
 /**
- * X (Twitter) metrics (API.md, "Twitch and X metrics"): the logged-in user's own connected account,
+ * X (Twitter) metrics (docs/api.md, "Twitch and X metrics"): the logged-in user's own connected account,
  * served by twitter-ingest. The connection, history points, the change periods and the refresh
  * receipt are the shapes shared with Twitch (./twitch.ts).
  */

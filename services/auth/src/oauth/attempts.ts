@@ -13,7 +13,7 @@ import type { ProviderName } from '../db/database.js'
  * cleared, whatever happens next, so it is usable once. It matches only when this browser's
  * cookie names a live attempt AND the value the provider echoed equals the one stored with it:
  * a missing, wrong, replayed or foreign `state` (one from another browser's attempt) fails before
- * anything is sent to the provider. The echoed value is never trusted on its own (PITFALLS: OAuth).
+ * anything is sent to the provider. The echoed value is never trusted on its own (docs/pitfalls.md, "OAuth").
  */
 export interface AttemptRecord {
   /** What the callback must carry: Twitch's state, X's oauth_token. */

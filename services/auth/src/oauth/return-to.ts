@@ -5,7 +5,7 @@
  *
  * The check runs on the path as the browser will read it, AFTER URL normalisation: dot segments
  * (`/a/..//x`, `/.//x`) collapse into `//x`, which a browser resolves as another host
- * (PITFALLS: `reply.redirect(userInput)`). Browsers also read `\` as `/` and drop tabs and line
+ * (docs/pitfalls.md, "OAuth": `reply.redirect(userInput)`). Browsers also read `\` as `/` and drop tabs and line
  * breaks inside URLs, so backslashes and control characters are refused outright, before parsing.
  */
 export const MAX_RETURN_TO_LENGTH = 2048

@@ -16,7 +16,7 @@ export interface TwitchAccount {
   displayName: string
 }
 
-/** What the token endpoint answers, exchange or refresh (providers.md §1.1). */
+/** What the token endpoint answers, exchange or refresh (docs/providers.md §1.1). */
 export interface TwitchTokenAnswer {
   accessToken: string
   refreshToken: string | null
@@ -55,7 +55,7 @@ export class TwitchClient {
 
   /**
    * Trades a refresh token for a new pair. The body is form-encoded, which percent-encodes the
-   * refresh token: Twitch's contain `%`, `/` and `=` and fail unencoded (providers.md §1.1).
+   * refresh token: Twitch's contain `%`, `/` and `=` and fail unencoded (docs/providers.md §1.1).
    * 400/401 (invalid or spent refresh token, revoked grant) → GrantRejected.
    */
   async refresh (refreshToken: string): Promise<TwitchTokenAnswer> {
@@ -81,7 +81,7 @@ export class TwitchClient {
     return tokenAnswerOf(call, await jsonOf(call, response))
   }
 
-  /** GET /validate with `Authorization: OAuth` (providers.md §1.1): true when valid, false on 401. */
+  /** GET /validate with `Authorization: OAuth` (docs/providers.md §1.1): true when valid, false on 401. */
   async validate (accessToken: string): Promise<boolean> {
     const call = 'twitch validate'
     const response = await providerFetch(call, below(this.options.authUrl, 'validate'), {
@@ -107,7 +107,7 @@ export class TwitchClient {
     return true
   }
 
-  /** Helix `GET /users` without parameters: the token's own user (providers.md §1.3). */
+  /** Helix `GET /users` without parameters: the token's own user (docs/providers.md §1.3). */
   async currentUser (accessToken: string): Promise<TwitchAccount> {
     const call = 'twitch users'
     const response = await providerFetch(call, below(this.options.apiUrl, 'users'), {

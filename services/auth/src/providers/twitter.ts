@@ -20,7 +20,7 @@ export interface XAccessToken {
 }
 
 /**
- * X's OAuth 1.0a three-legged flow (providers.md §2.1): request_token → authenticate →
+ * X's OAuth 1.0a three-legged flow (docs/providers.md §2.1): request_token → authenticate →
  * access_token, and invalidate_token. The token steps answer form-encoded text, not JSON. Every
  * request is signed with @pulse/oauth1.
  */

@@ -28,12 +28,12 @@ const TwitchCallbackQuerySchema = Type.Object({
 
 /**
  * Sign in with Twitch, or connect Twitch to the logged-in account: the authorization code flow
- * (providers.md §1.1).
+ * (docs/providers.md §1.1).
  *
  * @fastify/oauth2 is used for the code exchange only (its simple-oauth2 client posts the code with
  * the client credentials in the body, as Twitch wants). Its own state handling is not used: in
  * 8.3 it writes the state cookie without Secure or Max-Age, never clears it, and the cookie holds
- * the state itself (PITFALLS: OAuth). Here state is one half of a browser-bound, single-use
+ * the state itself (docs/pitfalls.md, "OAuth"). Here state is one half of a browser-bound, single-use
  * attempt (oauth/attempts.ts), checked before the plugin is called; the plugin's
  * checkStateFunction only accepts a request whose attempt was already taken and matched, so no
  * code is ever exchanged for a request that failed that check.
@@ -41,7 +41,7 @@ const TwitchCallbackQuerySchema = Type.Object({
 export default async function twitchRoutes (app: FastifyInstance, { config, attempts, flow, twitch, now }: TwitchRoutesOptions) {
   const authUrl = new URL(config.TWITCH_AUTH_URL)
   const authPath = authUrl.pathname.replace(/\/+$/, '')
-  // Built from configuration, never from the request's Host or X-Forwarded-* (PITFALLS: OAuth).
+  // Built from configuration, never from the request's Host or X-Forwarded-* (docs/pitfalls.md, "OAuth").
   const redirectUri = below(config.PUBLIC_URL, '/auth/twitch/callback')
   const scopes = config.TWITCH_SCOPES.split(' ').filter((s) => s !== '')
   const attemptChecked = new WeakSet<FastifyRequest>()
@@ -100,7 +100,7 @@ export default async function twitchRoutes (app: FastifyInstance, { config, atte
     const taken = await attempts.take(request, reply, 'twitch', query.state)
     if (!taken.ok) return flow.fail(reply, taken.returnTo, 'invalid_state')
     const { returnTo } = taken.attempt
-    // Twitch's denial: `error=access_denied&error_description=…&state=…` (providers.md §1.1).
+    // Twitch's denial: `error=access_denied&error_description=…&state=…` (docs/providers.md §1.1).
     if (query.error !== undefined) return flow.fail(reply, returnTo, 'twitch_denied')
     if (query.code === undefined || query.code === '') return flow.fail(reply, returnTo, 'exchange_failed')
 

@@ -32,14 +32,14 @@ const TwitterCallbackQuerySchema = Type.Object({
 const secretContext = (requestToken: string) => `pulse-auth:oauth-attempt:twitter:${requestToken}`
 
 /**
- * Sign in with X, or connect X to the logged-in account: OAuth 1.0a (providers.md §2.1). The
+ * Sign in with X, or connect X to the logged-in account: OAuth 1.0a (docs/providers.md §2.1). The
  * request token plays the part of Twitch's state: the browser-bound attempt (oauth/attempts.ts)
  * expects exactly the request token issued to this browser, keeps its secret server-side, and is
  * usable once, so a token issued to another browser, a replayed callback or one without a
  * verifier never reaches X's access_token endpoint.
  */
 export default async function twitterRoutes (app: FastifyInstance, { config, attempts, flow, x, cipher, starts }: TwitterRoutesOptions) {
-  // Built from configuration, never from the request's Host or X-Forwarded-* (PITFALLS: OAuth).
+  // Built from configuration, never from the request's Host or X-Forwarded-* (docs/pitfalls.md, "OAuth").
   const callbackUrl = below(config.PUBLIC_URL, '/auth/twitter/callback')
 
   app.get('/auth/twitter/login', {

@@ -34,7 +34,7 @@ const PAGE = 200
 
 /**
  * Twitch: "Your app must validate the OAuth token when it starts and on an hourly basis
- * thereafter"; a token /validate refuses means the user disconnected the app (providers.md §1.1).
+ * thereafter"; a token /validate refuses means the user disconnected the app (docs/providers.md §1.1).
  *
  * Every replica ticks, but one round runs per interval for the whole deployment: a tick claims the
  * round in `job_runs` (an atomic upsert that succeeds only when the last round started at least an

@@ -26,7 +26,7 @@ export function upstreamsOf (config: GatewayConfig): Upstream[] {
 
 /**
  * Headers a client may not set for a service: identity and address claims are the gateway's alone
- * (PITFALLS: reply-from forwards X-Forwarded-* unchanged unless they are replaced).
+ * (docs/pitfalls.md, "Gateway and validation": reply-from forwards X-Forwarded-* unchanged unless they are replaced).
  */
 function isClientClaim (name: string): boolean {
   return name.startsWith('x-forwarded-') || name.startsWith('x-pulse-') || name.startsWith('x-user') ||

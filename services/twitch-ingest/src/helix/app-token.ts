@@ -11,7 +11,7 @@ export interface AppTokenOptions {
 }
 
 /**
- * An app access token (client credentials grant, providers.md §1.1) for the public Helix calls,
+ * An app access token (client credentials grant, docs/providers.md §1.1) for the public Helix calls,
  * fetched once and reused until shortly before it expires; app tokens cannot be refreshed, so a
  * new one is fetched instead. Concurrent callers share one fetch.
  */

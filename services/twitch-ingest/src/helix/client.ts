@@ -8,14 +8,14 @@ export interface HelixClientOptions {
   http: ProviderHttp
 }
 
-/** Whose budget a call spends: user tokens per client and user, app tokens per client (providers.md §1.4). */
+/** Whose budget a call spends: user tokens per client and user, app tokens per client (docs/providers.md §1.4). */
 export type HelixAuth = { accessToken: string, bucket: string }
 
 export const userBucket = (providerUserId: string) => `user:${providerUserId}`
 export const APP_BUCKET = 'app'
 
 /**
- * Helix over HTTP: `Client-Id` and `Authorization: Bearer` on every call (providers.md §1.2, §3.5),
+ * Helix over HTTP: `Client-Id` and `Authorization: Bearer` on every call (docs/providers.md §1.2, §3.5),
  * multi-value parameters repeated, answers checked against what this service reads.
  */
 export class HelixClient {
@@ -40,7 +40,7 @@ export class HelixClient {
 }
 
 /**
- * Follows Helix cursors until `pagination` has none (it is `{}` at the end, providers.md §1.2),
+ * Follows Helix cursors until `pagination` has none (it is `{}` at the end, docs/providers.md §1.2),
  * at most `maxPages` pages; entries that repeat across pages (Twitch warns they can) count once.
  */
 export async function allPages<I, P extends { data: I[], pagination?: { cursor?: string } }> (

@@ -14,7 +14,7 @@ const videosPage = answerCheck(HelixVideosPageSchema)
 const bitsLeaderboard = answerCheck(HelixBitsLeaderboardSchema)
 const streamsPage = answerCheck(HelixStreamsPageSchema)
 
-/** Points per subscription tier (providers.md §1.3). */
+/** Points per subscription tier (docs/providers.md §1.3). */
 export const TIER_POINTS = { 1000: 1, 2000: 2, 3000: 6 } as const
 
 export interface TwitchRefreshResult {
@@ -54,7 +54,7 @@ export async function fetchTwitchMetrics (helix: HelixClient, session: ProviderS
         return result
       })
 
-  // No parameters with a user token: the token's own user (providers.md §1.3).
+  // No parameters with a user token: the token's own user (docs/providers.md §1.3).
   const me = (await get('users', [], users)).data[0]
   if (me === undefined) throw new ProviderRequestError(200, 'GET /helix/users answered no user for the token')
   const id = me.id

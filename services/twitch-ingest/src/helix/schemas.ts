@@ -2,11 +2,11 @@ import Type, { type Static, type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 
 /**
- * The parts of Helix answers this service reads (providers.md §1.3). Unknown fields are allowed:
+ * The parts of Helix answers this service reads (docs/providers.md §1.3). Unknown fields are allowed:
  * Twitch adds fields, and deprecated ones (`view_count`, `tag_ids`) are ignored.
  */
 
-/** `"pagination": {}` at the end (not absent, providers.md §3.3); a cursor while more follow. */
+/** `"pagination": {}` at the end (not absent, docs/providers.md §3.3); a cursor while more follow. */
 const Pagination = Type.Optional(Type.Object({ cursor: Type.Optional(Type.String()) }))
 
 export const HelixUsersSchema = Type.Object({

@@ -13,7 +13,7 @@ export interface XClientOptions {
 
 /**
  * X API v2 over HTTP, in the user's context. With a token secret (OAuth 1.0a, what auth stores
- * for X) every request is signed with the consumer and the user's token (RFC 5849, providers.md
+ * for X) every request is signed with the consumer and the user's token (RFC 5849, docs/providers.md
  * §2.2): query parameters are signed, the header is built fresh per attempt (nonce, timestamp).
  * Without one the token is an OAuth 2.0 user token and goes as `Bearer`.
  */
@@ -32,7 +32,7 @@ export class XClient {
     const body = await this.options.http.getJson<unknown>({
       url,
       endpoint,
-      // X's limits are per endpoint and user (providers.md §2.6).
+      // X's limits are per endpoint and user (docs/providers.md §2.6).
       bucket: `${endpoint}:${grant.providerUserId}`,
       headers: async () => ({
         Accept: 'application/json',

@@ -6,9 +6,9 @@ import { XTimelineSchema, XUserMeSchema, answerCheck, type XPost } from './schem
 const userMe = answerCheck(XUserMeSchema)
 const timeline = answerCheck(XTimelineSchema)
 
-/** X's user timeline reaches back over the newest 3,200 posts only (providers.md §2.5). */
+/** X's user timeline reaches back over the newest 3,200 posts only (docs/providers.md §2.5). */
 export const TIMELINE_HORIZON = 3200
-/** `max_results` of the timeline: 5 to 100 (providers.md §2.5). */
+/** `max_results` of the timeline: 5 to 100 (docs/providers.md §2.5). */
 const MIN_PAGE = 5
 
 export interface RecentPost {

@@ -2,7 +2,7 @@ import Type, { type Static, type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 
 /**
- * The parts of X API v2 answers this service reads (providers.md §2.5). Both spellings are
+ * The parts of X API v2 answers this service reads (docs/providers.md §2.5). Both spellings are
  * accepted: `tweet_count`/`retweet_count`/`referenced_tweets` and OpenAPI 2.167's
  * `post_count`/`repost_count`/`referenced_posts` (§3.10). Unknown fields are allowed.
  */
