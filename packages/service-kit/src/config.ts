@@ -11,9 +11,52 @@ export const DEVELOPMENT_SECRETS = {
   TOKEN_ENCRYPTION_KEYS: 'dev:MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA='
 } as const
 
+/**
+ * Every value that exists only for local use: the development secrets, the provider simulator's
+ * fixed credentials and the local passwords of `.env.example`. They are public (they are in this
+ * repository), so a production process refuses any secret setting equal to any of them, whichever
+ * setting it was meant for.
+ */
+export const DEVELOPMENT_VALUES: readonly string[] = [
+  ...Object.values(DEVELOPMENT_SECRETS),
+  // The key inside the development TOKEN_ENCRYPTION_KEYS, whatever id it is listed under.
+  'MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=',
+  'pulsesimtwitchclientid00000000', 'pulsesimtwitchclientsecret0000',
+  'pulsesimxconsumerkey0000', 'pulsesimxconsumersecret000000000000000000000',
+  'pulse-local-postgres', 'pulse-local-redis', 'pulse-local-auth', 'pulse-local-contact', 'pulse-local-gateway',
+  'pulse-local-twitch-ingest', 'pulse-local-twitter-ingest'
+]
+
+/** Settings treated as secrets even without the `x-secret` annotation. */
+const SECRET_NAME = /(SECRET|PASSWORD|_KEYS)(_PREVIOUS)?$/
+
+/** The shortest secret production accepts unless a setting says otherwise (`x-secret-min-length`). */
+export const MIN_SECRET_LENGTH = 32
+
+/**
+ * Hides the credentials of every URL in a text (`scheme://user:password@host` → `scheme://***@host`):
+ * configuration errors quote values, and a URL setting may hold a password.
+ */
+export function redactCredentials (text: string): string {
+  return text.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^\s"]*)@/g, '$1***@')
+}
+
+/** A URL setting's value as an error may quote it: everything between the scheme and the last `@` hidden, even when it does not parse. */
+function redactUrlValue (value: string): string {
+  const at = value.lastIndexOf('@')
+  if (at === -1) return value
+  const scheme = value.indexOf('://')
+  const start = scheme !== -1 && scheme < at ? scheme + 3 : 0
+  return `${value.slice(0, start)}***${value.slice(at)}`
+}
+
 export class ConfigError extends Error {
-  constructor (readonly problems: string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`)
+  readonly problems: string[]
+
+  constructor (problems: string[]) {
+    const redacted = problems.map(redactCredentials)
+    super(`Invalid configuration:\n  - ${redacted.join('\n  - ')}`)
+    this.problems = redacted
     this.name = 'ConfigError'
   }
 }
@@ -33,9 +76,9 @@ export const BaseConfigProperties = {
   HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   /** Shared by the gateway (signs) and every service (verifies). */
-  IDENTITY_SECRET: Type.String({ minLength: 32, default: DEVELOPMENT_SECRETS.IDENTITY_SECRET }),
+  IDENTITY_SECRET: Type.String({ minLength: 32, default: DEVELOPMENT_SECRETS.IDENTITY_SECRET, 'x-secret': true }),
   /** The previous identity secret, accepted while a rotation rolls out. */
-  IDENTITY_SECRET_PREVIOUS: Type.Optional(Type.String({ minLength: 32 })),
+  IDENTITY_SECRET_PREVIOUS: Type.Optional(Type.String({ minLength: 32, 'x-secret': true })),
   /** How long a request may take before the service gives up on it. */
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 15_000 }),
   /** How long SIGTERM waits for requests in flight before the process exits anyway. */
@@ -64,7 +107,7 @@ export const NatsConfigProperties = {
   NATS_URL: UrlSetting('nats://127.0.0.1:4222', ['nats', 'tls'], { credentials: { user: 'NATS_USER', password: 'NATS_PASSWORD' } }),
   /** This service's NATS user (infra/nats/permissions.json); unset where the server needs no login. */
   NATS_USER: Type.Optional(Type.String({ minLength: 1 })),
-  NATS_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  NATS_PASSWORD: Type.Optional(Type.String({ minLength: 1, 'x-secret': true })),
   /** Prefix of every subject and stream name; empty in production, unique per test file. */
   NATS_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9_-]*$' })
 } satisfies TProperties
@@ -100,9 +143,11 @@ function withCredentials (config: Record<string, unknown>, key: string, names: {
   return undefined
 }
 
-export interface LoadConfigOptions {
+export interface LoadConfigOptions<C = Record<string, unknown>> {
   /** Settings that must not keep their development value when NODE_ENV=production. */
   secrets?: readonly (keyof typeof DEVELOPMENT_SECRETS)[]
+  /** The service's own checks of the converted settings (one setting against another…): their problems are reported with the kit's, in one error. */
+  check?: (config: C) => string[]
 }
 
 /**
@@ -112,7 +157,7 @@ export interface LoadConfigOptions {
 export function loadConfig<P extends TProperties> (
   properties: P,
   env: Record<string, string | undefined> = process.env,
-  options: LoadConfigOptions = {}
+  options: LoadConfigOptions<Static<TObject<P>>> = {}
 ): Static<TObject<P>> {
   const schema = Type.Object(properties)
   const raw: Record<string, unknown> = {}
@@ -138,7 +183,7 @@ export function loadConfig<P extends TProperties> (
     let url: URL | undefined
     try { url = new URL(value) } catch { url = undefined }
     if (url === undefined || url.hostname === '' || !protocols.includes(url.protocol.slice(0, -1))) {
-      problems.push(`${key} must be a URL of the form ${protocols[0]}://host:port (got "${value}")`)
+      problems.push(`${key} must be a URL of the form ${protocols[0]}://host:port (got "${redactUrlValue(value)}")`)
     }
   }
   for (const [key, prop] of Object.entries(properties)) {
@@ -147,13 +192,60 @@ export function loadConfig<P extends TProperties> (
     const problem = withCredentials(converted, key, credentials)
     if (problem !== undefined) problems.push(problem)
   }
+  // The service's checks read typed settings: only once every setting has its type.
+  if (options.check !== undefined && problems.length === 0) problems.push(...options.check(converted as Static<TObject<P>>))
   if (converted.NODE_ENV === 'production') {
     for (const secret of options.secrets ?? []) {
       if (converted[secret] === DEVELOPMENT_SECRETS[secret]) {
         problems.push(`${secret} still has its development value; set a real secret in production`)
       }
     }
+    problems.push(...productionSecretProblems(properties, converted))
   }
   if (problems.length > 0) throw new ConfigError([...new Set(problems)])
   return converted as Static<TObject<P>>
+}
+
+/** The parts of a secret that must not be a development value: the whole, each comma-separated entry, and each entry's value after `id:` (key lists). */
+function partsOf (value: string): string[] {
+  const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '')
+  return [value, ...entries, ...entries.map((e) => e.slice(e.indexOf(':') + 1))]
+}
+
+/**
+ * Production's rules for secrets: every secret setting (annotated `x-secret`, or named like one:
+ * `*_SECRET`, `*_PASSWORD`, `*_KEYS`, and their `*_PREVIOUS`) must not be, nor contain as a listed
+ * key, any development value, and must be at least MIN_SECRET_LENGTH characters (or the setting's
+ * own `x-secret-min-length`); a password inside a URL setting must not be a development value.
+ * Messages name the setting, never the value.
+ */
+function productionSecretProblems (properties: TProperties, config: Record<string, unknown>): string[] {
+  const problems: string[] = []
+  const development = new Set(DEVELOPMENT_VALUES)
+  for (const [key, prop] of Object.entries(properties)) {
+    const annotations = prop as Record<string, unknown>
+    const value = config[key]
+    if (typeof value !== 'string') continue
+    if (annotations['x-url-protocols'] !== undefined) {
+      // A password written into the URL from its own setting (NATS_PASSWORD) is checked as that setting.
+      const credentials = annotations['x-url-credentials'] as { password: string } | undefined
+      if (credentials !== undefined && config[credentials.password] !== undefined) continue
+      let password: string
+      try { password = decodeURIComponent(new URL(value).password) } catch { continue }
+      if (password !== '' && development.has(password)) problems.push(`${key} holds a development password; set a real one in production`)
+      continue
+    }
+    if (annotations['x-secret'] !== true && !SECRET_NAME.test(key)) continue
+    if (value === (DEVELOPMENT_SECRETS as Record<string, string>)[key]) {
+      problems.push(`${key} still has its development value; set a real secret in production`)
+      continue
+    }
+    if (partsOf(value).some((part) => development.has(part))) {
+      problems.push(`${key} is (or lists) a development value, which is public; set a real secret in production`)
+      continue
+    }
+    const minLength = typeof annotations['x-secret-min-length'] === 'number' ? annotations['x-secret-min-length'] : MIN_SECRET_LENGTH
+    if (value.length < minLength) problems.push(`${key} is too short for production (at least ${minLength} characters)`)
+  }
+  return problems
 }

@@ -27,8 +27,8 @@ export function sessionCookieName (publicUrl: string): string {
 
 export const SessionConfigProperties = {
   /** Signs the session cookie; auth and the gateway share it. */
-  SESSION_SECRET: Type.String({ minLength: 32, default: DEVELOPMENT_SECRETS.SESSION_SECRET }),
-  SESSION_SECRET_PREVIOUS: Type.Optional(Type.String({ minLength: 32 })),
+  SESSION_SECRET: Type.String({ minLength: 32, default: DEVELOPMENT_SECRETS.SESSION_SECRET, 'x-secret': true }),
+  SESSION_SECRET_PREVIOUS: Type.Optional(Type.String({ minLength: 32, 'x-secret': true })),
   /** A session unused for this long ends. */
   SESSION_IDLE_TIMEOUT_S: Type.Integer({ minimum: 60, default: 7 * 24 * 3600 }),
   /** A session ends this long after login, used or not. */

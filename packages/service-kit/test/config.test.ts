@@ -60,3 +60,40 @@ t.test('NATS_USER and NATS_PASSWORD go into NATS_URL (percent-encoded), and half
   t.throws(() => loadConfig(NatsConfigProperties, { NATS_PASSWORD: 'x' }), /NATS_PASSWORD is set but NATS_USER is not/)
   t.throws(() => loadConfig(NatsConfigProperties, { NATS_URL: 'nats://u:p@nats:4222', NATS_USER: 'auth', NATS_PASSWORD: 'x' }), /NATS_URL holds credentials and NATS_USER\/NATS_PASSWORD are set too/)
 })
+
+t.test('production refuses every secret setting that is any development value, or too short', async (t) => {
+  const { loadConfig, NatsConfigProperties, SessionConfigProperties, DEVELOPMENT_VALUES } = await import('../src/index.js')
+  const properties = { ...(await import('../src/index.js')).BaseConfigProperties, ...SessionConfigProperties, ...NatsConfigProperties }
+  const good = { NODE_ENV: 'production', IDENTITY_SECRET: 'i'.repeat(40), SESSION_SECRET: 's'.repeat(40) }
+  t.ok(loadConfig(properties, good), 'real secrets pass')
+  t.ok(loadConfig(properties, { ...good, NODE_ENV: 'development', NATS_USER: 'auth', NATS_PASSWORD: 'short' }), 'development takes anything')
+  for (const setting of ['IDENTITY_SECRET', 'IDENTITY_SECRET_PREVIOUS', 'SESSION_SECRET', 'SESSION_SECRET_PREVIOUS', 'NATS_PASSWORD']) {
+    const user = setting === 'NATS_PASSWORD' ? { NATS_USER: 'auth' } : {}
+    for (const value of DEVELOPMENT_VALUES.filter((v) => v.length >= 32)) {
+      t.throws(() => loadConfig(properties, { ...good, ...user, [setting]: value }), new RegExp(`${setting} (still has its development value|is \\(or lists\\) a development value)`), `${setting} = ${value}`)
+    }
+  }
+  t.throws(() => loadConfig(properties, { ...good, NATS_USER: 'auth', NATS_PASSWORD: 'pulse-local-auth' }), /NATS_PASSWORD is \(or lists\) a development value/)
+  t.throws(() => loadConfig(properties, { ...good, NATS_USER: 'auth', NATS_PASSWORD: 'a-short-password' }), /NATS_PASSWORD is too short for production \(at least 32 characters\)/)
+  t.throws(() => loadConfig(properties, { ...good, NATS_URL: 'nats://gateway:pulse-local-gateway@nats:4222' }), /NATS_URL holds a development password/)
+  t.ok(loadConfig(properties, { ...good, NATS_USER: 'auth', NATS_PASSWORD: 'n'.repeat(40) }))
+  const err = t.throws(() => loadConfig(properties, { ...good, SESSION_SECRET_PREVIOUS: DEVELOPMENT_VALUES[0] })) as Error
+  t.notMatch(err.message, DEVELOPMENT_VALUES[0]!, 'the message names the setting, not the value')
+})
+
+t.test('a configuration error never prints a password inside a URL', async (t) => {
+  const { loadConfig, DatabaseConfigProperties, RedisConfigProperties, ConfigError, redactCredentials } = await import('../src/index.js')
+  const properties = { ...DatabaseConfigProperties, ...RedisConfigProperties }
+  for (const env of [
+    { DATABASE_URL: 'postgres://pulse:hunter2-db-password@db.internal:notaport/pulse' },
+    { DATABASE_URL: 'mysql://pulse:hunter2-db-password@db.internal/pulse' },
+    { DATABASE_URL: 'postgres://pulse:hunter2 db"pass@word@db.internal:x/pulse' },
+    { REDIS_URL: 'http://:hunter2-db-password@redis:6379' }
+  ]) {
+    const err = t.throws(() => loadConfig(properties, env)) as Error
+    t.ok(err instanceof ConfigError, JSON.stringify(Object.keys(env)))
+    t.notMatch(err.message, /hunter2/, err.message)
+  }
+  t.equal(redactCredentials('postgres://u:p@h/db and redis://:secret@r:6379'), 'postgres://***@h/db and redis://***@r:6379')
+  t.notMatch(new ConfigError(['X_URL is wrong: postgres://u:sekrit@h/db']).message, /sekrit/, 'whatever a service reports')
+})

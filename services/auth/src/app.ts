@@ -88,8 +88,10 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
   const x = new TwitterClient({
     apiKey: config.TWITTER_API_KEY, apiSecret: config.TWITTER_API_SECRET, apiUrl: config.TWITTER_API_URL, browserUrl: config.TWITTER_BROWSER_URL, timeoutMs: config.PROVIDER_TIMEOUT_MS
   })
+  // A refresh or an unlink makes at most two provider calls while it holds the grant's lease.
+  const grantLeaseTtlMs = 2 * config.PROVIDER_TIMEOUT_MS + 5000
   const tokens = new TokenService({
-    db: app.db, store, twitch, wakeOutbox: () => app.outbox.wake(), log: app.log, now, refreshMarginMs: config.TOKEN_REFRESH_MARGIN_S * 1000
+    db: app.db, store, twitch, wakeOutbox: () => app.outbox.wake(), log: app.log, now, refreshMarginMs: config.TOKEN_REFRESH_MARGIN_S * 1000, leaseTtlMs: grantLeaseTtlMs
   })
   const validator = new TwitchValidator({
     db: app.db, store, twitch, tokens, log: app.log, intervalSeconds: config.TWITCH_VALIDATE_INTERVAL_S, concurrency: config.TWITCH_VALIDATE_CONCURRENCY
@@ -108,6 +110,7 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
   await app.register(connectionRoutes, {
     db: app.db,
     store,
+    leaseTtlMs: grantLeaseTtlMs,
     revokers: {
       twitch: async ({ accessToken, refreshToken }) => {
         // An expired access token is "invalid" to /revoke; the refresh token still ends the grant.

@@ -1,6 +1,6 @@
 import Type from 'typebox'
 import {
-  BaseConfigProperties, ConfigError, DEVELOPMENT_SECRETS, DatabaseConfigProperties, NatsConfigProperties, RedisConfigProperties,
+  BaseConfigProperties, DEVELOPMENT_SECRETS, DatabaseConfigProperties, NatsConfigProperties, RedisConfigProperties,
   SessionConfigProperties, UrlSetting, loadConfig
 } from '@pulse/service-kit'
 import { parseKeyring } from './tokens/token-cipher.js'
@@ -8,7 +8,7 @@ import { parseKeyring } from './tokens/token-cipher.js'
 /**
  * The provider simulator's fixed development credentials (docs/api.md, "The provider simulator"): the
  * defaults, so a fresh clone signs in with Twitch and X against the local simulator. Production
- * refuses them (below), as it refuses the kit's development secrets.
+ * refuses them: they are among the kit's DEVELOPMENT_VALUES.
  */
 const SIMULATOR = {
   twitchClientId: 'pulsesimtwitchclientid00000000',
@@ -51,7 +51,7 @@ export const AuthConfigProperties = {
 
   /** Twitch app credentials; the defaults are the simulator's. */
   TWITCH_CLIENT_ID: Type.String({ minLength: 1, default: SIMULATOR.twitchClientId }),
-  TWITCH_CLIENT_SECRET: Type.String({ minLength: 1, default: SIMULATOR.twitchClientSecret }),
+  TWITCH_CLIENT_SECRET: Type.String({ minLength: 1, default: SIMULATOR.twitchClientSecret, 'x-secret-min-length': 30 }),
   /** Twitch's identity service (authorize, token, validate, revoke live under it). */
   TWITCH_AUTH_URL: UrlSetting('https://id.twitch.tv/oauth2', ['http', 'https']),
   TWITCH_API_URL: UrlSetting('https://api.twitch.tv/helix', ['http', 'https']),
@@ -95,17 +95,17 @@ export const AuthConfigProperties = {
 export type AuthConfig = ReturnType<typeof loadAuthConfig>
 
 export function loadAuthConfig (env: Record<string, string | undefined> = process.env) {
-  const config = loadConfig(AuthConfigProperties, env, { secrets: ['IDENTITY_SECRET', 'SESSION_SECRET', 'TOKEN_ENCRYPTION_KEYS'] })
-  const problems: string[] = []
-  try {
-    parseKeyring(config.TOKEN_ENCRYPTION_KEYS)
-  } catch (error) {
-    problems.push(`TOKEN_ENCRYPTION_KEYS ${(error as Error).message}`)
-  }
-  if (config.NODE_ENV === 'production') {
-    if (config.TWITCH_CLIENT_SECRET === SIMULATOR.twitchClientSecret) problems.push('TWITCH_CLIENT_SECRET is the simulator\'s; set the Twitch app\'s secret in production')
-    if (config.TWITTER_API_SECRET === SIMULATOR.twitterApiSecret) problems.push('TWITTER_API_SECRET is the simulator\'s; set the X app\'s secret in production')
-  }
-  if (problems.length > 0) throw new ConfigError(problems)
-  return config
+  // The kit refuses, in production, every secret setting that is a development value (the
+  // simulator's credentials, the development token key, wherever it is listed) or too short.
+  return loadConfig(AuthConfigProperties, env, {
+    secrets: ['IDENTITY_SECRET', 'SESSION_SECRET', 'TOKEN_ENCRYPTION_KEYS'],
+    check: (config) => {
+      try {
+        parseKeyring(config.TOKEN_ENCRYPTION_KEYS)
+        return []
+      } catch (error) {
+        return [`TOKEN_ENCRYPTION_KEYS ${(error as Error).message}`]
+      }
+    }
+  })
 }

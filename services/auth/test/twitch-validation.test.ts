@@ -1,7 +1,6 @@
 import { ConnectionInvalidatedV1 } from '@pulse/contracts'
-import { createDatabase } from '@pulse/service-kit'
-import { sql } from 'kysely'
 import t from 'tap'
+import { releaseLease, tryTakeLease } from '../src/repositories/leases.js'
 import { signIn, type Browser } from './browser.js'
 import { TEST_PUBLIC_URL, build, callsTo, eventually, startSim } from './helper.js'
 
@@ -51,15 +50,13 @@ t.test('Twitch unreachable: the token is skipped this round, not invalidated', a
 t.test('one round at a time across replicas: a round is skipped while another holds the lock', async (t) => {
   const auth = await build(t, {}, { sim })
   await signIn(auth, 'twitch', 'sim_mid')
-  const other = createDatabase({ url: auth.config.DATABASE_URL, schema: 'auth', poolMax: 1 })
-  t.teardown(() => other.destroy())
-  await other.connection().execute(async (conn) => {
-    await sql`select pg_advisory_lock(hashtext('pulse-auth-twitch-validate'), 0)`.execute(conn)
-    const validations = callsTo(sim, VALIDATE)
-    t.match(await auth.inner.twitchValidator.runRound(), { ran: false, checked: 0 }, 'skipped while held')
-    t.equal(callsTo(sim, VALIDATE), validations)
-    await sql`select pg_advisory_unlock(hashtext('pulse-auth-twitch-validate'), 0)`.execute(conn)
-  })
+  // Another replica's round in progress: it holds the round's lease.
+  const other = await tryTakeLease(auth.db, 'twitch-validate-round', 60_000)
+  t.ok(other !== undefined)
+  const validations = callsTo(sim, VALIDATE)
+  t.match(await auth.inner.twitchValidator.runRound(), { ran: false, checked: 0 }, 'skipped while held')
+  t.equal(callsTo(sim, VALIDATE), validations)
+  await releaseLease(auth.db, other!)
   t.match(await auth.inner.twitchValidator.runRound(), { ran: true, checked: 1 }, 'runs once released')
 })
 

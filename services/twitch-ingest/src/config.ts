@@ -1,6 +1,6 @@
-import Type from 'typebox'
+import Type, { type Static, type TObject } from 'typebox'
 import {
-  BaseConfigProperties, ConfigError, DatabaseConfigProperties, NatsConfigProperties, UrlSetting, loadConfig
+  BaseConfigProperties, DatabaseConfigProperties, NatsConfigProperties, UrlSetting, loadConfig
 } from '@pulse/service-kit'
 
 /** The provider simulator's development app (docs/api.md): fine locally, refused in production. */
@@ -12,7 +12,7 @@ export const TwitchIngestConfigProperties = {
   ...NatsConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3004 }),
   TWITCH_CLIENT_ID: Type.String({ minLength: 1, default: SIMULATOR_CLIENT.id }),
-  TWITCH_CLIENT_SECRET: Type.String({ minLength: 1, default: SIMULATOR_CLIENT.secret }),
+  TWITCH_CLIENT_SECRET: Type.String({ minLength: 1, default: SIMULATOR_CLIENT.secret, 'x-secret-min-length': 30 }),
   /** Twitch's identity service (app access tokens for the public top lists). */
   TWITCH_AUTH_URL: UrlSetting('https://id.twitch.tv/oauth2', ['https', 'http']),
   TWITCH_API_URL: UrlSetting('https://api.twitch.tv/helix', ['https', 'http']),
@@ -71,7 +71,10 @@ export type TwitchIngestConfig = ReturnType<typeof loadTwitchIngestConfig>
 
 /** Reads and validates the environment once; throws a ConfigError naming every bad variable. */
 export function loadTwitchIngestConfig (env: Record<string, string | undefined> = process.env) {
-  const config = loadConfig(TwitchIngestConfigProperties, env, { secrets: ['IDENTITY_SECRET'] })
+  return loadConfig(TwitchIngestConfigProperties, env, { secrets: ['IDENTITY_SECRET'], check: checkTwitchIngest })
+}
+
+function checkTwitchIngest (config: Static<TObject<typeof TwitchIngestConfigProperties>>): string[] {
   const problems: string[] = []
   if (config.TWITCH_LIST_PAGE_SIZE_DEFAULT > config.TWITCH_LIST_PAGE_SIZE_MAX) {
     problems.push(`TWITCH_LIST_PAGE_SIZE_DEFAULT (${config.TWITCH_LIST_PAGE_SIZE_DEFAULT}) must not exceed TWITCH_LIST_PAGE_SIZE_MAX (${config.TWITCH_LIST_PAGE_SIZE_MAX})`)
@@ -83,6 +86,5 @@ export function loadTwitchIngestConfig (env: Record<string, string | undefined> 
     if (config.TWITCH_CLIENT_ID === SIMULATOR_CLIENT.id) problems.push('TWITCH_CLIENT_ID still has the simulator\'s value; set the Twitch app\'s client id in production')
     if (config.TWITCH_CLIENT_SECRET === SIMULATOR_CLIENT.secret) problems.push('TWITCH_CLIENT_SECRET still has the simulator\'s value; set the Twitch app\'s secret in production')
   }
-  if (problems.length > 0) throw new ConfigError(problems)
-  return config
+  return problems
 }

@@ -5,7 +5,7 @@ const production = { NODE_ENV: 'production', IDENTITY_SECRET: 'a-production-iden
 
 t.test('production refuses the simulator\'s Twitch app and names both settings', async (t) => {
   t.throws(() => loadTwitchIngestConfig(production), /TWITCH_CLIENT_ID still has the simulator's value[\s\S]*TWITCH_CLIENT_SECRET/)
-  t.doesNotThrow(() => loadTwitchIngestConfig({ ...production, TWITCH_CLIENT_ID: 'realclientid', TWITCH_CLIENT_SECRET: 'realsecret' }))
+  t.doesNotThrow(() => loadTwitchIngestConfig({ ...production, TWITCH_CLIENT_ID: 'realclientid', TWITCH_CLIENT_SECRET: 'a-real-app-secret-of-at-least-32-characters' }))
 })
 
 t.test('settings are validated and named when wrong', async (t) => {

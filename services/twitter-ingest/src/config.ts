@@ -1,6 +1,6 @@
-import Type from 'typebox'
+import Type, { type Static, type TObject } from 'typebox'
 import {
-  BaseConfigProperties, ConfigError, DatabaseConfigProperties, NatsConfigProperties, UrlSetting, loadConfig
+  BaseConfigProperties, DatabaseConfigProperties, NatsConfigProperties, UrlSetting, loadConfig
 } from '@pulse/service-kit'
 
 /** The provider simulator's development consumer (docs/api.md): fine locally, refused in production. */
@@ -58,7 +58,10 @@ export type TwitterIngestConfig = ReturnType<typeof loadTwitterIngestConfig>
 
 /** Reads and validates the environment once; throws a ConfigError naming every bad variable. */
 export function loadTwitterIngestConfig (env: Record<string, string | undefined> = process.env) {
-  const config = loadConfig(TwitterIngestConfigProperties, env, { secrets: ['IDENTITY_SECRET'] })
+  return loadConfig(TwitterIngestConfigProperties, env, { secrets: ['IDENTITY_SECRET'], check: checkTwitterIngest })
+}
+
+function checkTwitterIngest (config: Static<TObject<typeof TwitterIngestConfigProperties>>): string[] {
   const problems: string[] = []
   if (config.TWITTER_LIST_PAGE_SIZE_DEFAULT > config.TWITTER_LIST_PAGE_SIZE_MAX) {
     problems.push(`TWITTER_LIST_PAGE_SIZE_DEFAULT (${config.TWITTER_LIST_PAGE_SIZE_DEFAULT}) must not exceed TWITTER_LIST_PAGE_SIZE_MAX (${config.TWITTER_LIST_PAGE_SIZE_MAX})`)
@@ -70,6 +73,5 @@ export function loadTwitterIngestConfig (env: Record<string, string | undefined>
     if (config.TWITTER_API_KEY === SIMULATOR_CONSUMER.key) problems.push('TWITTER_API_KEY still has the simulator\'s value; set the X app\'s consumer key in production')
     if (config.TWITTER_API_SECRET === SIMULATOR_CONSUMER.secret) problems.push('TWITTER_API_SECRET still has the simulator\'s value; set the X app\'s consumer secret in production')
   }
-  if (problems.length > 0) throw new ConfigError(problems)
-  return config
+  return problems
 }

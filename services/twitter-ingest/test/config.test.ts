@@ -5,7 +5,7 @@ const production = { NODE_ENV: 'production', IDENTITY_SECRET: 'a-production-iden
 
 t.test('production refuses the simulator\'s X app and names both settings', async (t) => {
   t.throws(() => loadTwitterIngestConfig(production), /TWITTER_API_KEY still has the simulator's value[\s\S]*TWITTER_API_SECRET/)
-  t.doesNotThrow(() => loadTwitterIngestConfig({ ...production, TWITTER_API_KEY: 'realclientid', TWITTER_API_SECRET: 'realsecret' }))
+  t.doesNotThrow(() => loadTwitterIngestConfig({ ...production, TWITTER_API_KEY: 'realclientid', TWITTER_API_SECRET: 'a-real-app-secret-of-at-least-32-characters' }))
 })
 
 t.test('settings are validated and named when wrong', async (t) => {

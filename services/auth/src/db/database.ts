@@ -38,8 +38,15 @@ export interface JobRunsTable {
   last_started_at: Date
 }
 
+export interface LeasesTable {
+  name: string
+  holder: string
+  expires_at: Date
+}
+
 export interface Database extends OutboxTable {
   users: UsersTable
   connections: ConnectionsTable
   job_runs: JobRunsTable
+  leases: LeasesTable
 }

@@ -7,6 +7,7 @@ import type { Database, ProviderName } from '../db/database.js'
 import { NotConnected, ProviderUnavailableError } from '../errors.js'
 import { ProviderUnavailable } from '../providers/http.js'
 import { deleteConnection, findConnection, lockGrant } from '../repositories/connections.js'
+import { grantLeaseName, releaseLease, takeLease } from '../repositories/leases.js'
 import type { ProviderTokens, TokenStore } from '../tokens/token-store.js'
 
 /** Ends a grant at its provider; resolves once the provider no longer honours it (or never did). */
@@ -16,16 +17,19 @@ export interface ConnectionRoutesOptions {
   db: Kysely<Database>
   store: TokenStore
   revokers: Record<ProviderName, Revoker>
+  /** How long an unlink may hold its grant's lease, and how long it waits for a refresh holding it. */
+  leaseTtlMs: number
 }
 
 const ParamsSchema = Type.Object({ provider: ProviderNameSchema })
 
-export default async function connectionRoutes (app: FastifyInstance, { db, store, revokers }: ConnectionRoutesOptions) {
+export default async function connectionRoutes (app: FastifyInstance, { db, store, revokers, leaseTtlMs }: ConnectionRoutesOptions) {
   /**
    * Disconnects a provider: the grant is revoked at the provider, then the row and its tokens are
-   * deleted and ConnectionUnlinkedV1 is written in the same transaction (the ingest service then
-   * deletes the provider's data). All under the grant's lock, so no refresh runs in between. When
-   * the provider cannot be reached, nothing changes (503): the API promises a revoked grant.
+   * deleted and ConnectionUnlinkedV1 is written in one transaction (the ingest service then deletes
+   * the provider's data). The grant's lease is held throughout, so no refresh runs in between, and
+   * no transaction is open while the provider answers. When the provider cannot be reached, nothing
+   * changes (503): the API promises a revoked grant.
    */
   app.delete('/auth/connections/:provider', {
     schema: {
@@ -37,25 +41,34 @@ export default async function connectionRoutes (app: FastifyInstance, { db, stor
   }, async (request, reply) => {
     const { userId } = requireIdentity(request)
     const { provider } = request.params as Static<typeof ParamsSchema>
-    const removed = await db.transaction().execute(async (trx) => {
-      await lockGrant(trx, userId, provider)
-      const row = await findConnection(trx, userId, provider)
-      if (row === undefined) return false
+    const providerName = provider === 'twitch' ? 'Twitch' : 'X'
+    const lease = await takeLease(db, grantLeaseName(userId, provider), leaseTtlMs, leaseTtlMs)
+    if (lease === undefined) throw new ProviderUnavailableError(providerName)
+    let removed: boolean
+    try {
+      const row = await findConnection(db, userId, provider)
+      if (row === undefined) throw new NotConnected()
       try {
         await revokers[provider](store.open(row))
       } catch (error) {
         if (error instanceof ProviderUnavailable) {
           request.log.warn({ provider, call: error.call, status: error.status }, 'could not revoke at the provider')
-          throw new ProviderUnavailableError(provider === 'twitch' ? 'Twitch' : 'X')
+          throw new ProviderUnavailableError(providerName)
         }
         throw error
       }
-      await deleteConnection(trx, row.id)
-      await enqueueEvent(trx, ConnectionUnlinkedV1, { userId, provider, providerUserId: row.provider_user_id, unlinkedAt: new Date().toISOString() })
-      return true
-    })
-    if (!removed) throw new NotConnected()
-    app.outbox.wake()
+      removed = await db.transaction().execute(async (trx) => {
+        await lockGrant(trx, userId, provider)
+        const current = await findConnection(trx, userId, provider)
+        if (current === undefined) return false
+        await deleteConnection(trx, current.id)
+        await enqueueEvent(trx, ConnectionUnlinkedV1, { userId, provider, providerUserId: current.provider_user_id, unlinkedAt: new Date().toISOString() })
+        return true
+      })
+    } finally {
+      await releaseLease(db, lease).catch(() => {})
+    }
+    if (removed) app.outbox.wake()
     request.log.info({ provider }, 'provider disconnected')
     return reply.code(204).send()
   })

@@ -4,6 +4,7 @@ import type { Database } from '../db/database.js'
 import { ProviderUnavailable } from '../providers/http.js'
 import type { TwitchClient } from '../providers/twitch.js'
 import { pageActiveConnections, type ConnectionRow } from '../repositories/connections.js'
+import { extendLease, releaseLease, tryTakeLease } from '../repositories/leases.js'
 import type { TokenService } from './token-service.js'
 import type { TokenStore } from './token-store.js'
 
@@ -31,6 +32,9 @@ export interface TwitchValidatorDeps {
 
 const JOB = 'twitch-validate'
 const PAGE = 200
+const ROUND_LEASE = 'twitch-validate-round'
+/** Long enough for a page of tokens at the configured concurrency; extended after every page. */
+const ROUND_LEASE_TTL_MS = 10 * 60_000
 
 /**
  * Twitch: "Your app must validate the OAuth token when it starts and on an hourly basis
@@ -38,7 +42,7 @@ const PAGE = 200
  *
  * Every replica ticks, but one round runs per interval for the whole deployment: a tick claims the
  * round in `job_runs` (an atomic upsert that succeeds only when the last round started at least an
- * interval ago, less one tick), and the round itself runs under a session-level advisory lock
+ * interval ago, less one tick), and the round itself runs under a lease (repositories/leases.ts)
  * (skipped when another replica holds it), so rounds never overlap even if one outlasts the
  * interval. A fresh deployment (or one whose last round is older than the interval) validates at
  * once at start-up.
@@ -93,20 +97,22 @@ export class TwitchValidator {
     return await this.runRound()
   }
 
-  /** Validates every active Twitch token once, unless another replica is running a round. */
+  /**
+   * Validates every active Twitch token once, unless another replica is running a round. The round
+   * holds a lease (extended after each page), not a connection: the /validate calls must not keep
+   * a pooled connection from requests.
+   */
   async runRound (): Promise<ValidationRound> {
-    return await this.deps.db.connection().execute(async (conn) => {
-      const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(hashtext('pulse-auth-twitch-validate'), 0) as locked`.execute(conn)
-      if (rows[0]?.locked !== true) return { ran: false, checked: 0, refreshed: 0, invalidated: 0, skipped: 0 }
-      try {
-        return await this.validateAll()
-      } finally {
-        await sql`select pg_advisory_unlock(hashtext('pulse-auth-twitch-validate'), 0)`.execute(conn)
-      }
-    })
+    const lease = await tryTakeLease(this.deps.db, ROUND_LEASE, ROUND_LEASE_TTL_MS)
+    if (lease === undefined) return { ran: false, checked: 0, refreshed: 0, invalidated: 0, skipped: 0 }
+    try {
+      return await this.validateAll(async () => { await extendLease(this.deps.db, lease, ROUND_LEASE_TTL_MS) })
+    } finally {
+      await releaseLease(this.deps.db, lease)
+    }
   }
 
-  private async validateAll (): Promise<ValidationRound> {
+  private async validateAll (pageDone: () => Promise<void>): Promise<ValidationRound> {
     const round: ValidationRound = { ran: true, checked: 0, refreshed: 0, invalidated: 0, skipped: 0 }
     let after: string | undefined
     while (!this.stopped) {
@@ -121,6 +127,7 @@ export class TwitchValidator {
         }
       }
       await Promise.all(Array.from({ length: Math.min(this.deps.concurrency, page.length) }, worker))
+      await pageDone()
     }
     this.deps.log.info({ ...round }, 'twitch token validation round done')
     return round
