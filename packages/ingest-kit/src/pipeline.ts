@@ -93,6 +93,9 @@ declare module 'fastify' {
   }
 }
 
+/** Deliveries of one refresh request at most, postponements included (see the refresh consumer). */
+const REFRESH_MAX_DELIVER = 100
+
 const DEFAULT_MESSAGES: Record<FailureReason, (provider: string) => string> = {
   rate_limited: (p) => `${p} kept refusing calls because of its rate limit; the next refresh will try again`,
   token_revoked: (p) => `${p} no longer accepts this connection; connect the account again`,
@@ -299,7 +302,16 @@ async function ingestPipelinePlugin<R> (app: FastifyInstance, options: IngestPip
       else if (contract === ConnectionUnlinkedV1) await onUnlinked(payload as EventPayload<typeof ConnectionUnlinkedV1>)
       else await onInvalidated(payload as EventPayload<typeof ConnectionInvalidatedV1>)
     })
-    await app.nats.consume([contracts.requested], { durable: options.durables.refresh, stream: METRICS_STREAM, ackWaitMs: options.ackWaitMs, concurrency: options.refreshConcurrency ?? 1 }, async (payload, _contract, ctx) => {
+    await app.nats.consume([contracts.requested], {
+      durable: options.durables.refresh,
+      stream: METRICS_STREAM,
+      ackWaitMs: options.ackWaitMs,
+      concurrency: options.refreshConcurrency ?? 1,
+      // Postponements (a rate limit, a provider outage) are deliveries too; for those the pipeline's
+      // give-up time ends the request first, with a failure event. The bound is for a request that
+      // keeps failing unexpectedly.
+      maxDeliver: Math.max(app.nats.maxDeliver, REFRESH_MAX_DELIVER)
+    }, async (payload, _contract, ctx) => {
       await onRefreshRequested(payload as RefreshRequest, ctx)
     })
     if (options.scheduler.enabled) {
