@@ -140,11 +140,18 @@ async function ingestPipelinePlugin<R> (app: FastifyInstance, options: IngestPip
   }
 
   const onUnlinked = async (event: EventPayload<typeof ConnectionUnlinkedV1>) => {
-    await db.transaction().execute(async (trx) => {
+    const unlinkedAt = new Date(event.unlinkedAt)
+    const outcome = await db.transaction().execute(async (trx) => {
+      // Recorded either way: a link event older than this unlink, arriving later still, stays stale.
+      await recordUnlink(trx, event.userId, unlinkedAt)
+      // An unlink of before the current link (the user connected again, and the unlink arrived
+      // late) is about the old connection: the new one's tracking and data stay.
+      const existing = await lockTrackedAccount(trx, event.userId)
+      if (existing !== undefined && existing.linked_at.getTime() > unlinkedAt.getTime()) return 'stale'
       await deleteUserData(trx, event.userId)
-      await recordUnlink(trx, event.userId, new Date(event.unlinkedAt))
+      return 'deleted'
     })
-    log.info({ userId: event.userId }, 'connection unlinked: the user\'s data is deleted')
+    log.info({ userId: event.userId, outcome }, outcome === 'deleted' ? 'connection unlinked: the user\'s data is deleted' : 'stale unlink ignored: the user linked again since')
   }
 
   const onInvalidated = async (event: EventPayload<typeof ConnectionInvalidatedV1>) => {
