@@ -66,6 +66,18 @@ t.test('Postgres unreachable: not ready, writes answer 503, nothing acknowledged
   const list = await user.fetch('/mood')
   t.same(list.json.items.map((e: { label: string }) => e.label), ['before'], 'what was acknowledged is there; what was refused is not')
   t.equal((await user.fetch('/mood', { method: 'POST', body: { score: 5, label: 'after' } })).status, 201, 'writes work again without a restart')
+
+  // The acknowledged contact messages are read back, as an admin reads them: each once, whole.
+  const made = await e2e.runCommand('services/auth', 'src/cli/make-admin.ts', ['durable'])
+  t.equal(made.code, 0, made.output)
+  t.equal((await user.fetch('/auth/login', { method: 'POST', body: { username: 'durable', password: 'a good long password' } })).status, 200)
+  const inbox = await user.fetch('/contact?limit=100')
+  t.equal(inbox.status, 200)
+  const messages = (inbox.json.items as { id: string, message: string, email: string }[]).map((m) => ({ id: m.id, message: m.message, email: m.email }))
+  t.same(messages.sort((a, b) => a.message.localeCompare(b.message)), [
+    { id: sent.json.id, message: 'before the outage', email: 'd@example.com' },
+    { id: retried.json.id, message: 'during the outage', email: 'd@example.com' }
+  ], 'both acknowledged messages are stored, once each, and nothing else')
 })
 
 t.test('NATS killed (-9) and restarted: no acknowledged event lost, consumers resume, services reconnect', async (t) => {
@@ -95,6 +107,49 @@ t.test('NATS killed (-9) and restarted: no acknowledged event lost, consumers re
   // by being idempotent); what is stored is exactly once: the outbox's message ids de-duplicate.
   const info = await bus.jsm.streams.info(bus.streamName(CONTACT_STREAM))
   t.equal(info.state.messages, 5, 'the stream holds each event once')
+})
+
+/** Opens the gateway's /events for a browser and collects what arrives. */
+async function listen (browser: Browser) {
+  const controller = new AbortController()
+  const cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+  const res = await fetch(`${browser.base}/events`, { headers: { cookie }, signal: controller.signal })
+  let text = ''
+  const reader = res.body!.getReader()
+  const done = (async () => {
+    try { for (;;) { const { value, done } = await reader.read(); if (done) return; text += new TextDecoder().decode(value) } } catch { /* closed */ }
+  })()
+  return { status: res.status, text: () => text, close: async () => { controller.abort(); await done } }
+}
+
+const refreshedEvents = (text: string) => text.match(/event: metrics\.refreshed/g)?.length ?? 0
+
+t.test('NATS killed (-9) and restarted: an ingest consumer and the gateway\'s /events resume', async (t) => {
+  const nats = await OwnServer.nats(t)
+  const e2e = await startE2E(t, { NATS_URL: nats.url, OUTBOX_POLL_INTERVAL_MS: '100', TWITCH_MANUAL_REFRESH_MIN_INTERVAL_S: '1' }, ['provider-sim', 'auth', 'twitch-ingest', 'gateway'])
+  const creator = new Browser(e2e.gateway)
+  t.equal((await creator.fetch('/auth/register', { method: 'POST', body: { username: 'resumer', password: 'a good long password' } })).status, 201)
+  const events = await listen(creator)
+  t.equal(events.status, 200)
+  t.teardown(() => events.close())
+  const start = await creator.fetch('/auth/twitch/login?returnTo=/dashboard')
+  t.equal(start.status, 302)
+  const consent = new URL(start.headers.get('location')!)
+  consent.searchParams.set('sim_user', 'sim_mid')
+  consent.searchParams.set('sim_decision', 'approve')
+  await creator.follow(consent.toString())
+  t.equal(await eventually(async () => refreshedEvents(events.text()), (n) => n >= 1, 60_000), 1, 'the first refresh reaches the open stream')
+
+  nats.kill()
+  await nats.start()
+  // The services notice on their own; nothing is restarted. The refresh is requested after the
+  // restart (its event waits in the outbox until NATS answers).
+  const requested = await eventually(() => creator.fetch('/twitch/refresh', { method: 'POST' }), (a) => a.status === 202, 30_000)
+  t.equal(requested.status, 202, 'a refresh is requested after the restart')
+  t.equal(await eventually(async () => refreshedEvents(events.text()), (n) => n >= 2, 60_000), 2,
+    'the ingest consumer handled it and its event reached the stream opened before the crash')
+  const overview = await creator.fetch('/twitch/overview')
+  t.equal(overview.status, 200)
 })
 
 t.test('SIGTERM to a service under load: no failed request beyond those refused before accept', async (t) => {

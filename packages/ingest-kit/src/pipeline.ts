@@ -93,6 +93,9 @@ declare module 'fastify' {
   }
 }
 
+/** Deliveries of one refresh request at most, postponements included (see the refresh consumer). */
+const REFRESH_MAX_DELIVER = 100
+
 const DEFAULT_MESSAGES: Record<FailureReason, (provider: string) => string> = {
   rate_limited: (p) => `${p} kept refusing calls because of its rate limit; the next refresh will try again`,
   token_revoked: (p) => `${p} no longer accepts this connection; connect the account again`,
@@ -137,11 +140,18 @@ async function ingestPipelinePlugin<R> (app: FastifyInstance, options: IngestPip
   }
 
   const onUnlinked = async (event: EventPayload<typeof ConnectionUnlinkedV1>) => {
-    await db.transaction().execute(async (trx) => {
+    const unlinkedAt = new Date(event.unlinkedAt)
+    const outcome = await db.transaction().execute(async (trx) => {
+      // Recorded either way: a link event older than this unlink, arriving later still, stays stale.
+      await recordUnlink(trx, event.userId, unlinkedAt)
+      // An unlink of before the current link (the user connected again, and the unlink arrived
+      // late) is about the old connection: the new one's tracking and data stay.
+      const existing = await lockTrackedAccount(trx, event.userId)
+      if (existing !== undefined && existing.linked_at.getTime() > unlinkedAt.getTime()) return 'stale'
       await deleteUserData(trx, event.userId)
-      await recordUnlink(trx, event.userId, new Date(event.unlinkedAt))
+      return 'deleted'
     })
-    log.info({ userId: event.userId }, 'connection unlinked: the user\'s data is deleted')
+    log.info({ userId: event.userId, outcome }, outcome === 'deleted' ? 'connection unlinked: the user\'s data is deleted' : 'stale unlink ignored: the user linked again since')
   }
 
   const onInvalidated = async (event: EventPayload<typeof ConnectionInvalidatedV1>) => {
@@ -299,7 +309,16 @@ async function ingestPipelinePlugin<R> (app: FastifyInstance, options: IngestPip
       else if (contract === ConnectionUnlinkedV1) await onUnlinked(payload as EventPayload<typeof ConnectionUnlinkedV1>)
       else await onInvalidated(payload as EventPayload<typeof ConnectionInvalidatedV1>)
     })
-    await app.nats.consume([contracts.requested], { durable: options.durables.refresh, stream: METRICS_STREAM, ackWaitMs: options.ackWaitMs, concurrency: options.refreshConcurrency ?? 1 }, async (payload, _contract, ctx) => {
+    await app.nats.consume([contracts.requested], {
+      durable: options.durables.refresh,
+      stream: METRICS_STREAM,
+      ackWaitMs: options.ackWaitMs,
+      concurrency: options.refreshConcurrency ?? 1,
+      // Postponements (a rate limit, a provider outage) are deliveries too; for those the pipeline's
+      // give-up time ends the request first, with a failure event. The bound is for a request that
+      // keeps failing unexpectedly.
+      maxDeliver: Math.max(app.nats.maxDeliver, REFRESH_MAX_DELIVER)
+    }, async (payload, _contract, ctx) => {
       await onRefreshRequested(payload as RefreshRequest, ctx)
     })
     if (options.scheduler.enabled) {

@@ -109,7 +109,12 @@ export const NatsConfigProperties = {
   NATS_USER: Type.Optional(Type.String({ minLength: 1 })),
   NATS_PASSWORD: Type.Optional(Type.String({ minLength: 1, 'x-secret': true })),
   /** Prefix of every subject and stream name; empty in production, unique per test file. */
-  NATS_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9_-]*$' })
+  NATS_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9_-]*$' }),
+  /**
+   * Deliveries of one event a durable consumer makes at most: an event whose handler still fails
+   * then goes to the dead-letter stream (DEAD_LETTERS) instead of being retried forever.
+   */
+  NATS_MAX_DELIVER: Type.Integer({ minimum: 1, default: 10 })
 } satisfies TProperties
 
 export const RedisConfigProperties = {

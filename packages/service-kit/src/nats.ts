@@ -24,6 +24,11 @@ export interface EventBusOptions {
   /** Subject and stream prefix ('' in production; unique per test file). */
   prefix?: string
   streams?: readonly StreamContract[]
+  /**
+   * Deliveries of one message a durable consumer makes at most, by default (NATS_MAX_DELIVER):
+   * a message whose handler still fails then goes to the dead-letter stream.
+   */
+  maxDeliver?: number
   log?: { info: (obj: object, msg: string) => void, warn: (obj: object, msg: string) => void, error: (obj: object, msg: string) => void }
 }
 
@@ -38,7 +43,27 @@ export interface ConsumeOptions {
    * gives up ordering between messages: only for handlers whose messages are independent.
    */
   concurrency?: number
+  /**
+   * Deliveries of one message at most (default: the bus's `maxDeliver`). Postponements
+   * (`retryLater`) count too: a consumer that postpones on purpose needs room for them.
+   */
+  maxDeliver?: number
 }
+
+/**
+ * Where messages that keep failing end: one stream for every service, a subject per stream and
+ * durable consumer, the original subject and why in the headers. Messages are kept 30 days.
+ */
+export const DEAD_LETTER_STREAM: StreamContract = { name: 'DEAD_LETTERS', subjects: ['dead-letter.>'] }
+export const DEAD_LETTER_HEADERS = {
+  subject: 'Pulse-Dead-Subject',
+  stream: 'Pulse-Dead-Stream',
+  sequence: 'Pulse-Dead-Sequence',
+  consumer: 'Pulse-Dead-Consumer',
+  deliveries: 'Pulse-Dead-Deliveries',
+  reason: 'Pulse-Dead-Reason'
+} as const
+const DEFAULT_MAX_DELIVER = 10
 
 /** What a handler may ask of the message beyond its payload. */
 export interface EventContext {
@@ -111,16 +136,20 @@ export function natsServerLogin (url: string, explicit: { user?: string, pass?: 
 export class EventBus {
   private readonly consumers = new Set<ConsumerMessages>()
   private closing = false
+  private deadLetterStreamReady: Promise<void> | undefined
+  /** Messages this process moved to the dead-letter stream, per durable consumer (shown on /ready). */
+  readonly deadLettered = new Map<string, number>()
 
   private constructor (
     readonly nc: NatsConnection,
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
     readonly prefix: string,
-    private readonly log: NonNullable<EventBusOptions['log']>
+    private readonly log: NonNullable<EventBusOptions['log']>,
+    readonly maxDeliver: number
   ) {}
 
-  static async connect ({ url, name, user, pass, prefix = '', streams = [], log }: EventBusOptions): Promise<EventBus> {
+  static async connect ({ url, name, user, pass, prefix = '', streams = [], maxDeliver = DEFAULT_MAX_DELIVER, log }: EventBusOptions): Promise<EventBus> {
     const logger = log ?? { info: () => {}, warn: () => {}, error: () => {} }
     const { server, ...login } = natsServerLogin(url, { user, pass })
     const nc = await connect({
@@ -139,7 +168,7 @@ export class EventBus {
       }
     })().catch(() => {})
     const jsm = await nc.jetstreamManager()
-    const bus = new EventBus(nc, nc.jetstream(), jsm, prefix, logger)
+    const bus = new EventBus(nc, nc.jetstream(), jsm, prefix, logger, maxDeliver)
     for (const stream of streams) await bus.ensureStream(stream)
     return bus
   }
@@ -153,13 +182,13 @@ export class EventBus {
   }
 
   /** Creates the stream, or brings an existing one to this configuration. */
-  async ensureStream (stream: StreamContract): Promise<void> {
+  async ensureStream (stream: StreamContract, maxAgeMs = 7 * DAY_MS): Promise<void> {
     const config = {
       name: this.streamName(stream),
       subjects: stream.subjects.map((s) => this.subject(s)),
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
-      max_age: nanos(7 * DAY_MS),
+      max_age: nanos(maxAgeMs),
       duplicate_window: nanos(2 * 60 * 1000)
     }
     try {
@@ -195,6 +224,12 @@ export class EventBus {
   async consume (contracts: readonly EventContract[], options: ConsumeOptions, handler: (payload: unknown, contract: EventContract, ctx: EventContext) => Promise<void>): Promise<void> {
     const stream = this.streamName(options.stream)
     const bySubject = new Map(contracts.map((c) => [this.subject(c.subject), c]))
+    const maxDeliver = options.maxDeliver ?? this.maxDeliver
+    // Consuming must not depend on it: where the stream cannot be declared (a NATS user without the
+    // permission), a message that keeps failing waits in its own stream, and the log says why.
+    this.deadLetterStreamReady ??= this.ensureStream(DEAD_LETTER_STREAM, 30 * DAY_MS)
+      .catch((error: unknown) => { this.log.warn({ err: error }, 'dead-letter stream could not be declared') })
+    await this.deadLetterStreamReady
     await this.jsm.consumers.add(stream, {
       durable_name: options.durable,
       ack_policy: AckPolicy.Explicit,
@@ -203,7 +238,10 @@ export class EventBus {
       // (`filter_subjects` needs NATS 2.10, and Debian's server is older).
       ...(bySubject.size === 1 ? { filter_subject: [...bySubject.keys()][0] } : {}),
       ack_wait: nanos(options.ackWaitMs ?? 30_000),
-      max_deliver: -1
+      // One delivery more than handlers get: a message whose last delivery was never acknowledged
+      // (a crash, a handler stuck past ack_wait) comes back once more, to go to the dead letters
+      // instead of stopping unseen.
+      max_deliver: maxDeliver + 1
     })
     const consumer = await this.js.consumers.get(stream, options.durable)
     const concurrency = Math.max(1, options.concurrency ?? 1)
@@ -217,7 +255,7 @@ export class EventBus {
           for await (const msg of messages) {
             // A failing handler ends in a nak inside handle(); this catches what is left (an ack on
             // a closed connection) so that no handling is left rejected with nobody waiting.
-            const handling: Promise<void> = this.handle(msg, bySubject, handler)
+            const handling: Promise<void> = this.handle(msg, bySubject, handler, options.durable, maxDeliver)
               .catch((error: unknown) => { this.log.warn({ err: error, durable: options.durable }, 'event handling failed') })
               .finally(() => { inFlight.delete(handling) })
             inFlight.add(handling)
@@ -235,10 +273,14 @@ export class EventBus {
     void run()
   }
 
-  private async handle (msg: JsMsg, bySubject: Map<string, EventContract>, handler: (payload: unknown, contract: EventContract, ctx: EventContext) => Promise<void>) {
+  private async handle (msg: JsMsg, bySubject: Map<string, EventContract>, handler: (payload: unknown, contract: EventContract, ctx: EventContext) => Promise<void>, durable: string, maxDeliver: number) {
     const contract = bySubject.get(msg.subject)
     if (contract === undefined) {
       msg.ack() // another event of the same stream: not this consumer's business
+      return
+    }
+    if (msg.info.redeliveryCount > maxDeliver) {
+      await this.deadLetter(msg, durable, `still not handled after ${maxDeliver} deliveries`)
       return
     }
     let payload: unknown
@@ -256,10 +298,42 @@ export class EventBus {
       if (delayed !== undefined) msg.nak(delayed)
       else msg.ack()
     } catch (error) {
+      if (msg.info.redeliveryCount >= maxDeliver) {
+        await this.deadLetter(msg, durable, `handler failed ${maxDeliver} times; last: ${(error as Error).message ?? String(error)}`.slice(0, 500))
+        return
+      }
       const delay = Math.min(30_000, 250 * 2 ** Math.min(msg.info.redeliveryCount, 7))
       this.log.warn({ err: error, subject: msg.subject, redelivery: msg.info.redeliveryCount }, 'event handler failed; will redeliver')
       msg.nak(delay)
     }
+  }
+
+  /**
+   * Moves a message that keeps failing out of its consumer's way: a copy with its origin in the
+   * headers to the dead-letter stream (de-duplicated by stream and sequence, so a second replica or
+   * a retry stores it once), then the original is terminated. Logged once, counted per consumer.
+   * If the copy cannot be stored the message stays for a later delivery.
+   */
+  private async deadLetter (msg: JsMsg, durable: string, reason: string): Promise<void> {
+    const h = natsHeaders()
+    h.set(DEAD_LETTER_HEADERS.subject, msg.subject)
+    h.set(DEAD_LETTER_HEADERS.stream, msg.info.stream)
+    h.set(DEAD_LETTER_HEADERS.sequence, String(msg.seq))
+    h.set(DEAD_LETTER_HEADERS.consumer, durable)
+    h.set(DEAD_LETTER_HEADERS.deliveries, String(msg.info.redeliveryCount))
+    h.set(DEAD_LETTER_HEADERS.reason, reason.replace(/[\r\n]+/g, ' '))
+    const original = msg.headers?.get('Nats-Msg-Id')
+    if (original !== undefined && original !== '') h.set('Pulse-Dead-Msg-Id', original)
+    try {
+      await this.js.publish(this.subject(`dead-letter.${msg.info.stream}.${durable}`), msg.data, { msgID: `${msg.info.stream}:${msg.seq}`, headers: h })
+    } catch (error) {
+      this.log.warn({ err: error, subject: msg.subject, seq: msg.seq, durable }, 'dead letter could not be stored; will redeliver')
+      msg.nak(5000)
+      return
+    }
+    msg.term()
+    this.deadLettered.set(durable, (this.deadLettered.get(durable) ?? 0) + 1)
+    this.log.error({ subject: msg.subject, stream: msg.info.stream, seq: msg.seq, msgId: original, durable, deliveries: msg.info.redeliveryCount, reason }, 'event moved to the dead-letter stream')
   }
 
   /** Readiness: a round trip to the server. */

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { createTestDatabase, TcpProxy, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import { EventBus, OutboxRelay, createDatabase, enqueueEvent, migrateToLatest, type OutboxTable } from '../src/index.js'
-import type { Generated, Kysely } from 'kysely'
+import { sql, type Generated, type Kysely } from 'kysely'
 import { ItemCreatedV1, KIT_STREAM, MIGRATIONS } from './fixtures/events.js'
 
 interface DB extends OutboxTable { items: { id: Generated<number>, name: string } }
@@ -95,7 +95,9 @@ t.test('the relay killed between publish and mark-as-sent: after a restart the c
   t.equal(row.sent_at, null, 'the row was not marked sent')
 
   const relay = new OutboxRelay({ db, bus, service: 'kit' })
-  t.equal(await relay.relayBatch(), 1, 'the restarted relay publishes it again')
+  // The killed relay's row lock lasts until Postgres notices its connection is gone (SKIP LOCKED
+  // passes over the row until then).
+  t.ok(await eventually(async () => await relay.relayBatch() === 1), 'the restarted relay publishes it again')
   await settle()
   t.same(received, [{ id, name: 'crash' }], 'the consumer saw it once')
   const info = await bus.jsm.streams.info(bus.streamName(KIT_STREAM))
@@ -127,3 +129,52 @@ t.test('with NATS unreachable writes succeed, and the events flow once it return
   t.same(received, ids.map((id, i) => ({ id, name: `while-down-${i + 1}` })), 'each once, in order')
 })
 
+
+t.test('cleanup deletes rows sent longer ago than retainSentMs, and never an unsent row, however old', async (t) => {
+  const { db, bus } = await setup(t)
+  const HOUR = 3600 * 1000
+  const ids: Record<string, number> = {}
+  for (const name of ['unsent-old', 'unsent-new', 'sent-old', 'sent-recent']) ids[name] = await createItem(db, name)
+  const rowOf = async (name: string) => (await db.selectFrom('outbox').select('id').where(sql`payload->>'name'`, '=', name).executeTakeFirstOrThrow()).id
+  const at = async (name: string, column: 'created_at' | 'sent_at', ago: number) =>
+    await sql`update outbox set ${sql.ref(column)} = now() - make_interval(secs => ${ago / 1000}) where id = ${await rowOf(name)}`.execute(db)
+  await at('unsent-old', 'created_at', 48 * HOUR)
+  await at('sent-old', 'created_at', 48 * HOUR)
+  await at('sent-old', 'sent_at', 2 * HOUR)
+  await at('sent-recent', 'sent_at', 30 * 60 * 1000)
+
+  const relay = new OutboxRelay({ db, bus, service: 'kit', retainSentMs: HOUR })
+  t.equal(await relay.deleteSent(), 1, 'one row deleted')
+  const left = (await db.selectFrom('outbox').select(sql<string>`payload->>'name'`.as('name')).orderBy('id').execute()).map((r) => r.name)
+  t.same(left, ['unsent-old', 'unsent-new', 'sent-recent'], 'the unsent rows and the recently sent one stay')
+  t.equal(await new OutboxRelay({ db, bus, service: 'kit', retainSentMs: 0 }).deleteSent(), 1, 'with no retention every sent row goes…')
+  t.same((await db.selectFrom('outbox').select('sent_at').execute()).map((r) => r.sent_at), [null, null], '…and still no unsent one')
+  t.ok(ids['unsent-old'] !== undefined)
+})
+
+t.test('a publish failing in the middle of a batch: what was acknowledged is marked sent, the rest is published once later', async (t) => {
+  const { db, bus, received } = await setup(t)
+  const ids: number[] = []
+  for (let i = 1; i <= 5; i++) ids.push(await createItem(db, `item-${i}`))
+  const published: string[] = []
+  let failOn: string | undefined = `kit:outbox:${ids[2]!}`
+  // The real bus, with NATS refusing the third message of the batch.
+  const flaky = {
+    publishRaw: async (subject: string, payload: unknown, options: { msgID?: string }) => {
+      if (options.msgID === failOn) throw new Error('publish timed out')
+      await bus.publishRaw(subject, payload, options)
+      published.push(options.msgID!)
+    }
+  } as unknown as EventBus
+  const relay = new OutboxRelay({ db, bus: flaky, service: 'kit' })
+  t.equal(await relay.relayBatch(), 2, 'the two acknowledged before the failure count as sent')
+  const unsent = (await db.selectFrom('outbox').select('id').where('sent_at', 'is', null).orderBy('id').execute()).map((r) => r.id)
+  t.same(unsent, ids.slice(2), 'the failed one and those after it wait')
+
+  failOn = undefined
+  t.equal(await relay.relayBatch(), 3, 'the next batch sends only what was not acknowledged')
+  t.same(published, ids.map((id) => `kit:outbox:${id}`), 'each row published once, in order')
+  t.ok(await eventually(() => received.length === 5))
+  await settle()
+  t.same(received, ids.map((id, i) => ({ id, name: `item-${i + 1}` })), 'the consumer saw each once, in order')
+})

@@ -29,7 +29,7 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
     openapi: { title: 'Pulse Twitch metrics', description: 'The logged-in user\'s Twitch numbers over time, their lists, and what is popular on Twitch now.' }
   })
   await fastify.register(databasePlugin, databaseOptionsOf(config, SCHEMA))
-  await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'twitch-ingest', prefix: config.NATS_PREFIX, streams: [METRICS_STREAM, AUTH_STREAM] })
+  await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'twitch-ingest', prefix: config.NATS_PREFIX, streams: [METRICS_STREAM, AUTH_STREAM], maxDeliver: config.NATS_MAX_DELIVER })
   // The dashboard's reads need Postgres only: a replica that lost NATS keeps serving them (manual
   // refreshes wait in the outbox), while the other replicas' consumers do the refreshing.
   fastify.readiness.delete('nats')

@@ -1,4 +1,4 @@
-import { ConnectionInvalidatedV1, ConnectionLinkedV1, TwitchRefreshRequestedV1, type TwitchOverview } from '@pulse/contracts'
+import { ConnectionInvalidatedV1, ConnectionLinkedV1, ConnectionUnlinkedV1, TwitchRefreshRequestedV1, type TwitchOverview } from '@pulse/contracts'
 import t from 'tap'
 import {
   as, buildApp, connectTwitch, eventually, failedOf, messagesInStream, refreshedOf, rowsOf, settle, startWorld, unlinkTwitch
@@ -86,4 +86,27 @@ t.test('the scheduler of two replicas requests one refresh per account and windo
 
   sim.control.advanceClock(15 * 60 * 1000)
   t.equal(await first.app.ingest.runSchedulerTick(), active, 'the next window requests again')
+})
+
+t.test('an unlink that arrives after a newer link leaves the new connection tracked and its data in place', async (t) => {
+  const userId = await connectTwitch(world, 'sim_mid')
+  t.ok(await eventually(() => refreshedOf(world, userId).length === 1))
+  const tracked = await first.app.ingest.trackedAccount(userId)
+  t.ok(tracked !== undefined)
+  const rowsBefore = await rowsOf(world.db, userId)
+  t.ok(rowsBefore.snapshots === 1, 'the new connection has data')
+
+  // The unlink of the previous connection, from before this link, delivered only now.
+  await world.bus.publish(ConnectionUnlinkedV1, {
+    userId, provider: 'twitch', providerUserId: sim.control.expectedTwitch('sim_mid').userId,
+    unlinkedAt: new Date(tracked!.linked_at.getTime() - 60_000).toISOString()
+  })
+  const marker = await connectTwitch(world, 'sim_new') // handled after the late unlink: the consumer keeps order
+  t.ok(await eventually(async () => await first.app.ingest.trackedAccount(marker) !== undefined))
+  t.same(await first.app.ingest.trackedAccount(userId), tracked, 'still tracked, unchanged')
+  t.same(await rowsOf(world.db, userId), rowsBefore, 'nothing deleted')
+
+  // A real unlink, after the link, still deletes.
+  await unlinkTwitch(world, userId, 'sim_mid')
+  t.ok(await eventually(async () => await first.app.ingest.trackedAccount(userId) === undefined), 'a current unlink still ends the tracking')
 })

@@ -24,7 +24,7 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
     openapi: { title: 'Pulse X metrics', description: 'The logged-in user\'s X (Twitter) numbers over time and their recent posts.' }
   })
   await fastify.register(databasePlugin, databaseOptionsOf(config, SCHEMA))
-  await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'twitter-ingest', prefix: config.NATS_PREFIX, streams: [METRICS_STREAM, AUTH_STREAM] })
+  await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'twitter-ingest', prefix: config.NATS_PREFIX, streams: [METRICS_STREAM, AUTH_STREAM], maxDeliver: config.NATS_MAX_DELIVER })
   // The dashboard's reads need Postgres only: a replica that lost NATS keeps serving them (manual
   // refreshes wait in the outbox), while the other replicas' consumers do the refreshing.
   fastify.readiness.delete('nats')

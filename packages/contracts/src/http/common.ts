@@ -5,7 +5,9 @@ export type HealthResponse = Static<typeof HealthResponseSchema>
 
 export const ReadyResponseSchema = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
-  checks: Type.Record(Type.String(), Type.Union([Type.Literal('ok'), Type.Literal('failing')]))
+  checks: Type.Record(Type.String(), Type.Union([Type.Literal('ok'), Type.Literal('failing')])),
+  /** Counts operators watch, e.g. `deadLettered`: events this process moved to the dead-letter stream, per consumer. */
+  details: Type.Optional(Type.Record(Type.String(), Type.Record(Type.String(), Type.Integer())))
 })
 export type ReadyResponse = Static<typeof ReadyResponseSchema>
 

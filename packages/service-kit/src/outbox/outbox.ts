@@ -118,9 +118,19 @@ export class OutboxRelay {
   }
 
   private async cleanup (): Promise<void> {
-    const { db, retainSentMs = 24 * 3600 * 1000 } = this.options
     if (Date.now() - this.lastCleanup < 60_000) return
     this.lastCleanup = Date.now()
-    await (db as Kysely<OutboxTable>).deleteFrom('outbox').where('sent_at', '<', new Date(Date.now() - retainSentMs)).execute()
+    await this.deleteSent()
+  }
+
+  /**
+   * Deletes rows sent more than `retainSentMs` ago (the relay does so at most once a minute);
+   * answers how many. An unsent row is never deleted, however old.
+   */
+  async deleteSent (now = Date.now()): Promise<number> {
+    const { db, retainSentMs = 24 * 3600 * 1000 } = this.options
+    const result = await (db as Kysely<OutboxTable>).deleteFrom('outbox')
+      .where('sent_at', 'is not', null).where('sent_at', '<', new Date(now - retainSentMs)).executeTakeFirst()
+    return Number(result.numDeletedRows)
   }
 }

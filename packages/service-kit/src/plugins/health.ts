@@ -9,6 +9,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Named checks of this service's own dependencies; `/ready` runs them all. */
     readiness: Map<string, ReadinessCheck>
+    /** Counts shown on `/ready` under `details` (dead-lettered events per consumer…). */
+    readinessDetails: Map<string, () => Record<string, number>>
   }
   interface FastifyContextConfig {
     /** Public by design: no identity assertion needed. */
@@ -33,6 +35,8 @@ function withTimeout (check: ReadinessCheck, ms: number): Promise<unknown> {
 /** `/health`: the process runs. `/ready`: every dependency answers, else 503 naming the failing ones. */
 async function healthPlugin (app: FastifyInstance, { prefix, checkTimeoutMs = 1000 }: HealthPluginOptions) {
   app.decorate('readiness', new Map<string, ReadinessCheck>())
+  app.decorate('readinessDetails', new Map<string, () => Record<string, number>>())
+  const details = () => app.readinessDetails.size === 0 ? {} : { details: Object.fromEntries([...app.readinessDetails].map(([name, read]) => [name, read()])) }
 
   app.get('/health', {
     config: { public: true },
@@ -41,7 +45,7 @@ async function healthPlugin (app: FastifyInstance, { prefix, checkTimeoutMs = 10
 
   app.get('/ready', {
     config: { public: true },
-    schema: { hide: true, response: { 200: ReadyResponseSchema, 503: Type.Intersect([ErrorResponseSchema, Type.Object({ checks: Type.Optional(ReadyResponseSchema.properties.checks) })]) } } as object
+    schema: { hide: true, response: { 200: ReadyResponseSchema, 503: Type.Intersect([ErrorResponseSchema, Type.Object({ checks: Type.Optional(ReadyResponseSchema.properties.checks), details: ReadyResponseSchema.properties.details })]) } } as object
   }, async (request, reply) => {
     const names = [...app.readiness.keys()]
     const results = await Promise.allSettled(names.map((name) => withTimeout(app.readiness.get(name)!, checkTimeoutMs)))
@@ -55,9 +59,9 @@ async function healthPlugin (app: FastifyInstance, { prefix, checkTimeoutMs = 10
         request.log.warn({ dependency: name, err: result.reason }, 'readiness check failed')
       }
     })
-    if (failing.length === 0) return { status: 'ready' as const, checks }
+    if (failing.length === 0) return { status: 'ready' as const, checks, ...details() }
     return reply.code(503).send({
-      statusCode: 503, error: 'Service Unavailable', message: `not ready: ${failing.join(', ')} not answering`, code: `${prefix}_NOT_READY`, checks
+      statusCode: 503, error: 'Service Unavailable', message: `not ready: ${failing.join(', ')} not answering`, code: `${prefix}_NOT_READY`, checks, ...details()
     })
   })
 }

@@ -13,6 +13,7 @@ async function natsPlugin (app: FastifyInstance, options: Omit<EventBusOptions, 
   const bus = await EventBus.connect({ ...options, log: app.log })
   app.decorate('nats', bus)
   app.readiness.set('nats', () => bus.ping())
+  app.readinessDetails.set('deadLettered', () => Object.fromEntries(bus.deadLettered))
   app.addHook('onClose', async () => { await bus.close() })
 }
 
