@@ -15,8 +15,11 @@ export const PART_OF = { 'app.kubernetes.io/part-of': 'pulse' }
 export const SECRET_NAME = 'pulse-secrets'
 export const COMMON_CONFIG_NAME = 'pulse-common'
 export const NATS_URL = 'nats://nats:4222'
-/** The namespace the Ingress controller runs in: the only source of traffic from outside. */
-export const INGRESS_NAMESPACE = 'ingress-nginx'
+/**
+ * The entry from outside: a Gateway API `Gateway` (infra/k8s/gateway/) that the gateway's HTTPRoute
+ * attaches to. Its proxies run in its namespace, the only source of traffic from outside.
+ */
+export const ENTRY_GATEWAY = { name: 'pulse', namespace: 'gateway-system' } as const
 
 /** Labels on a service's pods that the dependency NetworkPolicies select on. */
 export function dependencyLabels (s: ServiceSpec): Record<string, string> {
@@ -42,8 +45,8 @@ export function serviceSettings (s: ServiceSpec): Record<string, string> {
   if (s.simulator === true) settings.HOST = COMMON_SETTINGS.HOST!
   if (s.public === true) {
     for (const u of SERVICES) if (u.upstreamVar !== undefined) settings[u.upstreamVar] = `http://${u.name}:${u.port}`
-    // The Ingress controller's pods: the only proxies whose X-Forwarded-For is believed. The
-    // overlays set the address range of their cluster's pods.
+    // The Gateway's proxies: the only hop whose X-Forwarded-For is believed. The overlays set their
+    // addresses (production: the proxies' own, never a whole private range).
     settings.TRUST_PROXY = ''
   }
   if (s.nats === true) {
@@ -130,7 +133,7 @@ export function deployment (s: ServiceSpec): Obj {
                   livenessProbe: probe(healthPathOf(s), { periodSeconds: 10, failureThreshold: 3 }),
                   readinessProbe: probe('/ready', { periodSeconds: 5, failureThreshold: 2 })
                 }),
-            // Endpoints and the Ingress take a moment to stop routing to a terminating pod: wait
+            // Endpoints and the Gateway take a moment to stop routing to a terminating pod: wait
             // before SIGTERM starts the drain (SHUTDOWN_TIMEOUT_MS).
             lifecycle: { preStop: { exec: { command: ['sleep', String(PRE_STOP_SLEEP_S)] } } }
           }],
@@ -209,7 +212,7 @@ export function disruptionBudget (s: ServiceSpec): Obj {
 /** Who may connect to this service; and, for the gateway, which services it may reach. */
 export function networkPolicies (s: ServiceSpec): Obj[] {
   const from = s.public === true
-    ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': INGRESS_NAMESPACE } } }]
+    ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ENTRY_GATEWAY.namespace } } }]
     : s.simulator === true
       ? [{ podSelector: { matchLabels: { 'pulse.dev/providers': 'true' } } }]
       : [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'gateway' } } }]
@@ -275,7 +278,7 @@ export function baseKustomization (): Obj {
     resources: [
       'namespace.yaml',
       'network-policies.yaml',
-      'ingress.yaml',
+      'http-route.yaml',
       'nats',
       ...SERVICES.filter((s) => s.simulator === undefined).map((s) => s.enabled ? `../services/${s.name}` : null).filter((r): r is string => r !== null)
     ],

@@ -23,7 +23,7 @@ export interface ServiceSpec {
    * folder is generated, but no overlay renders it (enabling it is this one line).
    */
   readonly enabled: boolean
-  /** The one service published outside (Ingress, the only ingress from outside the namespace). */
+  /** The one service published outside (its HTTPRoute on the Gateway: the only way in from outside the namespace). */
   readonly public?: true
   /** The provider simulator: the local overlay and Compose's `dev` profile only. */
   readonly simulator?: true
@@ -166,6 +166,6 @@ export const COMMON_SETTINGS: Record<string, string> = {
   // The drain on SIGTERM; terminationGracePeriodSeconds leaves room for it and the preStop pause.
   SHUTDOWN_TIMEOUT_MS: '20000'
 }
-/** The pause before SIGTERM, so that endpoints and the Ingress stop sending new requests first. */
+/** The pause before SIGTERM, so that endpoints and the Gateway stop sending new requests first. */
 export const PRE_STOP_SLEEP_S = 5
 export const TERMINATION_GRACE_PERIOD_S = 35

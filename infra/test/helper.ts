@@ -34,6 +34,11 @@ export function renderOverlay (overlay: 'local' | 'production'): K8s[] {
   }
 }
 
+/** `kubectl kustomize` of a folder of infra/ that needs no secrets (e.g. `k8s/gateway`). */
+export function renderKustomization (relative: string): K8s[] {
+  return parseYamlDocuments(execFileSync('kubectl', ['kustomize', path.join(INFRA, relative)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }))
+}
+
 export interface Setting {
   name: string
   /** No default and not optional: the service stops without it. */

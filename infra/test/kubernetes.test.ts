@@ -1,6 +1,8 @@
+import { isIP } from 'node:net'
 import t from 'tap'
 import { COMMON_SETTINGS, PRE_STOP_SLEEP_S, SERVICES, deployedServices, imageOf, natsPasswordKey, type ServiceSpec } from '../src/services.js'
-import { configSettings, isSecretSetting, renderOverlay, settingsToWire, type K8s } from './helper.js'
+import { ENTRY_GATEWAY } from '../src/k8s.js'
+import { configSettings, isSecretSetting, renderKustomization, renderOverlay, settingsToWire, type K8s } from './helper.js'
 
 const overlays = { local: renderOverlay('local'), production: renderOverlay('production') }
 
@@ -172,13 +174,65 @@ t.test('the simulator, Postgres and Redis run in the local overlay only; product
   }
 })
 
-t.test('only the gateway is exposed by an Ingress', async (t) => {
-  for (const objs of Object.values(overlays)) {
-    const backends = objs.filter((o) => o.kind === 'Ingress').flatMap((i) => i.spec.rules.flatMap((r: K8s) => r.http.paths.map((p: K8s) => p.backend.service.name)))
-    t.same([...new Set(backends)], ['gateway'])
+t.test('only the gateway is exposed, by an HTTPRoute on the Gateway (Gateway API), not by an Ingress', async (t) => {
+  for (const [overlay, objs] of Object.entries(overlays)) {
+    t.notOk(objs.some((o) => o.kind === 'Ingress'), `${overlay}: no Ingress`)
+    t.notOk(objs.some((o) => Object.keys(o.metadata?.annotations ?? {}).some((k) => k.startsWith('nginx.ingress.kubernetes.io/'))), `${overlay}: no ingress-nginx annotations`)
+    const routes = objs.filter((o) => o.kind === 'HTTPRoute')
+    t.ok(routes.length > 0, `${overlay}: an HTTPRoute`)
+    for (const route of routes) {
+      t.equal(route.apiVersion, 'gateway.networking.k8s.io/v1', `${overlay}: ${route.metadata.name} is a Gateway API v1 route`)
+      t.ok(route.spec.parentRefs.length > 0 && route.spec.parentRefs.every((p: K8s) => p.kind === 'Gateway' && p.name === ENTRY_GATEWAY.name && p.namespace === ENTRY_GATEWAY.namespace),
+        `${overlay}: ${route.metadata.name} attaches to the Gateway ${ENTRY_GATEWAY.namespace}/${ENTRY_GATEWAY.name}`)
+      const backends = route.spec.rules.flatMap((r: K8s) => (r.backendRefs ?? []).map((b: K8s) => `${b.name}:${b.port}`))
+      t.ok(backends.every((b: string) => b === 'gateway:3000'), `${overlay}: ${route.metadata.name} reaches the gateway only (${backends.join(', ') || 'no backend'})`)
+    }
+    const route = find(objs, 'HTTPRoute', 'gateway')
+    t.ok(route.spec.rules.some((r: K8s) => r.matches.some((m: K8s) => m.path.type === 'PathPrefix' && m.path.value === '/') && r.backendRefs?.length > 0), `${overlay}: every path goes to the gateway`)
+    t.ok(route.spec.rules.some((r: K8s) => r.matches.some((m: K8s) => m.path.value === '/events') && r.timeouts?.request === '0s'), `${overlay}: the /events stream has no request timeout`)
     t.notOk(objs.some((o) => o.kind === 'Service' && (o.spec.type ?? 'ClusterIP') !== 'ClusterIP'), 'no Service of type NodePort or LoadBalancer')
   }
-  t.ok(find(overlays.production, 'Ingress', 'gateway').spec.tls, 'production serves the gateway over TLS')
+  t.same(find(overlays.local, 'HTTPRoute', 'gateway').spec.hostnames, ['pulse.localhost'])
+  const production = find(overlays.production, 'HTTPRoute', 'gateway')
+  t.ok(production.spec.parentRefs.every((p: K8s) => p.sectionName === 'https'), 'production serves the gateway on the HTTPS listener only')
+  const redirect = find(overlays.production, 'HTTPRoute', 'gateway-https-redirect')
+  t.ok(redirect?.spec.parentRefs.every((p: K8s) => p.sectionName === 'http'), 'production: plain HTTP gets a redirect')
+  t.same(redirect?.spec.rules.map((r: K8s) => r.filters?.[0]?.requestRedirect?.scheme), ['https'])
+  t.same(redirect?.spec.hostnames, production.spec.hostnames, 'the redirect covers the same host names')
+})
+
+t.test('the Gateway the routes attach to: an HTTP and a TLS listener that admit routes from the pulse namespace', async (t) => {
+  const objs = renderKustomization('k8s/gateway')
+  const gateway = objs.find((o) => o.kind === 'Gateway')
+  t.equal(gateway?.apiVersion, 'gateway.networking.k8s.io/v1')
+  t.same({ name: gateway?.metadata.name, namespace: gateway?.metadata.namespace }, ENTRY_GATEWAY)
+  t.ok(find(objs, 'Namespace', ENTRY_GATEWAY.namespace), 'its namespace, whose name the gateway\'s NetworkPolicy admits')
+  const listener = (name: string) => gateway?.spec.listeners.find((l: K8s) => l.name === name)
+  t.equal(listener('http')?.protocol, 'HTTP')
+  t.equal(listener('https')?.protocol, 'HTTPS')
+  t.equal(listener('https')?.tls?.mode, 'Terminate')
+  t.ok(listener('https')?.tls?.certificateRefs?.length > 0, 'a certificate for TLS')
+  for (const l of gateway?.spec.listeners ?? []) {
+    t.same(l.allowedRoutes?.namespaces, { from: 'Selector', selector: { matchLabels: { 'kubernetes.io/metadata.name': 'pulse' } } }, `${l.name}: admits routes from the pulse namespace only`)
+  }
+  t.same(listener('https')?.hostname, find(overlays.production, 'HTTPRoute', 'gateway').spec.hostnames[0], 'the TLS listener serves the production host')
+})
+
+// TRUST_PROXY decides whose X-Forwarded-For the gateway believes: in production only the Gateway's
+// proxies, one address or a small range of them, never a private range where any pod could claim
+// to be any client.
+t.test('production: the gateway trusts only the hop in front of it, not a broad private range', async (t) => {
+  const config = find(overlays.production, 'Deployment', 'gateway').spec.template.spec.containers[0]
+  const trust = environmentOf(overlays.production, config).get('TRUST_PROXY')?.value ?? ''
+  const entries = trust.split(',').map((e) => e.trim()).filter((e) => e !== '')
+  t.ok(entries.length > 0, 'TRUST_PROXY is set (the client address comes through the Gateway)')
+  for (const entry of entries) {
+    const [address, bits] = entry.split('/') as [string, string | undefined]
+    const family = isIP(address)
+    t.ok(family !== 0, `${entry}: an address or a CIDR range (not a name such as "private" or "true")`)
+    const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits)
+    t.ok(family === 6 ? prefix >= 124 : prefix >= 28, `${entry}: at most 16 addresses`)
+  }
 })
 
 // --- NetworkPolicy semantics: who can open a connection to whom -------------------------------
@@ -190,7 +244,10 @@ const podOf = (objs: K8s[], name: string): Endpoint => {
   if (w === undefined) throw new Error(`no workload ${name}`)
   return { labels: w.spec.template.metadata.labels, namespace: NAMESPACE }
 }
-const OUTSIDE: Endpoint = { labels: { 'app.kubernetes.io/name': 'ingress-nginx' }, namespace: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }
+/** A proxy pod of the Gateway, in the Gateway's namespace. */
+const OUTSIDE: Endpoint = { labels: { 'app.kubernetes.io/name': 'gateway-proxy' }, namespace: { 'kubernetes.io/metadata.name': ENTRY_GATEWAY.namespace } }
+/** A pod of some other namespace of the cluster. */
+const ELSEWHERE: Endpoint = { labels: { 'app.kubernetes.io/name': 'gateway-proxy' }, namespace: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }
 const external = (ip: string): Endpoint => ({ labels: {}, namespace: {}, ip })
 
 const matchesLabels = (selector: K8s, labels: Record<string, string>) =>
@@ -229,7 +286,8 @@ const canConnect = (objs: K8s[], from: Endpoint, to: Endpoint, port: number) =>
 t.test('network policies: only the gateway takes traffic from outside, and only the gateway reaches the services', async (t) => {
   for (const [overlay, objs] of Object.entries(overlays)) {
     const gateway = podOf(objs, 'gateway')
-    t.ok(canConnect(objs, OUTSIDE, gateway, 3000), `${overlay}: the Ingress controller reaches the gateway`)
+    t.ok(canConnect(objs, OUTSIDE, gateway, 3000), `${overlay}: the Gateway's proxies reach the gateway`)
+    t.notOk(canConnect(objs, ELSEWHERE, gateway, 3000), `${overlay}: pods of other namespaces do not`)
     const everything = workloads(objs).filter((w) => w.kind !== 'Job' && w.metadata.name !== 'gateway')
     for (const w of everything) {
       const target = podOf(objs, w.metadata.name)
