@@ -83,7 +83,12 @@ export const BaseConfigProperties = {
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 15_000 }),
   /** How long SIGTERM waits for requests in flight before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
-  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 100 * 1024 })
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 100 * 1024 }),
+  /**
+   * Test-only probes (GET /_test/prototype: was Object.prototype polluted in this process?), for the
+   * end-to-end fuzzer to look inside the services. Refused unless NODE_ENV=test.
+   */
+  TEST_PROBES: Type.Boolean({ default: false })
 } satisfies TProperties
 
 export const DatabaseConfigProperties = {
@@ -199,6 +204,7 @@ export function loadConfig<P extends TProperties> (
   }
   // The service's checks read typed settings: only once every setting has its type.
   if (options.check !== undefined && problems.length === 0) problems.push(...options.check(converted as Static<TObject<P>>))
+  if (converted.TEST_PROBES === true && converted.NODE_ENV !== 'test') problems.push('TEST_PROBES may only be set with NODE_ENV=test')
   if (converted.NODE_ENV === 'production') {
     for (const secret of options.secrets ?? []) {
       if (converted[secret] === DEVELOPMENT_SECRETS[secret]) {

@@ -16,6 +16,7 @@ export default async function app (fastify: FastifyInstance, { config }: Contact
   await fastify.register(servicePlugin, {
     prefix: 'CONTACT',
     identitySecrets,
+    testProbes: config.TEST_PROBES,
     openapi: { title: 'Pulse contact', description: 'The contact form: anyone writes to the team, admins read and triage.' }
   })
   await fastify.register(databasePlugin, databaseOptionsOf(config, SCHEMA))

@@ -17,7 +17,7 @@ export interface GatewayAppOptions {
 }
 
 export default async function gatewayApp (app: FastifyInstance, { config }: GatewayAppOptions) {
-  await app.register(servicePlugin, { prefix: 'GATEWAY', identitySecrets: [], verifyIdentity: false })
+  await app.register(servicePlugin, { prefix: 'GATEWAY', identitySecrets: [], verifyIdentity: false, testProbes: config.TEST_PROBES })
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
   await app.register(securityHeaders, {
     contentSecurityPolicy: {

@@ -20,6 +20,7 @@ export default async function moodApp (app: FastifyInstance, { config, now = Dat
   await app.register(servicePlugin, {
     prefix: 'MOOD',
     identitySecrets,
+    testProbes: config.TEST_PROBES,
     openapi: { title: 'Pulse mood', description: 'Mood entries and streaks of the logged-in user.' }
   })
 

@@ -26,6 +26,7 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
   await fastify.register(servicePlugin, {
     prefix: 'TWITCH',
     identitySecrets,
+    testProbes: config.TEST_PROBES,
     openapi: { title: 'Pulse Twitch metrics', description: 'The logged-in user\'s Twitch numbers over time, their lists, and what is popular on Twitch now.' }
   })
   await fastify.register(databasePlugin, databaseOptionsOf(config, SCHEMA))

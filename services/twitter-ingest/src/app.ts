@@ -21,6 +21,7 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
   await fastify.register(servicePlugin, {
     prefix: 'TWITTER',
     identitySecrets,
+    testProbes: config.TEST_PROBES,
     openapi: { title: 'Pulse X metrics', description: 'The logged-in user\'s X (Twitter) numbers over time and their recent posts.' }
   })
   await fastify.register(databasePlugin, databaseOptionsOf(config, SCHEMA))

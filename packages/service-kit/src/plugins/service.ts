@@ -16,6 +16,17 @@ export interface ServicePluginOptions {
   verifyIdentity?: boolean
   /** This service's part of the API reference, served at /openapi.json for the gateway to assemble. */
   openapi?: { title: string, description?: string }
+  /** TEST_PROBES: the test-only probe routes (never with NODE_ENV other than test; config refuses it). */
+  testProbes?: boolean
+}
+
+/** Properties the built-in prototypes have at start; anything added later is pollution. */
+const PROTOTYPES = { Object: Object.prototype, Array: Array.prototype, Function: Function.prototype, String: String.prototype } as const
+const pristine = Object.fromEntries(Object.entries(PROTOTYPES).map(([name, proto]) => [name, new Set(Reflect.ownKeys(proto))]))
+
+/** Names of properties added to a built-in prototype since this module was loaded, e.g. `Object.polluted`. */
+export function prototypePollution (): string[] {
+  return Object.entries(PROTOTYPES).flatMap(([name, proto]) => Reflect.ownKeys(proto).filter((key) => !pristine[name]!.has(key)).map((key) => `${name}.${String(key)}`))
 }
 
 /** The session cookie: how a browser or API client authenticates at the gateway. */
@@ -37,6 +48,10 @@ async function servicePlugin (app: FastifyInstance, options: ServicePluginOption
       }
     })
     app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger())
+  }
+  if (options.testProbes === true) {
+    // A fuzzer sending `__proto__` payloads must see pollution where it would happen: in the service.
+    app.get('/_test/prototype', { config: { public: true }, schema: { hide: true } }, async () => ({ polluted: prototypePollution() }))
   }
   await app.register(requestId)
   await app.register(errors, { prefix: options.prefix })

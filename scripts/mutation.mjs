@@ -1,0 +1,105 @@
+// Mutation testing of the front-door and data-loss modules: StrykerJS with its command runner over
+// tap, one narrow run per module (only the test files that cover it), then the score of each module
+// is written into docs/testing.md. Slow (every mutant reruns the module's tests): not part of
+// `pnpm test` or CI. `pnpm mutation` runs every module; `pnpm mutation outbox-relay mood-streaks`
+// runs those named, keeping the other rows of the table as they were.
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { ROOT } from './stack.mjs'
+
+export const MODULES = [
+  { id: 'gateway-identity', name: 'gateway identity (session → signed assertion)', dir: 'services/gateway', mutate: ['services/gateway/src/plugins/sessions.ts', 'packages/service-kit/src/identity.ts'], tests: ['test/sessions.test.ts', 'test/proxy.test.ts'] },
+  { id: 'gateway-proxy', name: 'gateway proxy', dir: 'services/gateway', mutate: ['services/gateway/src/routes/proxy.ts'], tests: ['test/proxy.test.ts'] },
+  { id: 'auth-sessions', name: 'auth sessions', dir: 'services/auth', mutate: ['services/auth/src/sessions.ts', 'services/auth/src/session-store.ts'], tests: ['test/accounts.test.ts'] },
+  { id: 'auth-throttle', name: 'auth login throttle', dir: 'services/auth', mutate: ['services/auth/src/login-throttle.ts'], tests: ['test/accounts.test.ts'] },
+  { id: 'auth-return-to', name: 'auth return-to', dir: 'services/auth', mutate: ['services/auth/src/oauth/return-to.ts'], tests: ['test/return-to.test.ts'] },
+  { id: 'outbox-relay', name: 'outbox relay', dir: 'packages/service-kit', mutate: ['packages/service-kit/src/outbox/outbox.ts'], tests: ['test/outbox.test.ts'] },
+  { id: 'mood-streaks', name: 'mood streak model', dir: 'services/mood', mutate: ['services/mood/src/repositories/streaks.ts'], tests: ['test/streaks.test.ts', 'test/streak-runs.test.ts', 'test/streak-property.test.ts'] }
+]
+
+const DOC = path.join(ROOT, 'docs/testing.md')
+const START = '<!-- mutation-scores:start -->'
+const END = '<!-- mutation-scores:end -->'
+const REPORTS = path.join(ROOT, 'reports/mutation')
+
+/** Killed (or timed out) over every mutant that ran; the report format is Stryker's JSON schema. */
+export function scoreOf (report) {
+  const counts = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0 }
+  const survivors = []
+  for (const [file, { mutants }] of Object.entries(report.files)) {
+    for (const m of mutants) {
+      if (m.status in counts) counts[m.status]++
+      if (m.status === 'Survived' || m.status === 'NoCoverage') survivors.push(`${path.relative(ROOT, path.resolve(ROOT, file))}:${m.location.start.line} ${m.mutatorName}${m.replacement === undefined ? '' : ` → ${m.replacement.replace(/\s+/g, ' ').slice(0, 60)}`}`)
+    }
+  }
+  const detected = counts.Killed + counts.Timeout
+  const total = detected + counts.Survived + counts.NoCoverage
+  return { ...counts, total, score: total === 0 ? null : (100 * detected) / total, survivors }
+}
+
+function runModule (module) {
+  mkdirSync(REPORTS, { recursive: true })
+  const reportFile = path.join(REPORTS, `${module.id}.json`)
+  const config = {
+    testRunner: 'command',
+    // The module's own test files only; tap without coverage, quietly. Every mutant reruns them.
+    commandRunner: { command: `cd ${module.dir} && pnpm exec tap --disable-coverage -R silent ${module.tests.join(' ')}` },
+    mutate: module.mutate,
+    // Mutating in place: a copy of a pnpm workspace would resolve the workspace packages back here.
+    inPlace: true,
+    // Only the mutated files are touched (in place, a comment added to every source would be restored only at the end).
+    disableTypeChecks: false,
+    concurrency: 1,
+    timeoutMS: 30_000,
+    reporters: ['json', 'clear-text', 'progress'],
+    jsonReporter: { fileName: path.relative(ROOT, reportFile) },
+    clearTextReporter: { reportMutants: false, reportScoreTable: true },
+    tempDirName: `.stryker-tmp/${module.id}`,
+    cleanTempDir: 'always'
+  }
+  const configFile = path.join(REPORTS, `${module.id}.stryker.json`)
+  writeFileSync(configFile, JSON.stringify(config, null, 2))
+  const run = spawnSync(path.join(ROOT, 'node_modules/.bin/stryker'), ['run', configFile], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } })
+  if (run.status !== 0) throw new Error(`stryker failed for ${module.id} (exit ${run.status})`)
+  return scoreOf(JSON.parse(readFileSync(reportFile, 'utf8')))
+}
+
+/** Rewrites the table between the markers in docs/testing.md, keeping rows of modules not rerun. */
+export function writeScores (doc, results, date) {
+  const start = doc.indexOf(START)
+  const end = doc.indexOf(END)
+  if (start < 0 || end < start) throw new Error(`docs/testing.md has no ${START} … ${END} block`)
+  const previous = new Map()
+  for (const line of doc.slice(start, end).split('\n')) {
+    const id = /^\| `([a-z-]+)` \|/.exec(line)?.[1]
+    if (id !== undefined) previous.set(id, line)
+  }
+  const rows = MODULES.map((m) => {
+    const r = results.get(m.id)
+    if (r === undefined) return previous.get(m.id) ?? `| \`${m.id}\` | ${m.name} | ${m.mutate.map((f) => `\`${f}\``).join(', ')} | not run yet | | | |`
+    const score = r.score === null ? 'no mutants' : `${r.score.toFixed(1)} %`
+    return `| \`${m.id}\` | ${m.name} | ${m.mutate.map((f) => `\`${f}\``).join(', ')} | ${score} | ${r.Killed + r.Timeout} / ${r.total} | ${r.Survived + r.NoCoverage} | ${date} |`
+  })
+  const table = ['| module | what | files | score | killed / mutants | survived | run |', '|---|---|---|---|---|---|---|', ...rows].join('\n')
+  return `${doc.slice(0, start + START.length)}\n${table}\n${doc.slice(end)}`
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const wanted = process.argv.slice(2)
+  const unknown = wanted.filter((id) => !MODULES.some((m) => m.id === id))
+  if (unknown.length > 0) {
+    console.error(`unknown module ${unknown.join(', ')}; known: ${MODULES.map((m) => m.id).join(', ')}`)
+    process.exit(2)
+  }
+  const results = new Map()
+  for (const module of MODULES.filter((m) => wanted.length === 0 || wanted.includes(m.id))) {
+    console.log(`\nmutation: ${module.id} (${module.mutate.join(', ')})`)
+    const result = runModule(module)
+    results.set(module.id, result)
+    writeFileSync(path.join(REPORTS, `${module.id}.survivors.txt`), result.survivors.join('\n') + '\n')
+    console.log(`mutation: ${module.id}: ${result.score?.toFixed(1) ?? '-'} % (${result.Survived + result.NoCoverage} survived; reports/mutation/${module.id}.survivors.txt)`)
+    // Written after every module, so a long run interrupted later keeps what it measured.
+    writeFileSync(DOC, writeScores(readFileSync(DOC, 'utf8'), new Map([[module.id, result]]), new Date().toISOString().slice(0, 10)))
+  }
+}
