@@ -72,7 +72,7 @@ export async function benchGateway ({ connections = GATEWAY_CONNECTIONS, duratio
     if (reg.status !== 201) throw new Error(`register failed: ${reg.status} ${await reg.text()}`)
     const cookie = reg.headers.getSetCookie()[0]!.split(';')[0]!
     const userId = ((await reg.json()) as { user: { id: string } }).user.id
-    const assertion = signIdentity({ userId, role: 'user', timezone: 'UTC', requestId: 'bench' }, IDENTITY_SECRET, 3600)
+    const assertion = signIdentity({ userId, role: 'user', timezone: 'UTC', requestId: 'bench', audience: 'mood' }, IDENTITY_SECRET, 3600)
     const proc = (server: Server): Proc => ({ name: server.name, pids: [server.pid] })
     // The session lives in Redis (a shared system server: its CPU counts, its memory is not reported);
     // auth is up but off the measured path once the session is cached.

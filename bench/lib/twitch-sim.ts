@@ -10,8 +10,8 @@ import { EventBus } from '@pulse/service-kit'
 export const SIM_TWITCH_CLIENT = { id: 'pulsesimtwitchclientid00000000', secret: 'pulsesimtwitchclientsecret0000' } as const
 /** The scopes twitch-ingest reads with (`TWITCH_INGEST_SCOPES` in @pulse/contracts). */
 export const TWITCH_INGEST_SCOPES = ['user:read:follows', 'moderator:read:followers', 'channel:read:subscriptions', 'bits:read'] as const
-/** Auth's provider-token request-reply subject (`TOKEN_REQUEST_SUBJECT` in @pulse/contracts). */
-export const TOKEN_REQUEST_SUBJECT = 'rpc.auth.provider-token.v1'
+/** Auth's Twitch provider-token request-reply subject (`TOKEN_REQUEST_SUBJECTS.twitch` in @pulse/contracts). */
+export const TOKEN_REQUEST_SUBJECT = 'rpc.auth.provider-token.v1.twitch'
 const REDIRECT_URI = 'http://127.0.0.1:9/callback'
 
 export interface SimAccount { login: string, twitchId: string, profile: string }
@@ -106,7 +106,7 @@ export class SimClient {
 interface AccountState { account: SimAccount, grant: SimGrant, renewing: Promise<void> }
 
 /**
- * Answers `rpc.auth.provider-token.v1` for the Pulse users it was told about with the current
+ * Answers `rpc.auth.provider-token.v1.twitch` for the Pulse users it was told about with the current
  * token of the simulator account each one is linked to (many users may share one account). A
  * request naming the current token as rejected refreshes it at the simulator, once per account.
  */

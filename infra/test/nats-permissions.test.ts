@@ -11,7 +11,7 @@ const permissions = readPermissions()
 /** Every event contract of @pulse/contracts, by its export name. */
 const events = Object.entries(contracts).filter(([, v]) => typeof v === 'object' && v !== null && typeof (v as { subject?: unknown }).subject === 'string' && 'schema' in v) as [string, { subject: string }][]
 const eventSubjects = events.map(([, e]) => e.subject)
-const RPC = [contracts.TOKEN_REQUEST_SUBJECT]
+const RPC: string[] = Object.values(contracts.TOKEN_REQUEST_SUBJECTS)
 
 t.test('every subject in permissions.json is a subject of @pulse/contracts', async (t) => {
   for (const [user, p] of Object.entries(permissions.users)) {
@@ -74,8 +74,24 @@ t.test('every event and request a service\'s code refers to is allowed for its N
       t.ok(user !== undefined && [...user.publishes, ...user.consumes].some((p) => subjectMatches(p, contract.subject)),
         `${s.name} uses ${name}: ${contract.subject} is among its publishes or consumes`)
     }
-    if (/\bTOKEN_REQUEST_SUBJECT\b/.test(source)) {
-      t.ok(user !== undefined && [...user.requests, ...user.responds].includes(contracts.TOKEN_REQUEST_SUBJECT), `${s.name} uses the provider-token request-reply`)
+    if (/\bTOKEN_REQUEST_SUBJECTS\b/.test(source)) {
+      // A service asks for (or answers) exactly the tokens of the providers it works with.
+      const own = (s.providers ?? []).map((p) => contracts.TOKEN_REQUEST_SUBJECTS[p]).sort()
+      t.ok(own.length > 0, `${s.name} uses the provider-token request-reply and names its providers`)
+      t.same([...user?.requests ?? [], ...user?.responds ?? []].sort(), own, `${s.name} may request or answer the token subjects of ${(s.providers ?? []).join(' and ')} only`)
+    }
+  }
+})
+
+t.test('each ingest service may ask for its own provider\'s tokens and no other\'s', async (t) => {
+  t.same(permissions.users['twitch-ingest']?.requests, [contracts.TOKEN_REQUEST_SUBJECTS.twitch])
+  t.same(permissions.users['twitter-ingest']?.requests, [contracts.TOKEN_REQUEST_SUBJECTS.twitter])
+  t.same(permissions.users.auth?.responds.slice().sort(), Object.values(contracts.TOKEN_REQUEST_SUBJECTS).sort(), 'auth answers both')
+  for (const [name, user] of Object.entries(permissions.users)) {
+    const granted = serverPermissions(name, user, STREAMS).publish
+    for (const [provider, subject] of Object.entries(contracts.TOKEN_REQUEST_SUBJECTS)) {
+      const may = granted.some((g) => subjectMatches(g, subject))
+      t.equal(may, user.requests.includes(subject), `${name} ${may ? 'may' : 'may not'} ask for ${provider} tokens`)
     }
   }
 })

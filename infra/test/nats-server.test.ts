@@ -68,7 +68,8 @@ t.test('auth publishes connections and answers token requests; twitch-ingest con
   const ajsm = await auth.jetstreamManager()
   await ajsm.streams.add(stream('AUTH'))
   await auth.jetstream().publish('auth.connection.linked.v1', data({ userId: 'u1' }))
-  const responder = auth.subscribe('rpc.auth.provider-token.v1', { callback: (_err: unknown, msg: { respond: (d: Buffer) => void }) => msg.respond(data({ ok: true })) })
+  // Answers on both providers' subjects, so a refused request is the permissions' doing.
+  const responders = ['twitch', 'twitter'].map((p) => auth.subscribe(`rpc.auth.provider-token.v1.${p}`, { callback: (_err: unknown, msg: { respond: (d: Buffer) => void }) => msg.respond(data({ ok: true })) }))
   await auth.flush()
 
   const ingest = await connect('twitch-ingest')
@@ -79,12 +80,13 @@ t.test('auth publishes connections and answers token requests; twitch-ingest con
   const msg = await consumer.next({ expires: 2000 })
   t.equal(msg?.subject, 'auth.connection.linked.v1', 'the durable consumer receives the event')
   t.ok(await msg.ackAck(), 'and acknowledges it')
-  const reply = await ingest.request('rpc.auth.provider-token.v1', data({ userId: 'u1', provider: 'twitch' }), { timeout: 2000 })
+  const reply = await ingest.request('rpc.auth.provider-token.v1.twitch', data({ userId: 'u1', provider: 'twitch' }), { timeout: 2000 })
   t.same(JSON.parse(Buffer.from(reply.data).toString()), { ok: true }, 'the token request is answered')
+  await t.rejects(ingest.request('rpc.auth.provider-token.v1.twitter', data({ userId: 'u1', provider: 'twitter' }), { timeout: 1000 }), 'a request for an X token is refused')
   const ack = await ingest.jetstream().publish('metrics.refreshed.v1.twitch', data({ userId: 'u1' }))
   t.equal(ack.stream, 'METRICS', 'twitch-ingest publishes its metrics')
   await t.rejects(ingest.jetstream().publish('metrics.refreshed.v1.twitter', data({}), { timeout: 500 }), "twitter's subjects are refused")
-  responder.unsubscribe()
+  for (const responder of responders) responder.unsubscribe()
   await ingest.close()
   await auth.close()
 })
@@ -109,10 +111,11 @@ const subscriptionRefusal = async (nc: { subscribe: (s: string, o: object) => un
 
 t.test('replies come to the service\'s own inbox, which no other service can read', async (t) => {
   const auth = await connect('auth')
-  const responder = auth.subscribe('rpc.auth.provider-token.v1', { callback: (_err: unknown, msg: { respond: (d: Buffer) => void }) => msg.respond(data({ token: 'secret' })) })
+  const responders = ['twitch', 'twitter'].map((p) => auth.subscribe(`rpc.auth.provider-token.v1.${p}`, { callback: (_err: unknown, msg: { respond: (d: Buffer) => void }) => msg.respond(data({ token: 'secret' })) }))
   await auth.flush()
   const ingest = await connect('twitter-ingest')
-  const reply = await ingest.request('rpc.auth.provider-token.v1', data({ userId: 'u1', provider: 'twitter' }), { timeout: 2000 })
+  const reply = await ingest.request('rpc.auth.provider-token.v1.twitter', data({ userId: 'u1', provider: 'twitter' }), { timeout: 2000 })
+  await t.rejects(ingest.request('rpc.auth.provider-token.v1.twitch', data({ userId: 'u1', provider: 'twitch' }), { timeout: 1000 }), 'twitter-ingest cannot ask for a Twitch token')
   t.same(JSON.parse(Buffer.from(reply.data).toString()), { token: 'secret' }, 'a request is answered on the private inbox')
 
   for (const [user, other] of [['twitch-ingest', 'twitter-ingest'], ['gateway', 'auth'], ['contact', 'twitch-ingest']] as const) {
@@ -123,9 +126,9 @@ t.test('replies come to the service\'s own inbox, which no other service can rea
     await snoop.close()
   }
   const defaultInbox = await nats.connect({ servers: `nats://127.0.0.1:${port}`, user: 'twitter-ingest', pass: 'pw-twitter-ingest', maxReconnectAttempts: 0 })
-  await t.rejects(defaultInbox.request('rpc.auth.provider-token.v1', data({ userId: 'u1', provider: 'twitter' }), { timeout: 1000 }), 'a client on the default inbox gets no reply')
+  await t.rejects(defaultInbox.request('rpc.auth.provider-token.v1.twitter', data({ userId: 'u1', provider: 'twitter' }), { timeout: 1000 }), 'a client on the default inbox gets no reply')
   await defaultInbox.close()
-  responder.unsubscribe()
+  for (const responder of responders) responder.unsubscribe()
   await ingest.close()
   await auth.close()
 })

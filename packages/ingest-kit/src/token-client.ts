@@ -1,4 +1,4 @@
-import { TOKEN_REQUEST_SUBJECT, TokenReplySchema, type TokenReply, type TokenRequest } from '@pulse/contracts'
+import { TOKEN_REQUEST_SUBJECTS, TokenReplySchema, type TokenReply, type TokenRequest } from '@pulse/contracts'
 import type { EventBus } from '@pulse/service-kit'
 import { Compile } from 'typebox/compile'
 import { NotConnectedError, TokenRevokedError, TokenUnavailableError } from './provider-errors.js'
@@ -9,14 +9,15 @@ export type ProviderGrant = Extract<TokenReply, { ok: true }>
 const checkReply = Compile(TokenReplySchema)
 
 /**
- * Asks auth for a token over NATS request-reply (core NATS, outside every stream). With
+ * Asks auth for a token over NATS request-reply (core NATS, outside every stream), on the
+ * provider's own subject. With
  * `rejectedAccessToken` auth refreshes it (Twitch) or marks the connection invalid (X OAuth 1.0a).
  * Throws NotConnectedError, TokenRevokedError or TokenUnavailableError.
  */
 export async function requestProviderToken (bus: EventBus, request: TokenRequest, timeoutMs: number): Promise<ProviderGrant> {
   let data: Uint8Array
   try {
-    const reply = await bus.nc.request(bus.subject(TOKEN_REQUEST_SUBJECT), Buffer.from(JSON.stringify(request)), { timeout: timeoutMs })
+    const reply = await bus.nc.request(bus.subject(TOKEN_REQUEST_SUBJECTS[request.provider]), Buffer.from(JSON.stringify(request)), { timeout: timeoutMs })
     data = reply.data
   } catch (error) {
     const code = (error as { code?: string }).code

@@ -22,6 +22,11 @@ export interface Assertion {
   user: { userId: string, role: Role, timezone: string } | null
   clientIp: string
   /**
+   * The service the assertion is for (its name: `mood`, `auth`…). A service refuses assertions
+   * minted for another, so one captured from (or logged by) one service cannot be replayed at another.
+   */
+  audience: string
+  /**
    * Informational only: services take the request id from `x-request-id`. Left out, the gateway can
    * reuse one assertion for many requests of the same user and address.
    */
@@ -34,6 +39,7 @@ interface Claims {
   tz: string | null
   rid?: string
   ip: string
+  aud: string
   iat: number
   exp: number
 }
@@ -54,23 +60,26 @@ export function signAssertion (assertion: Assertion, secret: string, ttlSeconds 
   const iat = Math.floor(now / 1000)
   const { user } = assertion
   const claims: Claims = {
-    sub: user?.userId ?? null, role: user?.role ?? null, tz: user?.timezone ?? null, ip: assertion.clientIp, iat, exp: iat + ttlSeconds,
+    sub: user?.userId ?? null, role: user?.role ?? null, tz: user?.timezone ?? null, ip: assertion.clientIp, aud: assertion.audience, iat, exp: iat + ttlSeconds,
     ...(assertion.requestId !== undefined ? { rid: assertion.requestId } : {})
   }
   const body = Buffer.from(JSON.stringify(claims)).toString('base64url')
   return `${VERSION}.${body}.${mac(secret, body).toString('base64url')}`
 }
 
-/** Shorthand for a logged-in user's assertion (tests, internal calls). */
-export function signIdentity (identity: Identity, secret: string, ttlSeconds = 30, now = Date.now(), clientIp = '127.0.0.1'): string {
-  const { requestId, ...user } = identity
-  return signAssertion({ user, requestId, clientIp }, secret, ttlSeconds, now)
+/** Shorthand for a logged-in user's assertion for one service (tests, internal calls). */
+export function signIdentity (identity: Identity & { audience: string }, secret: string, ttlSeconds = 30, now = Date.now(), clientIp = '127.0.0.1'): string {
+  const { requestId, audience, ...user } = identity
+  return signAssertion({ user, requestId, clientIp, audience }, secret, ttlSeconds, now)
 }
 
-export type VerifyResult = { ok: true, assertion: Assertion, expiresAt: number } | { ok: false, reason: 'missing' | 'malformed' | 'bad-signature' | 'expired' }
+export type VerifyResult = { ok: true, assertion: Assertion, expiresAt: number } | { ok: false, reason: 'missing' | 'malformed' | 'bad-signature' | 'expired' | 'wrong-audience' }
 
-/** Verifies an assertion against the current secret and, during a rotation, the previous one. */
-export function verifyAssertion (token: string | undefined, secrets: readonly string[], now = Date.now()): VerifyResult {
+/**
+ * Verifies an assertion against the current secret and, during a rotation, the previous one, and
+ * that it was minted for `audience` (the verifying service).
+ */
+export function verifyAssertion (token: string | undefined, secrets: readonly string[], audience: string, now = Date.now()): VerifyResult {
   if (token === undefined || token === '') return { ok: false, reason: 'missing' }
   const parts = token.split('.')
   if (parts.length !== 3 || parts[0] !== VERSION) return { ok: false, reason: 'malformed' }
@@ -88,9 +97,10 @@ export function verifyAssertion (token: string | undefined, secrets: readonly st
     return { ok: false, reason: 'malformed' }
   }
   if (typeof claims !== 'object' || claims === null || typeof claims.exp !== 'number' || typeof claims.iat !== 'number' ||
-      (claims.rid !== undefined && typeof claims.rid !== 'string') || typeof claims.ip !== 'string') {
+      (claims.rid !== undefined && typeof claims.rid !== 'string') || typeof claims.ip !== 'string' || typeof claims.aud !== 'string') {
     return { ok: false, reason: 'malformed' }
   }
+  if (claims.aud !== audience) return { ok: false, reason: 'wrong-audience' }
   const seconds = now / 1000
   if (claims.exp + CLOCK_SKEW_SECONDS < seconds || claims.iat - CLOCK_SKEW_SECONDS > seconds) return { ok: false, reason: 'expired' }
   let user: Assertion['user'] = null
@@ -100,5 +110,5 @@ export function verifyAssertion (token: string | undefined, secrets: readonly st
     }
     user = { userId: claims.sub, role: claims.role, timezone: claims.tz }
   }
-  return { ok: true, assertion: { user, clientIp: claims.ip, ...(claims.rid !== undefined ? { requestId: claims.rid } : {}) }, expiresAt: (claims.exp + CLOCK_SKEW_SECONDS) * 1000 }
+  return { ok: true, assertion: { user, clientIp: claims.ip, audience: claims.aud, ...(claims.rid !== undefined ? { requestId: claims.rid } : {}) }, expiresAt: (claims.exp + CLOCK_SKEW_SECONDS) * 1000 }
 }

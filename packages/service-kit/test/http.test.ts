@@ -61,7 +61,7 @@ t.test('request ids', async (t) => {
 
 t.test('validation names the field and never coerces bodies', async (t) => {
   const { app } = await build(t)
-  const identity = signIdentity({ userId: 'u1', role: 'user', timezone: 'UTC', requestId: 'r' }, SECRET)
+  const identity = signIdentity({ userId: 'u1', role: 'user', timezone: 'UTC', requestId: 'r', audience: 'example' }, SECRET)
   const post = (payload: unknown) => app.inject({ method: 'POST', url: '/items', headers: { [IDENTITY_HEADER]: identity }, payload: payload as object })
   const cases: [unknown, RegExp][] = [
     [{ score: 0 }, /body\/score must be >= 1/],
@@ -88,7 +88,7 @@ t.test('validation names the field and never coerces bodies', async (t) => {
 t.test('identity assertions', async (t) => {
   const { app } = await build(t)
   const whoami = (headers: Record<string, string>) => app.inject({ url: '/whoami', headers })
-  const good = signIdentity({ userId: 'user-1', role: 'admin', timezone: 'Europe/Paris', requestId: 'r1' }, SECRET)
+  const good = signIdentity({ userId: 'user-1', role: 'admin', timezone: 'Europe/Paris', requestId: 'r1', audience: 'example' }, SECRET)
 
   const ok = await whoami({ [IDENTITY_HEADER]: good, 'x-request-id': 'r1' })
   t.equal(ok.statusCode, 200)
@@ -104,12 +104,14 @@ t.test('identity assertions', async (t) => {
   const tampered = await whoami({ [IDENTITY_HEADER]: `${v}.${forgedBody}.${mac}` })
   t.equal(tampered.statusCode, 401, 'changed claims with the old signature')
 
-  const otherKey = await whoami({ [IDENTITY_HEADER]: signIdentity({ userId: 'user-1', role: 'admin', timezone: 'UTC', requestId: 'r' }, 'another-secret-that-is-long-enough-000') })
+  const otherKey = await whoami({ [IDENTITY_HEADER]: signIdentity({ userId: 'user-1', role: 'admin', timezone: 'UTC', requestId: 'r', audience: 'example' }, 'another-secret-that-is-long-enough-000') })
   t.equal(otherKey.statusCode, 401, 'signed with another secret')
 
-  const expired = signIdentity({ userId: 'user-1', role: 'user', timezone: 'UTC', requestId: 'r' }, SECRET, 30, Date.now() - 120_000)
+  const expired = signIdentity({ userId: 'user-1', role: 'user', timezone: 'UTC', requestId: 'r', audience: 'example' }, SECRET, 30, Date.now() - 120_000)
   t.equal((await whoami({ [IDENTITY_HEADER]: expired })).statusCode, 401, 'expired')
 
+  const forAnother = signIdentity({ userId: 'user-1', role: 'admin', timezone: 'UTC', requestId: 'r', audience: 'mood' }, SECRET)
+  t.equal((await whoami({ [IDENTITY_HEADER]: forAnother })).statusCode, 401, 'minted for another service')
   t.equal((await whoami({ [IDENTITY_HEADER]: 'garbage' })).statusCode, 401, 'malformed')
   t.equal((await app.inject({ url: '/slow' })).statusCode, 200, 'public routes need none')
 })

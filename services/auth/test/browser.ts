@@ -107,10 +107,10 @@ export class Browser {
       const stored = await this.auth.redis.get(sessionKey(id))
       if (stored !== null) {
         const { userId, role, timezone } = JSON.parse(stored) as { userId: string, role: 'user' | 'admin', timezone: string }
-        return signIdentity({ userId, role, timezone, requestId: 'browser' }, IDENTITY_SECRET, 30, Date.now(), this.ip)
+        return signIdentity({ userId, role, timezone, requestId: 'browser', audience: 'auth' }, IDENTITY_SECRET, 30, Date.now(), this.ip)
       }
     }
-    return signAssertion({ user: null, requestId: 'browser', clientIp: this.ip }, IDENTITY_SECRET)
+    return signAssertion({ user: null, requestId: 'browser', clientIp: this.ip, audience: 'auth' }, IDENTITY_SECRET)
   }
 
   /** One request, no redirect followed. */

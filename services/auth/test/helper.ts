@@ -107,8 +107,8 @@ export async function build (t: Teardown, env: Record<string, string> = {}, { si
     db,
     redis,
     lines,
-    from: (clientIp) => ({ [IDENTITY_HEADER]: signAssertion({ user: null, requestId: 'test', clientIp }, IDENTITY_SECRET) }),
-    as: (identity) => ({ [IDENTITY_HEADER]: signIdentity({ ...identity, requestId: 'test' }, IDENTITY_SECRET) }),
+    from: (clientIp) => ({ [IDENTITY_HEADER]: signAssertion({ user: null, requestId: 'test', clientIp, audience: 'auth' }, IDENTITY_SECRET) }),
+    as: (identity) => ({ [IDENTITY_HEADER]: signIdentity({ ...identity, requestId: 'test', audience: 'auth' }, IDENTITY_SECRET) }),
     events: async (subject) => {
       const name = bus.streamName(AUTH_STREAM)
       const info = await bus.jsm.streams.info(name)

@@ -1,4 +1,4 @@
-import { TOKEN_REQUEST_SUBJECT, type TokenReply } from '@pulse/contracts'
+import { TOKEN_REQUEST_SUBJECTS, type TokenReply } from '@pulse/contracts'
 import { testInfra } from '@pulse/testing'
 import { connect } from 'nats'
 import t from 'tap'
@@ -22,8 +22,8 @@ t.test('no token, code or secret appears in the logs, the responses or the event
     secrets.add(tokens.accessToken)
     if (tokens.refreshToken !== null) secrets.add(tokens.refreshToken)
   }
-  const requestToken = async (request: object) => {
-    const reply = (await nc.request(auth.inner.nats.subject(TOKEN_REQUEST_SUBJECT), JSON.stringify(request), { timeout: 10_000 })).json<TokenReply>()
+  const requestToken = async (request: { userId: string, provider: 'twitch' | 'twitter', rejectedAccessToken?: string }) => {
+    const reply = (await nc.request(auth.inner.nats.subject(TOKEN_REQUEST_SUBJECTS[request.provider]), JSON.stringify(request), { timeout: 10_000 })).json<TokenReply>()
     if (reply.ok) secrets.add(reply.accessToken)
     return reply
   }

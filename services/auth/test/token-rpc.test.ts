@@ -1,4 +1,4 @@
-import { ConnectionInvalidatedV1, TOKEN_REQUEST_SUBJECT, type TokenReply } from '@pulse/contracts'
+import { ConnectionInvalidatedV1, TOKEN_REQUEST_SUBJECTS, type TokenProvider, type TokenReply } from '@pulse/contracts'
 import { SIM_CREDENTIALS } from '@pulse/provider-sim'
 import { testInfra } from '@pulse/testing'
 import { connect } from 'nats'
@@ -12,9 +12,13 @@ t.teardown(() => nc.close())
 const TOKEN = 'POST /oauth2/token'
 const HOUR = 3_600_000
 
-/** What an ingest service does: a request on core NATS, the reply parsed. */
-async function requestToken (auth: TestAuth, request: object): Promise<TokenReply> {
-  const msg = await nc.request(auth.inner.nats.subject(TOKEN_REQUEST_SUBJECT), JSON.stringify(request), { timeout: 10_000 })
+/**
+ * What an ingest service does: a request on core NATS, on its provider's subject (or `on`: what a
+ * service asking for another provider's token would try), the reply parsed.
+ */
+async function requestToken (auth: TestAuth, request: { provider?: string } & Record<string, unknown>, on?: TokenProvider): Promise<TokenReply> {
+  const subject = TOKEN_REQUEST_SUBJECTS[on ?? (request.provider === 'twitter' ? 'twitter' : 'twitch')]
+  const msg = await nc.request(auth.inner.nats.subject(subject), JSON.stringify(request), { timeout: 10_000 })
   return msg.json<TokenReply>()
 }
 
@@ -54,6 +58,14 @@ t.test('requests for no connection, and requests that break the contract, get a 
   const bad = await requestToken(auth, { userId: 'x', provider: 'myspace' })
   t.match(bad, { ok: false, error: 'unavailable', message: /invalid token request: \/provider/ })
   t.match(await requestToken(auth, { userId: 'x', provider: 'twitch', extra: 1 }), { ok: false, message: /invalid token request/ })
+})
+
+t.test('a token is handed out only on its own provider\'s subject', async (t) => {
+  const auth = await build(t, {}, { sim })
+  const { userId } = await signIn(auth, 'twitch', 'sim_mid')
+  const elsewhere = await requestToken(auth, { userId, provider: 'twitch' }, 'twitter')
+  t.same(elsewhere, { ok: false, error: 'unavailable', message: 'invalid token request: twitter tokens only on this subject' }, 'a Twitch token asked on the X subject is refused')
+  t.match(await requestToken(auth, { userId, provider: 'twitch' }, 'twitch'), { ok: true, provider: 'twitch' }, 'on its own subject it is answered')
 })
 
 t.test('an expired token is refreshed: the refresh token rotates, the new one is stored, Helix takes the new access token', async (t) => {

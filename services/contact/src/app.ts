@@ -15,6 +15,7 @@ export default async function app (fastify: FastifyInstance, { config }: Contact
   const identitySecrets = [config.IDENTITY_SECRET, ...(config.IDENTITY_SECRET_PREVIOUS === undefined ? [] : [config.IDENTITY_SECRET_PREVIOUS])]
   await fastify.register(servicePlugin, {
     prefix: 'CONTACT',
+    audience: 'contact',
     identitySecrets,
     testProbes: config.TEST_PROBES,
     openapi: { title: 'Pulse contact', description: 'The contact form: anyone writes to the team, admins read and triage.' }

@@ -79,12 +79,12 @@ export async function watchEvents (t: Teardown, prefix: string) {
 
 /** The identity header of a logged-in user. */
 export function userHeader (role: 'user' | 'admin', userId: string = randomUUID(), clientIp = '127.0.0.1'): Record<string, string> {
-  return { [IDENTITY_HEADER]: signIdentity({ userId, role, timezone: 'UTC', requestId: randomUUID() }, SECRET, 30, Date.now(), clientIp) }
+  return { [IDENTITY_HEADER]: signIdentity({ userId, role, timezone: 'UTC', requestId: randomUUID(), audience: 'contact' }, SECRET, 30, Date.now(), clientIp) }
 }
 
 /** The identity header of an anonymous visitor at this address (as the gateway asserts it). */
 export function visitorHeader (clientIp: string): Record<string, string> {
-  return { [IDENTITY_HEADER]: signAssertion({ user: null, requestId: randomUUID(), clientIp }, SECRET) }
+  return { [IDENTITY_HEADER]: signAssertion({ user: null, requestId: randomUUID(), clientIp, audience: 'contact' }, SECRET) }
 }
 
 export const adminHeader = () => userHeader('admin')

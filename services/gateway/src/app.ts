@@ -32,7 +32,7 @@ export default async function gatewayApp (app: FastifyInstance, { config }: Gate
     done(length !== undefined && Number(length) > config.BODY_LIMIT_BYTES ? new PayloadTooLarge(config.BODY_LIMIT_BYTES) : undefined)
   })
 
-  await app.register(crossSite, { frontendUrl: config.FRONTEND_URL })
+  await app.register(crossSite, { frontendUrl: config.FRONTEND_URL, publicUrl: config.PUBLIC_URL })
   await app.register(sessions, { config })
 
   await app.register(rateLimit, {

@@ -41,6 +41,15 @@ export const GatewayConfigProperties = {
   EVENTS_PER_USER: Type.Integer({ minimum: 1, default: 100 }),
   /** A comment line on idle /events connections, so proxies keep them open. */
   EVENTS_HEARTBEAT_MS: Type.Integer({ minimum: 100, default: 15_000 }),
+  /** Open /events connections per user on one gateway; a new one beyond it closes the oldest. */
+  EVENTS_MAX_STREAMS_PER_USER: Type.Integer({ minimum: 1, default: 5 }),
+  /**
+   * How often the sessions of open /events connections are checked for expiry (logouts and
+   * revocations end them at once; an open stream does not count as use of the session).
+   */
+  EVENTS_SESSION_CHECK_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  /** Bytes a slow /events reader may leave unread in the gateway before its connection is dropped. */
+  EVENTS_MAX_BUFFER_BYTES: Type.Integer({ minimum: 1024, default: 65_536 }),
   /** How long the assembled OpenAPI document is reused. */
   DOCS_CACHE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   /** The dashboard's build, served at / (the same path from src/ and dist/). */

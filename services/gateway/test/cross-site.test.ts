@@ -38,6 +38,18 @@ t.test('unsafe requests from another site are refused with 403; the frontend and
   t.equal(webhook.status, 404, 'webhook paths are exempt (no route yet: 404, not 403)')
 })
 
+t.test('with the frontend on its own origin, both it and the gateway\'s own pages may send', async (t) => {
+  const app = 'https://app.example'
+  const stack = await startStack(t, { gatewayEnv: { FRONTEND_URL: app } })
+  const browser = new Browser(stack.gatewayUrl)
+  const post = (origin: string) => browser.fetch('/mood/echo', { method: 'POST', body: { a: 1 }, headers: { origin } })
+  t.equal((await post(app)).status, 200, 'the frontend')
+  t.equal((await post('http://127.0.0.1:3000')).status, 200, 'PUBLIC_URL\'s origin (the API reference)')
+  const other = await post('https://evil.example')
+  t.equal(other.status, 403)
+  t.equal(other.json.message, `Cross-site POST refused: its Origin "https://evil.example" is not ${app}`)
+})
+
 t.test('a cross-site logout does not end the session', async (t) => {
   const stack = await startStack(t, { gatewayEnv: { FRONTEND_URL: FRONTEND } })
   const browser = new Browser(stack.gatewayUrl)

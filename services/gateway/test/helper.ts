@@ -17,7 +17,7 @@ export const SESSION_SECRET = 'gateway-test-session-secret-0123456789abcdef'
 /** A stand-in service behind the gateway that shows what it was given. */
 async function startEcho (): Promise<FastifyInstance> {
   const app = Fastify(createServerOptions({ LOG_LEVEL: 'silent', REQUEST_TIMEOUT_MS: 10_000, BODY_LIMIT_BYTES: 1_000_000 }))
-  await app.register(servicePlugin, { prefix: 'ECHO', identitySecrets: [IDENTITY_SECRET], openapi: { title: 'echo' } })
+  await app.register(servicePlugin, { prefix: 'ECHO', audience: 'mood', identitySecrets: [IDENTITY_SECRET], openapi: { title: 'echo' } })
   app.get('/mood/whoami', async (request) => ({ identity: requireIdentity(request), clientIp: request.clientIp, headers: request.headers }))
   app.get('/mood/public', { config: { public: true } }, async (request) => ({ identity: request.identity, clientIp: request.clientIp, headers: request.headers, url: request.url }))
   app.get('/mood/slow', { config: { public: true }, schema: { querystring: Type.Object({ ms: Type.Integer({ default: 0 }) }) } }, async (request) => {

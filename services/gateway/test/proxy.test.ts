@@ -9,7 +9,7 @@ t.test('client claims of identity and address are replaced by the gateway', asyn
   const browser = new Browser(stack.gatewayUrl)
   const reg = await browser.fetch('/auth/register', { method: 'POST', body: { username: 'honest', password: 'a fine password', timezone: 'Asia/Tokyo' } })
   const victimId = '00000000-0000-4000-8000-000000000001'
-  const forged = signIdentity({ userId: victimId, role: 'admin', timezone: 'UTC', requestId: 'x' }, 'a-secret-the-attacker-guessed-000000000')
+  const forged = signIdentity({ userId: victimId, role: 'admin', timezone: 'UTC', requestId: 'x', audience: 'mood' }, 'a-secret-the-attacker-guessed-000000000')
   const spoof = { 'x-user-id': victimId, [IDENTITY_HEADER]: forged, 'x-forwarded-for': '192.0.2.55', 'x-forwarded-proto': 'https', 'x-real-ip': '192.0.2.56', forwarded: 'for=192.0.2.57' }
 
   const res = await browser.fetch('/mood/whoami', { headers: spoof })
@@ -33,10 +33,10 @@ t.test('client claims of identity and address are replaced by the gateway', asyn
 t.test('a request straight to a service with a forged or missing assertion gets 401', async (t) => {
   const stack = await startStack(t)
   const echoUrl = `http://127.0.0.1:${(stack.echo.server.address() as { port: number }).port}`
-  const forged = signIdentity({ userId: 'u', role: 'admin', timezone: 'UTC', requestId: 'x' }, 'not-the-real-identity-secret-000000000')
+  const forged = signIdentity({ userId: 'u', role: 'admin', timezone: 'UTC', requestId: 'x', audience: 'mood' }, 'not-the-real-identity-secret-000000000')
   t.equal((await fetch(`${echoUrl}/mood/whoami`, { headers: { [IDENTITY_HEADER]: forged } })).status, 401)
   t.equal((await fetch(`${echoUrl}/mood/whoami`, { headers: { 'x-user-id': 'u' } })).status, 401)
-  const genuine = signIdentity({ userId: 'u', role: 'user', timezone: 'UTC', requestId: 'x' }, IDENTITY_SECRET)
+  const genuine = signIdentity({ userId: 'u', role: 'user', timezone: 'UTC', requestId: 'x', audience: 'mood' }, IDENTITY_SECRET)
   t.equal((await fetch(`${echoUrl}/mood/whoami`, { headers: { [IDENTITY_HEADER]: genuine } })).status, 200, 'only the shared secret signs')
 })
 

@@ -19,6 +19,7 @@ export default async function moodApp (app: FastifyInstance, { config, now = Dat
     : [config.IDENTITY_SECRET, config.IDENTITY_SECRET_PREVIOUS]
   await app.register(servicePlugin, {
     prefix: 'MOOD',
+    audience: 'mood',
     identitySecrets,
     testProbes: config.TEST_PROBES,
     openapi: { title: 'Pulse mood', description: 'Mood entries and streaks of the logged-in user.' }

@@ -78,8 +78,8 @@ t.test('a forged or tampered assertion answers 401 and stores nothing', async (t
   const [version, body, mac] = genuine.split('.')
   const claims = JSON.parse(Buffer.from(body!, 'base64url').toString())
   const tampered = `${version}.${Buffer.from(JSON.stringify({ ...claims, sub: victim })).toString('base64url')}.${mac}`
-  const otherKey = signIdentity({ userId: victim, role: 'user', timezone: 'UTC', requestId: 'r' }, 'someone-elses-secret-that-is-long-enough')
-  const expired = signIdentity({ userId: victim, role: 'user', timezone: 'UTC', requestId: 'r' }, SECRET, 30, Date.now() - 10 * 60_000)
+  const otherKey = signIdentity({ userId: victim, role: 'user', timezone: 'UTC', requestId: 'r', audience: 'mood' }, 'someone-elses-secret-that-is-long-enough')
+  const expired = signIdentity({ userId: victim, role: 'user', timezone: 'UTC', requestId: 'r', audience: 'mood' }, SECRET, 30, Date.now() - 10 * 60_000)
   for (const [name, header] of [['tampered claims', tampered], ['another key', otherKey], ['expired', expired], ['garbage', 'v1.x.y']] as const) {
     const post = await app.inject({ method: 'POST', url: '/mood', headers: { [IDENTITY_HEADER]: header }, payload: { score: 3 } })
     t.equal(post.statusCode, 401, `POST with ${name}`)

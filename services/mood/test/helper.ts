@@ -46,7 +46,7 @@ export async function build (t: Teardown, { env = {}, clock, databaseUrl = '' }:
 
 /** The gateway's signed identity header for a user in a time zone. */
 export function identity (userId: string, timezone = 'UTC'): Record<string, string> {
-  return { [IDENTITY_HEADER]: signIdentity({ userId, role: 'user', timezone, requestId: randomUUID() }, SECRET) }
+  return { [IDENTITY_HEADER]: signIdentity({ userId, role: 'user', timezone, requestId: randomUUID(), audience: 'mood' }, SECRET) }
 }
 
 export const newUserId = (): string => randomUUID()

@@ -25,6 +25,7 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
   const identitySecrets = [config.IDENTITY_SECRET, ...(config.IDENTITY_SECRET_PREVIOUS === undefined ? [] : [config.IDENTITY_SECRET_PREVIOUS])]
   await fastify.register(servicePlugin, {
     prefix: 'TWITCH',
+    audience: 'twitch-ingest',
     identitySecrets,
     testProbes: config.TEST_PROBES,
     openapi: { title: 'Pulse Twitch metrics', description: 'The logged-in user\'s Twitch numbers over time, their lists, and what is popular on Twitch now.' }

@@ -185,7 +185,7 @@ export async function unlinkTwitch (world: World, userId: string, login: string)
 
 /** The identity header the gateway adds for a logged-in user. */
 export function as (userId: string): Record<string, string> {
-  return { [IDENTITY_HEADER]: signIdentity({ userId, role: 'user', timezone: 'UTC', requestId: randomUUID() }, SECRET) }
+  return { [IDENTITY_HEADER]: signIdentity({ userId, role: 'user', timezone: 'UTC', requestId: randomUUID(), audience: 'twitch-ingest' }, SECRET) }
 }
 
 /** Polls until `fn` holds or 20 s pass. */

@@ -20,6 +20,7 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
   const identitySecrets = [config.IDENTITY_SECRET, ...(config.IDENTITY_SECRET_PREVIOUS === undefined ? [] : [config.IDENTITY_SECRET_PREVIOUS])]
   await fastify.register(servicePlugin, {
     prefix: 'TWITTER',
+    audience: 'twitter-ingest',
     identitySecrets,
     testProbes: config.TEST_PROBES,
     openapi: { title: 'Pulse X metrics', description: 'The logged-in user\'s X (Twitter) numbers over time and their recent posts.' }

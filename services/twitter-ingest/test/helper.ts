@@ -169,7 +169,7 @@ export async function unlinkX (world: World, userId: string, login: string): Pro
 
 /** The identity header the gateway adds for a logged-in user. */
 export function as (userId: string): Record<string, string> {
-  return { [IDENTITY_HEADER]: signIdentity({ userId, role: 'user', timezone: 'UTC', requestId: randomUUID() }, SECRET) }
+  return { [IDENTITY_HEADER]: signIdentity({ userId, role: 'user', timezone: 'UTC', requestId: randomUUID(), audience: 'twitter-ingest' }, SECRET) }
 }
 
 /** Polls until `fn` holds or 20 s pass. */

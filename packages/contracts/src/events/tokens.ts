@@ -3,9 +3,16 @@ import Type, { type Static } from 'typebox'
 /**
  * Provider tokens never leave auth except as the answer to this request-reply call on the internal
  * bus (core NATS, outside every stream: a stream on the subject would answer the request itself).
- * Subjects get the bus prefix like any other.
+ * One subject per provider, so the NATS permissions can let each ingest service ask for its own
+ * provider's tokens only; auth answers a request only on its provider's subject. Subjects get the
+ * bus prefix like any other.
  */
-export const TOKEN_REQUEST_SUBJECT = 'rpc.auth.provider-token.v1'
+export const TOKEN_REQUEST_SUBJECTS = {
+  twitch: 'rpc.auth.provider-token.v1.twitch',
+  twitter: 'rpc.auth.provider-token.v1.twitter'
+} as const satisfies Record<TokenProvider, string>
+
+export type TokenProvider = 'twitch' | 'twitter'
 
 export const TokenRequestSchema = Type.Object({
   userId: Type.String(),

@@ -1,4 +1,4 @@
-import { TOKEN_REQUEST_SUBJECT, TokenRequestSchema, type TokenReply, type TokenRequest } from '@pulse/contracts'
+import { TOKEN_REQUEST_SUBJECTS, TokenRequestSchema, type TokenReply, type TokenRequest } from '@pulse/contracts'
 import { EventBus } from '@pulse/service-kit'
 import type { Subscription } from 'nats'
 import { Compile } from 'typebox/compile'
@@ -33,20 +33,23 @@ export class TestTokenResponder {
   /** Requests are answered one at a time, as auth serialises refreshes per user. */
   private queue: Promise<void> = Promise.resolve()
 
-  private constructor (private readonly bus: EventBus, private readonly subscription: Subscription) {}
+  private constructor (private readonly bus: EventBus, private readonly subscriptions: Subscription[]) {}
 
   static async start ({ natsUrl, prefix }: { natsUrl: string, prefix: string }): Promise<TestTokenResponder> {
     const bus = await EventBus.connect({ url: natsUrl, name: 'test-token-responder', prefix })
-    const subscription = bus.nc.subscribe(bus.subject(TOKEN_REQUEST_SUBJECT))
-    const responder = new TestTokenResponder(bus, subscription)
-    void (async () => {
-      for await (const msg of subscription) {
-        responder.queue = responder.queue.then(async () => {
-          const reply = await responder.answer(msg.data)
-          msg.respond(Buffer.from(JSON.stringify(reply)))
-        }).catch(() => {})
-      }
-    })()
+    const providers = Object.keys(TOKEN_REQUEST_SUBJECTS) as ProviderName[]
+    const subscriptions = providers.map((provider) => bus.nc.subscribe(bus.subject(TOKEN_REQUEST_SUBJECTS[provider])))
+    const responder = new TestTokenResponder(bus, subscriptions)
+    providers.forEach((provider, i) => {
+      void (async () => {
+        for await (const msg of subscriptions[i]!) {
+          responder.queue = responder.queue.then(async () => {
+            const reply = await responder.answer(msg.data, provider)
+            msg.respond(Buffer.from(JSON.stringify(reply)))
+          }).catch(() => {})
+        }
+      })()
+    })
     await bus.nc.flush()
     return responder
   }
@@ -66,7 +69,7 @@ export class TestTokenResponder {
     return current === undefined || 'error' in current ? undefined : current.accessToken
   }
 
-  private async answer (data: Uint8Array): Promise<TokenReply> {
+  private async answer (data: Uint8Array, subjectProvider: ProviderName): Promise<TokenReply> {
     let request: unknown
     try {
       request = JSON.parse(Buffer.from(data).toString('utf8'))
@@ -74,6 +77,7 @@ export class TestTokenResponder {
       return { ok: false, error: 'unavailable', message: 'bad request' }
     }
     if (!checkRequest.Check(request)) return { ok: false, error: 'unavailable', message: 'bad request' }
+    if (request.provider !== subjectProvider) return { ok: false, error: 'unavailable', message: `${request.provider} token asked on the ${subjectProvider} subject` }
     this.requests.push(request)
     const planned = this.planned.get(`${request.provider}:${request.userId}`)?.shift()
     if (planned !== undefined) return { ok: false, error: planned, message: `test responder: ${planned}` }
@@ -89,7 +93,7 @@ export class TestTokenResponder {
   }
 
   async close (): Promise<void> {
-    this.subscription.unsubscribe()
+    for (const subscription of this.subscriptions) subscription.unsubscribe()
     await this.bus.close()
   }
 }

@@ -19,6 +19,8 @@ declare module 'fastify' {
 export interface IdentityPluginOptions {
   prefix: string
   secrets: readonly string[]
+  /** This service's name: only assertions the gateway minted for it are accepted. */
+  audience: string
 }
 
 /**
@@ -26,7 +28,7 @@ export interface IdentityPluginOptions {
  * `public: true`; a public route still learns who the caller is and their address when the
  * gateway sent one. A request that did not come through the gateway gets 401.
  */
-async function identityPlugin (app: FastifyInstance, { prefix, secrets }: IdentityPluginOptions) {
+async function identityPlugin (app: FastifyInstance, { prefix, secrets, audience }: IdentityPluginOptions) {
   const Unauthenticated = createError(`${prefix}_UNAUTHENTICATED`, 'Log in first', 401)
   const Forbidden = createError(`${prefix}_FORBIDDEN`, 'You are not allowed to do this', 403)
   app.decorateRequest('identity', null)
@@ -35,11 +37,11 @@ async function identityPlugin (app: FastifyInstance, { prefix, secrets }: Identi
   // already verified until they expire, instead of recomputing the HMAC on every request.
   const verified = new Map<string, { result: VerifyResult, until: number }>()
   const verify = (token: string | undefined): VerifyResult => {
-    if (token === undefined) return verifyAssertion(undefined, secrets)
+    if (token === undefined) return verifyAssertion(undefined, secrets, audience)
     const now = Date.now()
     const hit = verified.get(token)
     if (hit !== undefined && hit.until > now) return hit.result
-    const result = verifyAssertion(token, secrets, now)
+    const result = verifyAssertion(token, secrets, audience, now)
     if (result.ok) {
       if (verified.size >= 10_000) verified.clear()
       verified.set(token, { result, until: Math.min(now + 2000, result.expiresAt) })

@@ -12,6 +12,11 @@ export interface ServicePluginOptions {
   prefix: string
   /** Current identity secret first, then the previous one during a rotation. */
   identitySecrets: readonly string[]
+  /**
+   * The service's name (`mood`, `auth`…), the audience of the identity assertions it accepts; the
+   * gateway mints each upstream's assertions for that upstream's name. Required unless verifyIdentity is false.
+   */
+  audience?: string
   /** The gateway signs identities and verifies none. */
   verifyIdentity?: boolean
   /** This service's part of the API reference, served at /openapi.json for the gateway to assemble. */
@@ -56,7 +61,10 @@ async function servicePlugin (app: FastifyInstance, options: ServicePluginOption
   await app.register(requestId)
   await app.register(errors, { prefix: options.prefix })
   await app.register(health, { prefix: options.prefix })
-  if (options.verifyIdentity !== false) await app.register(identity, { prefix: options.prefix, secrets: options.identitySecrets })
+  if (options.verifyIdentity !== false) {
+    if (options.audience === undefined || options.audience === '') throw new Error('servicePlugin: audience (the service\'s name) is required to verify identities')
+    await app.register(identity, { prefix: options.prefix, secrets: options.identitySecrets, audience: options.audience })
+  }
 }
 
 export default fp(servicePlugin, { name: 'pulse-service', fastify: '5.x' })

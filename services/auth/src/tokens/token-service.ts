@@ -28,7 +28,7 @@ type Failure = Extract<TokenReply, { ok: false }>
 const failure = (error: Failure['error'], message: string): Failure => ({ ok: false, error, message })
 
 /**
- * Hands out usable provider tokens (the NATS request-reply of TOKEN_REQUEST_SUBJECT) and keeps
+ * Hands out usable provider tokens (the NATS request-reply of TOKEN_REQUEST_SUBJECTS) and keeps
  * them usable: Twitch tokens are refreshed when they expire within the margin or when a caller
  * reports the current one rejected; a grant the provider refuses is marked invalid and announced.
  *

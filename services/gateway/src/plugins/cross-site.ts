@@ -14,6 +14,8 @@ export const CROSS_SITE_EXEMPT_PREFIXES: readonly string[] = ['/webhooks/']
 export interface CrossSiteOptions {
   /** The frontend's URL; only its origin may send unsafe requests with the user's cookie. */
   frontendUrl: string
+  /** The gateway's own URL: its pages (the API reference's "try it out") are same-origin. */
+  publicUrl: string
   exemptPrefixes?: readonly string[]
 }
 
@@ -24,14 +26,15 @@ export interface CrossSiteOptions {
  * `Origin` on unsafe requests, and `Sec-Fetch-Site` where it sends that instead. A request with
  * neither is not from a browser (curl, scripts, services) and carries no ambient credentials.
  */
-async function crossSitePlugin (app: FastifyInstance, { frontendUrl, exemptPrefixes = CROSS_SITE_EXEMPT_PREFIXES }: CrossSiteOptions) {
+async function crossSitePlugin (app: FastifyInstance, { frontendUrl, publicUrl, exemptPrefixes = CROSS_SITE_EXEMPT_PREFIXES }: CrossSiteOptions) {
   const allowed = new URL(frontendUrl).origin
+  const own = new URL(publicUrl).origin
   app.addHook('onRequest', (request, _reply, done) => {
     if (!UNSAFE_METHODS.has(request.method)) { done(); return }
     if (exemptPrefixes.some((prefix) => request.url.startsWith(prefix))) { done(); return }
     const origin = request.headers.origin
     if (origin !== undefined) {
-      done(origin === allowed ? undefined : new CrossSiteRequest(request.method, `its Origin ${JSON.stringify(origin.slice(0, 100))} is not ${allowed}`))
+      done(origin === allowed || origin === own ? undefined : new CrossSiteRequest(request.method, `its Origin ${JSON.stringify(origin.slice(0, 100))} is not ${allowed}`))
       return
     }
     const site = request.headers['sec-fetch-site']

@@ -31,6 +31,8 @@ export class SessionResolver {
   /** Cookie values whose signature was already checked (an HMAC per request otherwise). */
   private readonly unsigned = new Map<string, string | null>()
   private readonly signer: Signer
+  /** Told of every session dropped from the cache (null: all of them), e.g. to end its live streams. */
+  private readonly forgetListeners = new Set<(sessionId: string | null) => void>()
   readonly cookieName: string
 
   constructor (private readonly redis: Redis, private readonly config: GatewayConfig) {
@@ -88,10 +90,18 @@ export class SessionResolver {
 
   forget (sessionId: string): void {
     this.cache.delete(sessionId)
+    for (const listener of this.forgetListeners) listener(sessionId)
   }
 
   forgetAll (): void {
     this.cache.clear()
+    for (const listener of this.forgetListeners) listener(null)
+  }
+
+  /** Calls `listener` whenever a session may have ended or changed; returns the unsubscribe. */
+  onForget (listener: (sessionId: string | null) => void): () => void {
+    this.forgetListeners.add(listener)
+    return () => this.forgetListeners.delete(listener)
   }
 }
 

@@ -57,9 +57,10 @@ function limitedBody (body: Readable, limit: number): Readable {
 
 /**
  * One signed assertion per user and address, reused for a third of its lifetime: signing costs an
- * HMAC, and services remember the assertions they verified, so reuse spares both sides.
+ * HMAC, and services remember the assertions they verified, so reuse spares both sides. Each
+ * upstream has its own cache: an assertion names the one service it is for (its audience).
  */
-function assertionCache (config: GatewayConfig) {
+function assertionCache (config: GatewayConfig, audience: string) {
   const cache = new Map<string, { token: string, until: number }>()
   const reuseMs = (config.IDENTITY_TTL_S * 1000) / 3
   return (user: FastifyRequest['user'], clientIp: string): string => {
@@ -69,7 +70,8 @@ function assertionCache (config: GatewayConfig) {
     if (hit !== undefined && hit.until > now) return hit.token
     const token = signAssertion({
       user: user === null ? null : { userId: user.userId, role: user.role, timezone: user.timezone },
-      clientIp
+      clientIp,
+      audience
     }, config.IDENTITY_SECRET, config.IDENTITY_TTL_S, now)
     if (cache.size >= 50_000) cache.clear()
     cache.set(key, { token, until: now + reuseMs })
@@ -106,9 +108,8 @@ function forwardResponse (upstreamName: string) {
 export default async function proxyRoutes (app: FastifyInstance, { config }: { config: GatewayConfig }) {
   const publicUrl = new URL(config.PUBLIC_URL)
   const proto = publicUrl.protocol.slice(0, -1)
-  const assertionFor = assertionCache(config)
-
   for (const upstream of upstreamsOf(config)) {
+    const assertionFor = assertionCache(config, upstream.name)
     const rewriteRequestHeaders = (request: FastifyRequest<RouteGenericInterface, RawServerBase>, headers: IncomingHttpHeaders): IncomingHttpHeaders => {
       const out: IncomingHttpHeaders = {}
       for (const name in headers) {
