@@ -14,7 +14,7 @@ async function start (t: Teardown) {
   const logged: Record<string, unknown>[] = []
   const stream = { write: (line: string) => { logged.push(JSON.parse(line) as Record<string, unknown>) } }
   const app = Fastify(createServerOptions({ LOG_LEVEL: 'info', REQUEST_TIMEOUT_MS: 10_000, BODY_LIMIT_BYTES: 10_000 }, { logger: { level: 'info', stream } }))
-  await app.register(servicePlugin, { prefix: 'EXAMPLE', identitySecrets: ['a-test-identity-secret-of-at-least-32-chars'] })
+  await app.register(servicePlugin, { prefix: 'EXAMPLE', audience: 'example', identitySecrets: ['a-test-identity-secret-of-at-least-32-chars'] })
   await app.register(natsPlugin, { url: infra.natsUrl, name: 'kit-dead-letter-test', prefix, streams: [KIT_STREAM], maxDeliver: MAX_DELIVER })
   const attempts = new Map<string, number>()
   const handled: string[] = []

@@ -13,7 +13,7 @@ t.test('TEST_PROBES is refused outside NODE_ENV=test', async (t) => {
 t.test('the prototype probe reports pollution in the process, and exists only when enabled', async (t) => {
   const build = async (testProbes: boolean) => {
     const app = Fastify()
-    await app.register(servicePlugin, { prefix: 'PROBE', identitySecrets: ['p'.repeat(40)], testProbes })
+    await app.register(servicePlugin, { prefix: 'PROBE', audience: 'probe', identitySecrets: ['p'.repeat(40)], testProbes })
     t.teardown(() => app.close())
     return app
   }

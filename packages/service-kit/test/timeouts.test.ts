@@ -35,7 +35,7 @@ async function build (t: Teardown, env: Record<string, string>) {
     ...env
   })
   const app = Fastify(createServerOptions(config))
-  await app.register(servicePlugin, { prefix: 'EXAMPLE', identitySecrets: [config.IDENTITY_SECRET] })
+  await app.register(servicePlugin, { prefix: 'EXAMPLE', audience: 'example', identitySecrets: [config.IDENTITY_SECRET] })
   await app.register(databasePlugin, databaseOptionsOf(config, SCHEMA))
   if (env.REDIS_URL !== undefined) {
     await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
