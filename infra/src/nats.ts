@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { DEAD_LETTER_STREAM, deadLetterSubjects } from '@pulse/contracts'
 
 /**
  * The NATS server configuration, generated from infra/nats/permissions.json: one user per service,
@@ -55,10 +56,18 @@ export function streamsOf (subjects: readonly string[], streams: readonly Stream
   return streams.filter((st) => subjects.some((sub) => st.subjects.some((p) => patternsOverlap(p, sub)))).map((st) => st.name).sort()
 }
 
+/**
+ * What a user that consumes may publish besides its own subjects: the dead letters of the streams
+ * it consumes (events its durable consumers gave up on), into the dead-letter stream.
+ */
+export function deadLetterPublishes (user: UserPermissions, streams: readonly StreamLike[]): string[] {
+  return streamsOf(user.consumes, streams).map(deadLetterSubjects)
+}
+
 /** JetStream API subjects a user needs: declare the streams it touches, run consumers on those it reads. */
 export function jetStreamSubjects (user: UserPermissions, streams: readonly StreamLike[]): string[] {
-  const touched = streamsOf([...user.publishes, ...user.consumes], streams)
   const consumed = streamsOf(user.consumes, streams)
+  const touched = [...streamsOf([...user.publishes, ...user.consumes], streams), ...(consumed.length > 0 ? [DEAD_LETTER_STREAM.name] : [])]
   if (touched.length === 0) return []
   return [
     '$JS.API.INFO',
@@ -90,7 +99,7 @@ export const inboxOf = (user: string): string => `_INBOX_${user}`
 
 export function serverPermissions (name: string, user: UserPermissions, streams: readonly StreamLike[]): ServerPermissions {
   return {
-    publish: [...user.publishes, ...user.requests, ...jetStreamSubjects(user, streams)],
+    publish: [...user.publishes, ...user.requests, ...deadLetterPublishes(user, streams), ...jetStreamSubjects(user, streams)],
     // Replies (JetStream API, publish acknowledgements, pulled messages, answers to requests) come to
     // the service's own inbox.
     subscribe: [`${inboxOf(name)}.>`, ...user.consumes, ...user.responds],

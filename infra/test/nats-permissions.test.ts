@@ -99,14 +99,15 @@ t.test('each ingest service may ask for its own provider\'s tokens and no other\
 t.test('each user may publish only its own subjects and what JetStream needs for its streams', async (t) => {
   for (const [name, user] of Object.entries(permissions.users)) {
     const granted = serverPermissions(name, user, STREAMS)
-    const own = [...user.publishes, ...user.requests]
-    const streams = streamsOf([...user.publishes, ...user.consumes], STREAMS)
+    const consumed = streamsOf(user.consumes, STREAMS)
+    const own = [...user.publishes, ...user.requests, ...consumed.map((s) => contracts.deadLetterSubjects(s))]
+    const streams = [...streamsOf([...user.publishes, ...user.consumes], STREAMS), ...(consumed.length > 0 ? [contracts.DEAD_LETTER_STREAM.name] : [])]
     for (const subject of granted.publish) {
       const isOwn = own.includes(subject)
       const js = /^\$JS\.(API|ACK)\./.test(subject)
-      t.ok(isOwn || js, `${name}: publish ${subject} is its own or JetStream's`)
+      t.ok(isOwn || js, `${name}: publish ${subject} is its own, the dead letters of a stream it consumes, or JetStream's`)
       if (js && subject !== '$JS.API.INFO') {
-        const stream = subject.split('.').find((tok) => STREAMS.some((s) => s.name === tok))
+        const stream = subject.split('.').find((tok) => [...STREAMS, contracts.DEAD_LETTER_STREAM].some((s) => s.name === tok))
         t.ok(stream !== undefined && streams.includes(stream), `${name}: ${subject} concerns one of its streams (${streams.join(', ')})`)
       }
       t.notOk(['>', '$JS.>', '$JS.API.>', '$JS.API.STREAM.>'].includes(subject) || /^\$JS\.API\.STREAM\.(DELETE|PURGE|MSG\.DELETE)\./.test(subject),

@@ -63,6 +63,19 @@ t.test('contact publishes its own event and nothing else, and cannot delete its 
   await nc.close()
 })
 
+t.test('an ingest service declares the dead-letter stream and moves its own consumers\' events there; contact may not', async (t) => {
+  const nc = await connect('twitch-ingest')
+  const jsm = await nc.jetstreamManager()
+  await jsm.streams.add({ name: 'DEAD_LETTERS', subjects: ['dead-letter.>'], storage: nats.StorageType.File })
+  const ack = await nc.jetstream().publish('dead-letter.METRICS.twitch-ingest-refresh', data({ userId: 'u' }))
+  t.equal(ack.stream, 'DEAD_LETTERS', 'a dead letter of a stream it consumes is stored')
+  await t.rejects(nc.jetstream().publish('dead-letter.CONTACT.someone', data({}), { timeout: 500 }), 'not one of a stream it does not consume')
+  await nc.close()
+  const contact = await connect('contact')
+  await t.rejects(contact.jetstream().publish('dead-letter.CONTACT.x', data({}), { timeout: 500 }), 'contact consumes nothing: no dead letters')
+  await contact.close()
+})
+
 t.test('auth publishes connections and answers token requests; twitch-ingest consumes them and asks', async (t) => {
   const auth = await connect('auth')
   const ajsm = await auth.jetstreamManager()

@@ -1,6 +1,6 @@
 import { connect, headers as natsHeaders, AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, nanos,
   type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection } from 'nats'
-import type { EventContract, EventPayload, StreamContract } from '@pulse/contracts'
+import { DEAD_LETTER_STREAM, type EventContract, type EventPayload, type StreamContract } from '@pulse/contracts'
 import { Compile } from 'typebox/compile'
 import type { Validator } from 'typebox/compile'
 import type { TSchema } from 'typebox'
@@ -50,11 +50,8 @@ export interface ConsumeOptions {
   maxDeliver?: number
 }
 
-/**
- * Where messages that keep failing end: one stream for every service, a subject per stream and
- * durable consumer, the original subject and why in the headers. Messages are kept 30 days.
- */
-export const DEAD_LETTER_STREAM: StreamContract = { name: 'DEAD_LETTERS', subjects: ['dead-letter.>'] }
+export { DEAD_LETTER_STREAM }
+/** Where a dead letter came from and why (the original subject, stream, sequence…). Kept 30 days. */
 export const DEAD_LETTER_HEADERS = {
   subject: 'Pulse-Dead-Subject',
   stream: 'Pulse-Dead-Stream',
