@@ -1,5 +1,5 @@
 import type { MoodEntry, MoodStats, MoodStreak } from '@pulse/contracts'
-import { useMemo, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { ApiError, api, useResource } from '../api.js'
 import type { PageProps } from '../app.js'
 import { formatDateTime } from '../format.js'
@@ -96,10 +96,13 @@ function YearCalendar ({ stats }: { stats: MoodStats }) {
     return out
   }, [stats])
   const logged = stats.perDay.filter((d) => d.count > 0).length
+  const scroller = useRef<HTMLDivElement>(null)
+  // On a narrow screen the recent weeks (at the right) are the ones to see first.
+  useEffect(() => { if (scroller.current !== null) scroller.current.scrollLeft = scroller.current.scrollWidth }, [weeks])
   return (
     <figure class="calendar">
       <figcaption>{logged} days logged from {stats.from} to {stats.to}</figcaption>
-      <div class="calendar-scroll">
+      <div class="calendar-scroll" ref={scroller} tabIndex={0} role="region" aria-label="Mood calendar, scrollable">
         <table class="heatmap" aria-label="Mood calendar of the last year">
           <tbody>
             {[0, 1, 2, 3, 4, 5, 6].map((row) => (

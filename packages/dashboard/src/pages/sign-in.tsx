@@ -30,7 +30,9 @@ export function SignIn ({ onSignedIn }: { onSignedIn: (user: User) => void }) {
     setError(undefined)
     setFieldErrors({})
     try {
-      const { user } = await api<{ user: User }>(`/auth/${mode}`, { method: 'POST', body })
+      await api<{ user: User }>(`/auth/${mode}`, { method: 'POST', body })
+      // The login's answer need not list the connected accounts; /auth/me does.
+      const { user } = await api<{ user: User }>('/auth/me')
       onSignedIn(user)
     } catch (err) {
       const failure = err as ApiError
