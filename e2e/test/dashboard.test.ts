@@ -51,7 +51,8 @@ t.test('the dashboard in a real browser', async (t) => {
     await page.getByRole('button', { name: 'Log mood' }).click()
     await page.locator('[data-streak="current"]', { hasText: '4' }).waitFor()
     t.equal(await page.locator('[data-streak="longest"]').textContent(), '4')
-    t.equal(await page.locator('.heatmap td.cell:not(.mood-0)').count(), 4, 'four days coloured in the calendar')
+    // The calendar is its own request, answered after the streak's or before.
+    t.equal(await eventually(() => page.locator('.heatmap td.cell:not(.mood-0)').count(), (n) => n === 4), 4, 'four days coloured in the calendar')
     t.equal(await page.locator('.entries .entry').count(), 4)
 
     // Edit the oldest entry, then delete it (with its confirmation).
