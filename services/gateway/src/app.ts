@@ -5,7 +5,7 @@ import type { GatewayConfig } from './config.js'
 import { PayloadTooLarge } from './errors.js'
 import crossSite from './plugins/cross-site.js'
 import rateLimit from './plugins/rate-limit.js'
-import securityHeaders from './plugins/security-headers.js'
+import securityHeaders, { helmetHeaders } from './plugins/security-headers.js'
 import sessions from './plugins/sessions.js'
 import dashboardRoutes from './routes/dashboard.js'
 import docsRoutes from './routes/docs.js'
@@ -19,10 +19,13 @@ export interface GatewayAppOptions {
 export default async function gatewayApp (app: FastifyInstance, { config }: GatewayAppOptions) {
   await app.register(servicePlugin, { prefix: 'GATEWAY', identitySecrets: [], verifyIdentity: false, testProbes: config.TEST_PROBES })
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
-  await app.register(securityHeaders, {
-    contentSecurityPolicy: {
-      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], fontSrc: ["'self'"], objectSrc: ["'none'"], frameAncestors: ["'none'"], formAction: ["'self'"] }
-    }
+  const csp = { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], fontSrc: ["'self'"], objectSrc: ["'none'"], frameAncestors: ["'none'"], formAction: ["'self'"] }
+  await app.register(securityHeaders, { contentSecurityPolicy: { directives: csp } })
+  // Swagger UI (the API reference) sets one inline style of its own; only its pages allow that.
+  const docsPolicy = helmetHeaders({ contentSecurityPolicy: { directives: { ...csp, styleSrc: ["'self'", "'unsafe-inline'"] } } })['content-security-policy']!
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.url === '/docs' || request.url.startsWith('/docs/')) void reply.header('content-security-policy', docsPolicy)
+    done()
   })
   await app.register(cors, { origin: [config.FRONTEND_URL], credentials: true, exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'] })
 

@@ -76,6 +76,14 @@ t.test('the content security policy allows only the gateway itself', async (t) =
   }
   t.same(directives.get('img-src'), ["'self'", 'data:'])
   t.notMatch(csp, /unsafe-inline|unsafe-eval|https:/, 'no inline code or styles, no other origin')
+  for (const url of ['/dashboard/mood', '/assets/app-3f9a1c.js', '/auth/me', '/nope']) {
+    t.equal((await stack.gateway.inject({ method: 'GET', url })).headers['content-security-policy'], csp, `${url}: the same policy`)
+  }
+
+  // Swagger UI sets an inline style: its pages, and only they, allow inline styles.
+  const docs = String((await stack.gateway.inject({ method: 'GET', url: '/docs/static/index.html' })).headers['content-security-policy'])
+  t.match(docs, /style-src 'self' 'unsafe-inline'/)
+  t.match(docs, /script-src 'self'(;|$)/, 'but no inline script')
 })
 
 t.test('API paths keep their behaviour next to the dashboard', async (t) => {
