@@ -1,9 +1,10 @@
+import { SIMULATOR_CREDENTIALS } from '@pulse/contracts'
 import Type, { type Static, type TObject } from 'typebox'
 import { checkIngestConfig, ingestConfigProperties } from '@pulse/ingest-kit'
 import { UrlSetting, loadConfig } from '@pulse/service-kit'
 
 /** The provider simulator's development app (docs/api.md): fine locally, refused in production. */
-export const SIMULATOR_CLIENT = { id: 'pulsesimtwitchclientid00000000', secret: 'pulsesimtwitchclientsecret0000' } as const
+export const SIMULATOR_CLIENT = { id: SIMULATOR_CREDENTIALS.twitch.clientId, secret: SIMULATOR_CREDENTIALS.twitch.clientSecret } as const
 
 export const TwitchIngestConfigProperties = {
   ...ingestConfigProperties('TWITCH', { port: 3004, rateLimitWindowS: 60 }),

@@ -1,9 +1,10 @@
+import { SIMULATOR_CREDENTIALS } from '@pulse/contracts'
 import Type, { type Static, type TObject } from 'typebox'
 import { checkIngestConfig, ingestConfigProperties } from '@pulse/ingest-kit'
 import { UrlSetting, loadConfig } from '@pulse/service-kit'
 
 /** The provider simulator's development consumer (docs/api.md): fine locally, refused in production. */
-export const SIMULATOR_CONSUMER = { key: 'pulsesimxconsumerkey0000', secret: 'pulsesimxconsumersecret000000000000000000000' } as const
+export const SIMULATOR_CONSUMER = { key: SIMULATOR_CREDENTIALS.twitter.consumerKey, secret: SIMULATOR_CREDENTIALS.twitter.consumerSecret } as const
 
 /** X's user timeline reaches back over the newest 3,200 posts only (docs/providers.md §2.5). */
 export const X_TIMELINE_HORIZON = 3200

@@ -1,4 +1,4 @@
-import Type, { type Static } from 'typebox'
+import Type, { type Static, type TSchema } from 'typebox'
 
 /**
  * Provider tokens never leave auth except as the answer to this request-reply call on the internal
@@ -49,3 +49,24 @@ export const TokenReplySchema = Type.Union([
   })
 ])
 export type TokenReply = Static<typeof TokenReplySchema>
+
+/**
+ * A request-reply call on the internal bus: the subjects it is asked on, and what a request and a
+ * reply must look like (both sides check them).
+ */
+export interface RequestReplyContract<Q extends TSchema = TSchema, R extends TSchema = TSchema, K extends string = string> {
+  /** For logs and error messages. */
+  name: string
+  /** The subject per key (here: per provider), before the bus prefix. */
+  subjects: Readonly<Record<K, string>>
+  request: Q
+  reply: R
+}
+
+/** Auth's provider-token call: an ingest service asks, on its provider's subject, for a usable token. */
+export const ProviderTokenRpcV1 = {
+  name: 'auth.provider-token.v1',
+  subjects: TOKEN_REQUEST_SUBJECTS,
+  request: TokenRequestSchema,
+  reply: TokenReplySchema
+} as const satisfies RequestReplyContract<typeof TokenRequestSchema, typeof TokenReplySchema, TokenProvider>

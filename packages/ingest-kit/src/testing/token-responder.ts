@@ -1,10 +1,7 @@
-import { TOKEN_REQUEST_SUBJECTS, TokenRequestSchema, type TokenReply, type TokenRequest } from '@pulse/contracts'
-import { EventBus } from '@pulse/service-kit'
-import type { Subscription } from 'nats'
-import { Compile } from 'typebox/compile'
+import { ProviderTokenRpcV1, type TokenProvider, type TokenReply, type TokenRequest } from '@pulse/contracts'
+import { EventBus, answerRequests, type Responder } from '@pulse/service-kit'
 
-/** A stand-in for auth's side of the provider-token request-reply, on real NATS. */
-type ProviderName = 'twitch' | 'twitter'
+type ProviderName = TokenProvider
 export type ResponderGrant = Omit<Extract<TokenReply, { ok: true }>, 'ok' | 'provider'>
 export type ResponderError = Extract<TokenReply, { ok: false }>['error']
 
@@ -18,8 +15,7 @@ export interface ResponderAccount {
   renew?: (rejected: ResponderGrant) => Promise<ResponderGrant | { error: ResponderError }>
 }
 
-const checkRequest = Compile(TokenRequestSchema)
-
+/** A stand-in for auth's side of the provider-token request-reply, on real NATS. */
 export class TestTokenResponder {
   /** Every request received, in order. */
   readonly requests: TokenRequest[] = []
@@ -27,26 +23,20 @@ export class TestTokenResponder {
   private readonly planned = new Map<string, ResponderError[]>()
   /** Requests are answered one at a time, as auth serialises refreshes per user. */
   private queue: Promise<void> = Promise.resolve()
+  private responder: Responder | undefined
 
-  private constructor (private readonly bus: EventBus, private readonly subscriptions: Subscription[]) {}
+  private constructor (private readonly bus: EventBus) {}
 
   static async start ({ natsUrl, prefix }: { natsUrl: string, prefix: string }): Promise<TestTokenResponder> {
     const bus = await EventBus.connect({ url: natsUrl, name: 'test-token-responder', prefix })
-    const providers = Object.keys(TOKEN_REQUEST_SUBJECTS) as ProviderName[]
-    const subscriptions = providers.map((provider) => bus.nc.subscribe(bus.subject(TOKEN_REQUEST_SUBJECTS[provider])))
-    const responder = new TestTokenResponder(bus, subscriptions)
-    providers.forEach((provider, i) => {
-      void (async () => {
-        for await (const msg of subscriptions[i]!) {
-          responder.queue = responder.queue.then(async () => {
-            const reply = await responder.answer(msg.data, provider)
-            msg.respond(Buffer.from(JSON.stringify(reply)))
-          }).catch(() => {})
-        }
-      })()
+    const test = new TestTokenResponder(bus)
+    test.responder = await answerRequests(bus, ProviderTokenRpcV1, {
+      handle: async (request, subjectProvider) => await new Promise<TokenReply>((resolve, reject) => {
+        test.queue = test.queue.then(async () => { resolve(await test.answer(request, subjectProvider)) }).catch(reject)
+      }),
+      refuse: (why): TokenReply => ({ ok: false, error: 'unavailable', message: 'problems' in why ? `bad request: ${why.problems.join('; ')}` : 'test responder failed' })
     })
-    await bus.nc.flush()
-    return responder
+    return test
   }
 
   set (userId: string, provider: ProviderName, account: ResponderAccount): void {
@@ -64,14 +54,7 @@ export class TestTokenResponder {
     return current === undefined || 'error' in current ? undefined : current.accessToken
   }
 
-  private async answer (data: Uint8Array, subjectProvider: ProviderName): Promise<TokenReply> {
-    let request: unknown
-    try {
-      request = JSON.parse(Buffer.from(data).toString('utf8'))
-    } catch {
-      return { ok: false, error: 'unavailable', message: 'bad request' }
-    }
-    if (!checkRequest.Check(request)) return { ok: false, error: 'unavailable', message: 'bad request' }
+  private async answer (request: TokenRequest, subjectProvider: ProviderName): Promise<TokenReply> {
     if (request.provider !== subjectProvider) return { ok: false, error: 'unavailable', message: `${request.provider} token asked on the ${subjectProvider} subject` }
     this.requests.push(request)
     const planned = this.planned.get(`${request.provider}:${request.userId}`)?.shift()
@@ -88,7 +71,7 @@ export class TestTokenResponder {
   }
 
   async close (): Promise<void> {
-    for (const subscription of this.subscriptions) subscription.unsubscribe()
+    await this.responder?.close()
     await this.bus.close()
   }
 }
