@@ -1,4 +1,4 @@
-import type { EventPayload, TwitchRefreshFailedV1, TwitchRefreshRequestedV1, TwitchRefreshedV1 } from '@pulse/contracts'
+import type { EventPayload, ProviderName, TwitchRefreshFailedV1, TwitchRefreshRequestedV1, TwitchRefreshedV1 } from '@pulse/contracts'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Kysely, Transaction } from 'kysely'
 import type { Clock } from '../clock.js'
@@ -6,7 +6,7 @@ import type { IngestDatabase, TrackedAccount } from '../db.js'
 import type { ManualRefreshClaim } from '../repositories.js'
 import type { ProviderSession } from '../session.js'
 
-export type ProviderName = 'twitch' | 'twitter'
+export type { ProviderName } from '@pulse/contracts'
 /** The three metrics contracts of one provider (both providers' payloads have the same shape). */
 export interface MetricsContracts {
   requested: typeof TwitchRefreshRequestedV1
