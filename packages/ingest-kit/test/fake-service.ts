@@ -11,7 +11,7 @@ import type { Kysely } from 'kysely'
 import {
   checkIngestConfig, ingestConfigProperties, ingestHttpErrors, ingestService, type IngestDatabase, type MetricsContracts
 } from '../src/index.js'
-import { identityHeaders, startIngestWorld, type IngestWorld } from '../src/testing/index.js'
+import { identityHeaders, startIngestWorld, testIngestEnv, type IngestWorld } from '../src/testing/index.js'
 
 /**
  * A provider that exists only in the kit's tests: its adapter asks auth (the test responder) for a
@@ -56,16 +56,7 @@ export async function startFakeWorld (t: Teardown): Promise<FakeWorld> {
 /** One replica of the fake service on the world's database and prefix; closed at the end. */
 export async function buildFakeApp (t: Teardown, world: FakeWorld, env: Record<string, string> = {}): Promise<FastifyInstance> {
   const config = loadConfig(properties, {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    IDENTITY_SECRET: SECRET,
-    DATABASE_URL: world.databaseUrl,
-    NATS_URL: world.natsUrl,
-    NATS_PREFIX: world.prefix,
-    FAKE_SCHEDULER_ENABLED: 'false',
-    FAKE_REDELIVERY_BASE_MS: '200',
-    FAKE_REDELIVERY_MAX_MS: '1000',
-    OUTBOX_POLL_INTERVAL_MS: '100',
+    ...testIngestEnv(world, 'FAKE', SECRET),
     ...env
   }, { check: (c) => checkIngestConfig('FAKE', c) })
   const server = Fastify(createServerOptions(config, { logger: false }))

@@ -4,7 +4,7 @@ import {
   TwitchRefreshedV1
 } from '@pulse/contracts'
 import {
-  failedOf, identityHeaders, messagesInStream, refreshedOf, rowsOf as rowsOfTables, startIngestWorld, type IngestWorld, type ResponderGrant
+  failedOf, identityHeaders, messagesInStream, refreshedOf, rowsOf as rowsOfTables, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
 } from '@pulse/ingest-kit/testing'
 import { SIM_CREDENTIALS, startProviderSim, type ProviderSim } from '@pulse/provider-sim'
 import { createServerOptions } from '@pulse/service-kit'
@@ -45,19 +45,9 @@ export interface Built {
 /** The service over the world's database and prefix, on the simulator's clock; closed at the end. */
 export async function buildApp (t: Teardown, world: World, env: Record<string, string> = {}): Promise<Built> {
   const config = loadTwitchIngestConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    IDENTITY_SECRET: SECRET,
-    DATABASE_URL: world.databaseUrl,
-    NATS_URL: world.natsUrl,
-    NATS_PREFIX: world.prefix,
+    ...testIngestEnv(world, 'TWITCH', SECRET),
     TWITCH_AUTH_URL: world.sim.twitchAuthUrl,
     TWITCH_API_URL: world.sim.twitchApiUrl,
-    TWITCH_SCHEDULER_ENABLED: 'false',
-    TWITCH_HTTP_RETRY_BASE_MS: '20',
-    TWITCH_REDELIVERY_BASE_MS: '200',
-    TWITCH_REDELIVERY_MAX_MS: '1000',
-    OUTBOX_POLL_INTERVAL_MS: '100',
     ...env
   })
   const server = Fastify(createServerOptions(config, { logger: false }))

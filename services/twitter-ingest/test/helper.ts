@@ -3,7 +3,7 @@ import {
   ConnectionLinkedV1, ConnectionUnlinkedV1, TwitterRefreshFailedV1, TwitterRefreshRequestedV1, TwitterRefreshedV1
 } from '@pulse/contracts'
 import {
-  failedOf, identityHeaders, messagesInStream, refreshedOf, rowsOf as rowsOfTables, startIngestWorld, type IngestWorld, type ResponderGrant
+  failedOf, identityHeaders, messagesInStream, refreshedOf, rowsOf as rowsOfTables, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
 } from '@pulse/ingest-kit/testing'
 import { parseFormEncoded, signRequest } from '@pulse/oauth1'
 import { SIM_CREDENTIALS, startProviderSim, type ProviderSim, type XNaming } from '@pulse/provider-sim'
@@ -45,18 +45,8 @@ export interface Built {
 /** The service over the world's database and prefix, on the simulator's clock; closed at the end. */
 export async function buildApp (t: Teardown, world: World, env: Record<string, string> = {}): Promise<Built> {
   const config = loadTwitterIngestConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    IDENTITY_SECRET: SECRET,
-    DATABASE_URL: world.databaseUrl,
-    NATS_URL: world.natsUrl,
-    NATS_PREFIX: world.prefix,
+    ...testIngestEnv(world, 'TWITTER', SECRET),
     TWITTER_API_URL: world.sim.twitterApiUrl,
-    TWITTER_SCHEDULER_ENABLED: 'false',
-    TWITTER_HTTP_RETRY_BASE_MS: '20',
-    TWITTER_REDELIVERY_BASE_MS: '200',
-    TWITTER_REDELIVERY_MAX_MS: '1000',
-    OUTBOX_POLL_INTERVAL_MS: '100',
     ...env
   })
   const server = Fastify(createServerOptions(config, { logger: false }))

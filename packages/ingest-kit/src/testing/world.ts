@@ -81,3 +81,23 @@ export async function messagesInStream<DB> (world: IngestWorld<DB>, subject: str
   const info = await world.bus.jsm.streams.info(world.bus.streamName(METRICS_STREAM), { subjects_filter: world.bus.subject(subject) })
   return info.state.subjects?.[world.bus.subject(subject)] ?? 0
 }
+
+/**
+ * The settings of an ingest service under test on this world: silent, on the world's database and
+ * prefix, the scheduler driven by hand, short retries and redeliveries, a quick outbox.
+ */
+export function testIngestEnv<DB> (world: IngestWorld<DB>, prefix: string, secret: string): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    IDENTITY_SECRET: secret,
+    DATABASE_URL: world.databaseUrl,
+    NATS_URL: world.natsUrl,
+    NATS_PREFIX: world.prefix,
+    [`${prefix}_SCHEDULER_ENABLED`]: 'false',
+    [`${prefix}_HTTP_RETRY_BASE_MS`]: '20',
+    [`${prefix}_REDELIVERY_BASE_MS`]: '200',
+    [`${prefix}_REDELIVERY_MAX_MS`]: '1000',
+    OUTBOX_POLL_INTERVAL_MS: '100'
+  }
+}
