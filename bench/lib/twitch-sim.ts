@@ -1,17 +1,13 @@
 // The provider simulator as the Twitch drain benchmark uses it (over HTTP: it runs as its own
 // pinned process), and a stand-in for auth's side of the provider-token request-reply that hands
 // out real simulator tokens. The responder does the job of `TestTokenResponder`
-// (`@pulse/ingest-kit/testing`); it lives here because the bench package depends on the service
-// kit only, and it answers requests concurrently, as auth does (auth serialises refreshes only).
+// (`@pulse/ingest-kit/testing`) with the same request-reply helper, but answers requests
+// concurrently, as auth does (auth serialises refreshes only).
 import { randomUUID } from 'node:crypto'
-import { EventBus } from '@pulse/service-kit'
+import { ProviderTokenRpcV1, SIMULATOR_CREDENTIALS, TWITCH_INGEST_SCOPES, type TokenReply, type TokenRequest } from '@pulse/contracts'
+import { EventBus, answerRequests, type Responder } from '@pulse/service-kit'
 
-/** The simulator's development app (packages/provider-sim/README.md). */
-export const SIM_TWITCH_CLIENT = { id: 'pulsesimtwitchclientid00000000', secret: 'pulsesimtwitchclientsecret0000' } as const
-/** The scopes twitch-ingest reads with (`TWITCH_INGEST_SCOPES` in @pulse/contracts). */
-export const TWITCH_INGEST_SCOPES = ['user:read:follows', 'moderator:read:followers', 'channel:read:subscriptions', 'bits:read'] as const
-/** Auth's Twitch provider-token request-reply subject (`TOKEN_REQUEST_SUBJECTS.twitch` in @pulse/contracts). */
-export const TOKEN_REQUEST_SUBJECT = 'rpc.auth.provider-token.v1.twitch'
+const SIM_TWITCH_CLIENT = { id: SIMULATOR_CREDENTIALS.twitch.clientId, secret: SIMULATOR_CREDENTIALS.twitch.clientSecret } as const
 const REDIRECT_URI = 'http://127.0.0.1:9/callback'
 
 export interface SimAccount { login: string, twitchId: string, profile: string }
@@ -117,21 +113,17 @@ export class BenchTokenResponder {
   private readonly users = new Map<string, AccountState>()
   private readonly accounts = new Map<string, AccountState>()
 
+  private responder: Responder | undefined
+
   private constructor (private readonly bus: EventBus, private readonly sim: SimClient) {}
 
   static async start ({ natsUrl, prefix, sim }: { natsUrl: string, prefix: string, sim: SimClient }): Promise<BenchTokenResponder> {
     const bus = await EventBus.connect({ url: natsUrl, name: 'bench-token-responder', prefix })
     const responder = new BenchTokenResponder(bus, sim)
-    const subscription = bus.nc.subscribe(bus.subject(TOKEN_REQUEST_SUBJECT))
-    void (async () => {
-      for await (const msg of subscription) {
-        responder.answer(msg.data).then(
-          (reply) => msg.respond(Buffer.from(JSON.stringify(reply))),
-          (error: unknown) => msg.respond(Buffer.from(JSON.stringify({ ok: false, error: 'unavailable', message: String(error) })))
-        )
-      }
-    })()
-    await bus.nc.flush()
+    responder.responder = await answerRequests(bus, ProviderTokenRpcV1, {
+      handle: async (request) => await responder.answer(request),
+      refuse: (why): TokenReply => ({ ok: false, error: 'unavailable', message: 'problems' in why ? why.problems.join('; ') : String(why.error) })
+    })
     return responder
   }
 
@@ -150,9 +142,8 @@ export class BenchTokenResponder {
     return this.accounts.get(login)?.grant
   }
 
-  private async answer (data: Uint8Array): Promise<object> {
+  private async answer (request: TokenRequest): Promise<TokenReply> {
     this.requests++
-    const request = JSON.parse(Buffer.from(data).toString('utf8')) as { userId: string, provider: string, rejectedAccessToken?: string }
     const state = request.provider === 'twitch' ? this.users.get(request.userId) : undefined
     if (state === undefined) {
       this.unknownUsers++
@@ -173,6 +164,7 @@ export class BenchTokenResponder {
   }
 
   async close (): Promise<void> {
+    await this.responder?.close()
     await this.bus.close()
   }
 }

@@ -1,3 +1,5 @@
+import type { Static, TSchema } from 'typebox'
+import { Compile } from 'typebox/compile'
 import { sleep, type Clock } from './clock.js'
 import {
   ProviderRateLimitedError, ProviderRequestError, ProviderUnauthorizedError, ProviderUnavailableError
@@ -26,6 +28,20 @@ export interface ProviderHttpOptions {
   fetch?: typeof fetch
 }
 
+/** What a provider's answer must look like, compiled once from the service's schema of the parts it reads. */
+export interface AnswerCheck<T> {
+  check: (value: unknown) => value is T
+  describe: (value: unknown) => string
+}
+
+export function answerCheck<S extends TSchema> (schema: S): AnswerCheck<Static<S>> {
+  const compiled = Compile(schema)
+  return {
+    check: (value: unknown): value is Static<S> => compiled.Check(value),
+    describe: (value: unknown) => compiled.Errors(value).slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')
+  }
+}
+
 export interface ProviderCall {
   url: string
   /** Built per attempt: OAuth 1.0a signatures need a fresh nonce and timestamp every time. */
@@ -48,7 +64,11 @@ export class ProviderHttp {
     this.fetch = options.fetch ?? globalThis.fetch
   }
 
-  async getJson<T = unknown> (call: ProviderCall): Promise<T> {
+  /**
+   * The call's JSON answer; with `answer`, checked against it: an answer of another shape is a
+   * ProviderRequestError (the provider changed, or something between answers for it).
+   */
+  async getJson<T = unknown> (call: ProviderCall, answer?: AnswerCheck<T>): Promise<T> {
     const { maxAttempts, retryBaseMs, timeoutMs, log } = this.options
     let lastProblem = 'no attempt made'
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -64,11 +84,14 @@ export class ProviderHttp {
       }
       this.recordBudget(call.bucket, response.headers)
       if (response.ok) {
+        let body: unknown
         try {
-          return await response.json() as T
+          body = await response.json()
         } catch {
           throw new ProviderRequestError(response.status, `${call.endpoint} answered ${response.status} without JSON`)
         }
+        if (answer !== undefined && !answer.check(body)) throw new ProviderRequestError(response.status, `${call.endpoint} answered an unexpected shape: ${answer.describe(body)}`)
+        return body as T
       }
       // The body only helps the log; it never carries credentials.
       const body = (await response.text().catch(() => '')).slice(0, 300)

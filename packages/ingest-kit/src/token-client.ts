@@ -1,12 +1,9 @@
-import { TOKEN_REQUEST_SUBJECTS, TokenReplySchema, type TokenReply, type TokenRequest } from '@pulse/contracts'
-import type { EventBus } from '@pulse/service-kit'
-import { Compile } from 'typebox/compile'
+import { ProviderTokenRpcV1, type TokenReply, type TokenRequest } from '@pulse/contracts'
+import { RequestReplyError, requestReply, type EventBus } from '@pulse/service-kit'
 import { NotConnectedError, TokenRevokedError, TokenUnavailableError } from './provider-errors.js'
 
 /** A usable provider token, as auth hands it out (never stored by the ingest services). */
 export type ProviderGrant = Extract<TokenReply, { ok: true }>
-
-const checkReply = Compile(TokenReplySchema)
 
 /**
  * Asks auth for a token over NATS request-reply (core NATS, outside every stream), on the
@@ -15,22 +12,20 @@ const checkReply = Compile(TokenReplySchema)
  * Throws NotConnectedError, TokenRevokedError or TokenUnavailableError.
  */
 export async function requestProviderToken (bus: EventBus, request: TokenRequest, timeoutMs: number): Promise<ProviderGrant> {
-  let data: Uint8Array
+  let reply: TokenReply
   try {
-    const reply = await bus.nc.request(bus.subject(TOKEN_REQUEST_SUBJECTS[request.provider]), Buffer.from(JSON.stringify(request)), { timeout: timeoutMs })
-    data = reply.data
+    reply = await requestReply(bus, ProviderTokenRpcV1, request.provider, request, { timeoutMs })
   } catch (error) {
-    const code = (error as { code?: string }).code
-    const why = code === '503' ? 'no auth responder is listening' : code === 'TIMEOUT' ? `auth did not answer within ${timeoutMs} ms` : 'the token request failed'
+    if (!(error instanceof RequestReplyError)) throw error
+    const why = {
+      no_responder: 'no auth responder is listening',
+      timeout: `auth did not answer within ${timeoutMs} ms`,
+      failed: 'the token request failed',
+      not_json: 'the reply is not JSON',
+      contract: 'the reply does not match its contract'
+    }[error.failure]
     throw new TokenUnavailableError(`provider token unavailable: ${why}`, { cause: error })
   }
-  let reply: unknown
-  try {
-    reply = JSON.parse(Buffer.from(data).toString('utf8'))
-  } catch (error) {
-    throw new TokenUnavailableError('provider token unavailable: the reply is not JSON', { cause: error })
-  }
-  if (!checkReply.Check(reply)) throw new TokenUnavailableError('provider token unavailable: the reply does not match its contract')
   if (reply.ok) {
     if (reply.provider !== request.provider) throw new TokenUnavailableError('provider token unavailable: the reply is for another provider')
     return reply

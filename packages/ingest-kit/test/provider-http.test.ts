@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
+import Type from 'typebox'
 import {
   ProviderHttp, ProviderRateLimitedError, ProviderRequestError, ProviderSession, ProviderUnauthorizedError,
-  ProviderUnavailableError, RateLimitTracker, TokenRevokedError, classifyRefreshError, type ProviderGrant
+  ProviderUnavailableError, RateLimitTracker, TokenRevokedError, answerCheck, classifyRefreshError, type ProviderGrant
 } from '../src/index.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
@@ -105,6 +106,18 @@ t.test('401 and other 4xx are reported, never retried', async (t) => {
   p.script.push(answer(404))
   await t.rejects(client().getJson(call(p.url)), ProviderRequestError)
   t.equal(p.calls(), 2)
+})
+
+t.test('an answer is checked against the schema of what the service reads: another shape is a request error, never retried', async (t) => {
+  const p = await provider(t)
+  const shape = answerCheck(Type.Object({ data: Type.Array(Type.Object({ id: Type.String() })) }))
+  p.script.push(answer(200, {}, { data: [{ id: '1' }] }))
+  t.same(await client().getJson(call(p.url), shape), { data: [{ id: '1' }] })
+  p.script.push(answer(200, {}, { data: [{ id: 1 }] }))
+  const error = await client().getJson(call(p.url), shape).catch((e: unknown) => e)
+  t.ok(error instanceof ProviderRequestError)
+  t.match((error as Error).message, /GET \/x answered an unexpected shape: \/data\/0\/id/)
+  t.equal(p.calls(), 2, 'no retry of a wrong shape')
 })
 
 const grant = (accessToken: string): ProviderGrant => ({

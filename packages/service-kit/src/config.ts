@@ -1,3 +1,4 @@
+import { SIMULATOR_CREDENTIALS } from '@pulse/contracts'
 import Type, { type Static, type TObject, type TProperties } from 'typebox'
 import Value from 'typebox/value'
 
@@ -21,8 +22,7 @@ export const DEVELOPMENT_VALUES: readonly string[] = [
   ...Object.values(DEVELOPMENT_SECRETS),
   // The key inside the development TOKEN_ENCRYPTION_KEYS, whatever id it is listed under.
   'MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=',
-  'pulsesimtwitchclientid00000000', 'pulsesimtwitchclientsecret0000',
-  'pulsesimxconsumerkey0000', 'pulsesimxconsumersecret000000000000000000000',
+  ...Object.values(SIMULATOR_CREDENTIALS).flatMap((app) => Object.values(app)),
   'pulse-local-postgres', 'pulse-local-redis', 'pulse-local-auth', 'pulse-local-contact', 'pulse-local-gateway',
   'pulse-local-twitch-ingest', 'pulse-local-twitter-ingest'
 ]

@@ -1,3 +1,4 @@
+import { SIMULATOR_CREDENTIALS } from '@pulse/contracts'
 import Type from 'typebox'
 import {
   BaseConfigProperties, DEVELOPMENT_SECRETS, DatabaseConfigProperties, NatsConfigProperties, RedisConfigProperties,
@@ -11,10 +12,10 @@ import { parseKeyring } from './tokens/token-cipher.js'
  * refuses them: they are among the kit's DEVELOPMENT_VALUES.
  */
 const SIMULATOR = {
-  twitchClientId: 'pulsesimtwitchclientid00000000',
-  twitchClientSecret: 'pulsesimtwitchclientsecret0000',
-  twitterApiKey: 'pulsesimxconsumerkey0000',
-  twitterApiSecret: 'pulsesimxconsumersecret000000000000000000000'
+  twitchClientId: SIMULATOR_CREDENTIALS.twitch.clientId,
+  twitchClientSecret: SIMULATOR_CREDENTIALS.twitch.clientSecret,
+  twitterApiKey: SIMULATOR_CREDENTIALS.twitter.consumerKey,
+  twitterApiSecret: SIMULATOR_CREDENTIALS.twitter.consumerSecret
 } as const
 
 /**

@@ -1,9 +1,9 @@
-import { ProviderUnauthorizedError, type Clock } from '@pulse/ingest-kit'
+import { ProviderUnauthorizedError, answerCheck, type AnswerCheck, type Clock } from '@pulse/ingest-kit'
 import type { FastifyBaseLogger } from 'fastify'
 import type { AppTokenProvider } from './helix/app-token.js'
 import { APP_BUCKET, type HelixClient } from './helix/client.js'
 import {
-  HelixGamesPageSchema, HelixStreamsPageSchema, answerCheck, type AnswerCheck, type HelixGame, type HelixStream
+  HelixGamesPageSchema, HelixStreamsPageSchema, type HelixGame, type HelixStream
 } from './helix/schemas.js'
 
 const streamsPage = answerCheck(HelixStreamsPageSchema)

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import {
-  AUTH_STREAM, ConnectionLinkedV1, ConnectionUnlinkedV1, METRICS_STREAM, TWITCH_INGEST_SCOPES, TwitchRefreshFailedV1,
-  TwitchRefreshedV1, type EventPayload
+  ConnectionLinkedV1, ConnectionUnlinkedV1, TWITCH_INGEST_SCOPES, TwitchRefreshFailedV1, TwitchRefreshRequestedV1,
+  TwitchRefreshedV1
 } from '@pulse/contracts'
-import { TestTokenResponder, type ResponderGrant } from '@pulse/ingest-kit/testing'
+import {
+  failedOf, identityHeaders, messagesInStream, refreshedOf, rowsOf as rowsOfTables, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
+} from '@pulse/ingest-kit/testing'
 import { SIM_CREDENTIALS, startProviderSim, type ProviderSim } from '@pulse/provider-sim'
-import { EventBus, IDENTITY_HEADER, createDatabase, createServerOptions, signIdentity } from '@pulse/service-kit'
-import { createTestDatabase, eventually as pollUntil, settle as waitFor, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { createServerOptions } from '@pulse/service-kit'
+import { eventually as pollUntil, settle as waitFor, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { sql, type Kysely } from 'kysely'
+import type { Kysely } from 'kysely'
 import app from '../src/app.js'
 import { loadTwitchIngestConfig, type TwitchIngestConfig } from '../src/config.js'
 import { SCHEMA, USER_TABLES, type Database } from '../src/db/database.js'
@@ -20,50 +22,19 @@ export const SECRET = 'a-test-identity-secret-of-at-least-32-chars'
 export const SIM_START = Date.parse('2026-06-15T12:05:00Z')
 const REDIRECT_URI = 'http://127.0.0.1:9/callback'
 
-export type Refreshed = EventPayload<typeof TwitchRefreshedV1>
-export type RefreshFailed = EventPayload<typeof TwitchRefreshFailedV1>
-
-/**
- * What one test file shares: the provider simulator, a database, a NATS prefix, the stand-in for
- * auth's token responder, and a watcher of the events the service publishes.
- */
-export interface World {
+/** What one test file shares: the kit's test world of this service, and the provider simulator. */
+export interface World extends IngestWorld<Database> {
   sim: ProviderSim
-  databaseUrl: string
-  prefix: string
-  natsUrl: string
-  responder: TestTokenResponder
-  /** The test's own bus (publishes auth's events, reads the streams). */
-  bus: EventBus
-  refreshed: Refreshed[]
-  failed: RefreshFailed[]
-  /** The test's own connection to the service's database. */
-  db: Kysely<Database>
 }
 
 export async function startWorld (t: Teardown): Promise<World> {
-  const infra = await testInfra()
-  const databaseUrl = await createTestDatabase(t)
-  await migrate(databaseUrl)
+  const world = await startIngestWorld<Database>(t, {
+    name: 'twitch', schema: SCHEMA, migrate: async (url) => { await migrate(url) },
+    contracts: { requested: TwitchRefreshRequestedV1, refreshed: TwitchRefreshedV1, failed: TwitchRefreshFailedV1 }
+  })
   const sim = await startProviderSim({ port: 0, startTime: SIM_START })
-  const prefix = uniqueName('twitch')
-  const responder = await TestTokenResponder.start({ natsUrl: infra.natsUrl, prefix })
-  const bus = await EventBus.connect({ url: infra.natsUrl, name: 'twitch-ingest-test', prefix, streams: [METRICS_STREAM, AUTH_STREAM] })
-  const db = createDatabase<Database>({ url: databaseUrl, schema: SCHEMA, poolMax: 2 })
-  const world: World = { sim, databaseUrl, prefix, natsUrl: infra.natsUrl, responder, bus, refreshed: [], failed: [], db }
-  await bus.consume([TwitchRefreshedV1, TwitchRefreshFailedV1], { durable: 'test-watch', stream: METRICS_STREAM }, async (payload, contract) => {
-    if (contract === TwitchRefreshedV1) world.refreshed.push(payload as Refreshed)
-    else world.failed.push(payload as RefreshFailed)
-  })
-  t.teardown(async () => {
-    await bus.jsm.streams.delete(bus.streamName(METRICS_STREAM)).catch(() => {})
-    await bus.jsm.streams.delete(bus.streamName(AUTH_STREAM)).catch(() => {})
-    await bus.close()
-    await responder.close()
-    await sim.close()
-    await db.destroy()
-  })
-  return world
+  t.teardown(async () => { await sim.close() })
+  return Object.assign(world, { sim })
 }
 
 export interface Built {
@@ -74,19 +45,9 @@ export interface Built {
 /** The service over the world's database and prefix, on the simulator's clock; closed at the end. */
 export async function buildApp (t: Teardown, world: World, env: Record<string, string> = {}): Promise<Built> {
   const config = loadTwitchIngestConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    IDENTITY_SECRET: SECRET,
-    DATABASE_URL: world.databaseUrl,
-    NATS_URL: world.natsUrl,
-    NATS_PREFIX: world.prefix,
+    ...testIngestEnv(world, 'TWITCH', SECRET),
     TWITCH_AUTH_URL: world.sim.twitchAuthUrl,
     TWITCH_API_URL: world.sim.twitchApiUrl,
-    TWITCH_SCHEDULER_ENABLED: 'false',
-    TWITCH_HTTP_RETRY_BASE_MS: '20',
-    TWITCH_REDELIVERY_BASE_MS: '200',
-    TWITCH_REDELIVERY_MAX_MS: '1000',
-    OUTBOX_POLL_INTERVAL_MS: '100',
     ...env
   })
   const server = Fastify(createServerOptions(config, { logger: false }))
@@ -184,9 +145,7 @@ export async function unlinkTwitch (world: World, userId: string, login: string)
 // Looking at the outcome
 
 /** The identity header the gateway adds for a logged-in user. */
-export function as (userId: string): Record<string, string> {
-  return { [IDENTITY_HEADER]: signIdentity({ userId, role: 'user', timezone: 'UTC', requestId: randomUUID(), audience: 'twitch-ingest' }, SECRET) }
-}
+export const as = (userId: string): Record<string, string> => identityHeaders(userId, 'twitch-ingest', SECRET)
 
 /** Polls until `fn` holds or 20 s pass. */
 export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> => await pollUntil(fn, ms)
@@ -194,24 +153,10 @@ export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 20_0
 /** Waits a little for anything that should not happen (a second event) to show up. */
 export const settle = async (ms = 1500): Promise<void> => { await waitFor(ms) }
 
-export const refreshedOf = (world: World, userId: string) => world.refreshed.filter((e) => e.userId === userId)
-export const failedOf = (world: World, userId: string) => world.failed.filter((e) => e.userId === userId)
+export { failedOf, messagesInStream, refreshedOf }
 
-/** Rows per table of the user's Twitch data. */
-export async function rowsOf (db: Kysely<Database>, userId: string): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {}
-  for (const table of USER_TABLES) {
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)} where user_id = ${userId}`.execute(db)
-    counts[table] = rows[0]?.n ?? 0
-  }
-  return counts
-}
-
-/** How many messages of a subject the stream holds. */
-export async function messagesInStream (world: World, subject: string): Promise<number> {
-  const info = await world.bus.jsm.streams.info(world.bus.streamName(METRICS_STREAM), { subjects_filter: world.bus.subject(subject) })
-  return info.state.subjects?.[world.bus.subject(subject)] ?? 0
-}
+/** Rows per table of the user's data. */
+export const rowsOf = async (db: Kysely<Database>, userId: string) => await rowsOfTables(db, userId, USER_TABLES)
 
 /** Helix calls per endpoint made since `before` (a copy of an earlier callCounts()). */
 export function callsSince (sim: ProviderSim, before: Record<string, number>): Record<string, number> {

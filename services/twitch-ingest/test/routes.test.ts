@@ -32,21 +32,6 @@ async function walk<T> (path: string, userId: string, limit: number): Promise<{ 
   return { items, pages }
 }
 
-t.test('POST /twitch/refresh answers 202, then 429 with retry-after within the minute, then 202 again after it', async (t) => {
-  const first = await app.inject({ method: 'POST', url: '/twitch/refresh', headers: as(mid) })
-  t.equal(first.statusCode, 202)
-  t.equal(first.json<{ requestedAt: string }>().requestedAt, new Date(Date.parse(first.json<{ requestedAt: string }>().requestedAt)).toISOString())
-  const again = await app.inject({ method: 'POST', url: '/twitch/refresh', headers: as(mid) })
-  t.equal(again.statusCode, 429)
-  t.equal(again.json<{ code: string }>().code, 'TWITCH_REFRESH_TOO_SOON')
-  const retryAfter = Number(again.headers['retry-after'])
-  t.ok(retryAfter > 0 && retryAfter <= 60, `retry-after ${retryAfter} s`)
-  t.ok(await eventually(() => refreshedOf(world, mid).length === 2), 'the accepted request was carried out')
-  sim.control.advanceClock(61_000)
-  t.equal((await app.inject({ method: 'POST', url: '/twitch/refresh', headers: as(mid) })).statusCode, 202, 'a minute later it is accepted')
-  t.ok(await eventually(() => refreshedOf(world, mid).length === 3))
-})
-
 t.test('a user without a Twitch connection gets 409 TWITCH_NOT_CONNECTED everywhere', async (t) => {
   const stranger = randomUUID()
   for (const url of ['/twitch/overview', '/twitch/history?metric=followers', '/twitch/videos', '/twitch/subscribers', '/twitch/bits-leaderboard', '/twitch/live-follows']) {

@@ -13,15 +13,6 @@ if (!await eventually(() => refreshedOf(world, big).length === 1 && refreshedOf(
 
 const get = (url: string, userId?: string) => app.inject({ method: 'GET', url, headers: userId === undefined ? {} : as(userId) })
 
-t.test('POST /twitter/refresh answers 202, then 429 with retry-after within the minute', async (t) => {
-  t.equal((await app.inject({ method: 'POST', url: '/twitter/refresh', headers: as(mid) })).statusCode, 202)
-  const again = await app.inject({ method: 'POST', url: '/twitter/refresh', headers: as(mid) })
-  t.equal(again.statusCode, 429)
-  t.equal(again.json<{ code: string }>().code, 'TWITTER_REFRESH_TOO_SOON')
-  t.ok(Number(again.headers['retry-after']) > 0)
-  t.ok(await eventually(() => refreshedOf(world, mid).length === 2))
-})
-
 t.test('a user without an X connection gets 409 TWITTER_NOT_CONNECTED everywhere; without identity 401', async (t) => {
   const stranger = randomUUID()
   for (const url of ['/twitter/overview', '/twitter/history?metric=followers', '/twitter/posts']) {

@@ -1,7 +1,9 @@
 import Type from 'typebox'
+import { ProviderNameSchema } from '../provider.js'
 import { defineEvent, type StreamContract } from './define.js'
 
-export const Provider = Type.Union([Type.Literal('twitch'), Type.Literal('twitter')])
+/** The provider of a connection event (the same schema as everywhere). */
+export const Provider = ProviderNameSchema
 
 export const AUTH_STREAM: StreamContract = { name: 'AUTH', subjects: ['auth.>'] }
 

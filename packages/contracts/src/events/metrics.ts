@@ -1,9 +1,10 @@
 import Type from 'typebox'
+import { ProviderNameSchema } from '../provider.js'
 import { defineEvent, type StreamContract } from './define.js'
 
 export const METRICS_STREAM: StreamContract = { name: 'METRICS', subjects: ['metrics.>'] }
 
-const ProviderName = Type.Union([Type.Literal('twitch'), Type.Literal('twitter')])
+const ProviderName = ProviderNameSchema
 
 const RefreshRequested = Type.Object({
   userId: Type.String(),

@@ -1,4 +1,5 @@
-import Type, { type Static } from 'typebox'
+import Type, { type Static, type TSchema } from 'typebox'
+import { ProviderNameSchema, type ProviderName } from '../provider.js'
 
 /**
  * Provider tokens never leave auth except as the answer to this request-reply call on the internal
@@ -12,11 +13,11 @@ export const TOKEN_REQUEST_SUBJECTS = {
   twitter: 'rpc.auth.provider-token.v1.twitter'
 } as const satisfies Record<TokenProvider, string>
 
-export type TokenProvider = 'twitch' | 'twitter'
+export type TokenProvider = ProviderName
 
 export const TokenRequestSchema = Type.Object({
   userId: Type.String(),
-  provider: Type.Union([Type.Literal('twitch'), Type.Literal('twitter')]),
+  provider: ProviderNameSchema,
   /**
    * The caller got 401 with the token it was given (the token it names here): auth refreshes
    * (Twitch) or marks the connection invalid (X OAuth 1.0a tokens never expire).
@@ -28,7 +29,7 @@ export type TokenRequest = Static<typeof TokenRequestSchema>
 export const TokenReplySchema = Type.Union([
   Type.Object({
     ok: Type.Literal(true),
-    provider: Type.Union([Type.Literal('twitch'), Type.Literal('twitter')]),
+    provider: ProviderNameSchema,
     providerUserId: Type.String(),
     providerLogin: Type.String(),
     accessToken: Type.String(),
@@ -49,3 +50,24 @@ export const TokenReplySchema = Type.Union([
   })
 ])
 export type TokenReply = Static<typeof TokenReplySchema>
+
+/**
+ * A request-reply call on the internal bus: the subjects it is asked on, and what a request and a
+ * reply must look like (both sides check them).
+ */
+export interface RequestReplyContract<Q extends TSchema = TSchema, R extends TSchema = TSchema, K extends string = string> {
+  /** For logs and error messages. */
+  name: string
+  /** The subject per key (here: per provider), before the bus prefix. */
+  subjects: Readonly<Record<K, string>>
+  request: Q
+  reply: R
+}
+
+/** Auth's provider-token call: an ingest service asks, on its provider's subject, for a usable token. */
+export const ProviderTokenRpcV1 = {
+  name: 'auth.provider-token.v1',
+  subjects: TOKEN_REQUEST_SUBJECTS,
+  request: TokenRequestSchema,
+  reply: TokenReplySchema
+} as const satisfies RequestReplyContract<typeof TokenRequestSchema, typeof TokenReplySchema, TokenProvider>

@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox'
 
-export const ProviderNameSchema = Type.Union([Type.Literal('twitch'), Type.Literal('twitter')])
+import { ProviderNameSchema } from '../provider.js'
 
 export const ConnectionSchema = Type.Object({
   provider: ProviderNameSchema,

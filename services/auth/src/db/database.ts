@@ -1,3 +1,4 @@
+import type { ProviderName } from '@pulse/contracts'
 import type { OutboxTable } from '@pulse/service-kit'
 import type { ColumnType, Generated } from 'kysely'
 
@@ -12,7 +13,7 @@ export interface UsersTable {
   updated_at: ColumnType<Date, never, Date>
 }
 
-export type ProviderName = 'twitch' | 'twitter'
+export type { ProviderName }
 export type ConnectionStatus = 'active' | 'invalid'
 
 /** A connected provider account; the token columns are ciphertexts (tokens/token-store.ts). */

@@ -1,5 +1,4 @@
-import { ProviderRequestError, type ProviderHttp } from '@pulse/ingest-kit'
-import type { AnswerCheck } from './schemas.js'
+import type { AnswerCheck, ProviderHttp } from '@pulse/ingest-kit'
 
 export interface HelixClientOptions {
   /** TWITCH_API_URL, e.g. https://api.twitch.tv/helix */
@@ -28,14 +27,12 @@ export class HelixClient {
   async get<T> (path: string, params: Array<[string, string]>, auth: HelixAuth, check: AnswerCheck<T>): Promise<T> {
     const query = new URLSearchParams(params).toString()
     const url = `${this.base}/${path}${query === '' ? '' : `?${query}`}`
-    const body = await this.options.http.getJson<unknown>({
+    return await this.options.http.getJson({
       url,
       endpoint: `GET /helix/${path}`,
       bucket: auth.bucket,
       headers: () => ({ 'Client-Id': this.options.clientId, Authorization: `Bearer ${auth.accessToken}`, Accept: 'application/json' })
-    })
-    if (!check.check(body)) throw new ProviderRequestError(200, `GET /helix/${path} answered an unexpected shape: ${check.describe(body)}`)
-    return body
+    }, check)
   }
 }
 

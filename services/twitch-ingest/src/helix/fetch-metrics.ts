@@ -1,9 +1,9 @@
-import { ProviderRequestError, type ProviderGrant, type ProviderSession } from '@pulse/ingest-kit'
+import { ProviderRequestError, answerCheck, type AnswerCheck, type ProviderGrant, type ProviderSession } from '@pulse/ingest-kit'
 import type { FastifyBaseLogger } from 'fastify'
 import { allPages, userBucket, type HelixClient } from './client.js'
 import {
   HelixBitsLeaderboardSchema, HelixStreamsPageSchema, HelixSubscriptionsPageSchema, HelixTotalSchema, HelixUsersSchema,
-  HelixVideosPageSchema, answerCheck, type AnswerCheck, type HelixBitsEntry, type HelixStream, type HelixStreamsPage, type HelixSubscription,
+  HelixVideosPageSchema, type HelixBitsEntry, type HelixStream, type HelixStreamsPage, type HelixSubscription,
   type HelixSubscriptionsPage, type HelixVideo, type HelixVideosPage
 } from './schemas.js'
 

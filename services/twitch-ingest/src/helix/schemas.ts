@@ -1,5 +1,4 @@
-import Type, { type Static, type TSchema } from 'typebox'
-import { Compile } from 'typebox/compile'
+import Type, { type Static } from 'typebox'
 
 /**
  * The parts of Helix answers this service reads (docs/providers.md §1.3). Unknown fields are allowed:
@@ -78,15 +77,3 @@ export const HelixGamesPageSchema = Type.Object({ data: Type.Array(HelixGameSche
 export type HelixGamesPage = Static<typeof HelixGamesPageSchema>
 
 /** A compiled check of an answer; the client refuses answers that do not match. */
-export interface AnswerCheck<T> {
-  check: (value: unknown) => value is T
-  describe: (value: unknown) => string
-}
-
-export function answerCheck<S extends TSchema> (schema: S): AnswerCheck<Static<S>> {
-  const compiled = Compile(schema)
-  return {
-    check: (value: unknown): value is Static<S> => compiled.Check(value),
-    describe: (value: unknown) => compiled.Errors(value).slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')
-  }
-}

@@ -1,43 +1,20 @@
 import {
-  TwitchBitsLeaderboardSchema, TwitchHistoryQuerySchema, TwitchHistorySchema, TwitchListQuerySchema, TwitchLiveFollowListSchema,
+  TwitchBitsLeaderboardSchema, TwitchListQuerySchema, TwitchLiveFollowListSchema,
   TwitchOverviewSchema, TwitchSubscriberListSchema, TwitchVideoListSchema, type TwitchListQuery, type TwitchOverview
 } from '@pulse/contracts'
-import { changesOf, connectionOf, pageOf, pageRequest, providerRoutes, readOverview, type Clock, type IngestDb } from '@pulse/ingest-kit'
+import { changesOf, connectionOf, pageOf, pageRequest, readOverview, type IngestDb } from '@pulse/ingest-kit'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely, Selectable } from 'kysely'
 import type { TSchema } from 'typebox'
 import { TWITCH_METRIC_COLUMNS, type Database } from '../db/database.js'
-import { TwitchErrors } from '../errors.js'
 import { latestSnapshot, listPage } from '../repositories/twitch.js'
 
-export interface TwitchRoutesOptions {
-  now: Clock
-  pageSizeDefault: number
-  pageSizeMax: number
-  historyDefaultDays: number
-  historyMaxDays: number
-  historyMaxPoints: number
-}
-
-/** The logged-in user's own Twitch account: overview, history, lists, manual refresh. */
-export default async function twitchRoutes (app: FastifyInstance, options: TwitchRoutesOptions) {
+/** The logged-in user's own Twitch account: overview and lists (the kit serves history and manual refresh). */
+export default async function twitchRoutes (app: FastifyInstance) {
   const db = app.db as Kysely<Database>
   const ingestDb = app.db as IngestDb
-  const sizes = { defaultLimit: options.pageSizeDefault, maxLimit: options.pageSizeMax }
-
-  const { errorResponses: errors, invalid, connected } = providerRoutes(app, {
-    name: 'twitch',
-    label: 'Twitch',
-    codePrefix: 'TWITCH',
-    errors: TwitchErrors,
-    metricColumns: TWITCH_METRIC_COLUMNS,
-    historyQuerySchema: TwitchHistoryQuerySchema,
-    historySchema: TwitchHistorySchema,
-    now: options.now,
-    historyDefaultDays: options.historyDefaultDays,
-    historyMaxDays: options.historyMaxDays,
-    historyMaxPoints: options.historyMaxPoints
-  })
+  const { errorResponses: errors, invalid, connected, settings, now } = app.ingestRoutes
+  const sizes = { defaultLimit: settings.LIST_PAGE_SIZE_DEFAULT, maxLimit: settings.LIST_PAGE_SIZE_MAX }
 
   app.get<{ Reply: TwitchOverview }>('/twitch/overview', {
     schema: {
@@ -49,7 +26,7 @@ export default async function twitchRoutes (app: FastifyInstance, options: Twitc
     }
   }, async (request) => {
     const account = await connected(request)
-    const overview = await readOverview(ingestDb, account.user_id, TWITCH_METRIC_COLUMNS, options.now())
+    const overview = await readOverview(ingestDb, account.user_id, TWITCH_METRIC_COLUMNS, now())
     const row = overview.latest === undefined ? undefined : await latestSnapshot(db, account.user_id)
     return {
       connection: connectionOf(account),

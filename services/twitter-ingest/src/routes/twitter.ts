@@ -1,42 +1,19 @@
 import {
-  TwitterHistoryQuerySchema, TwitterHistorySchema, TwitterOverviewSchema, TwitterPostListSchema, TwitterPostsQuerySchema,
+  TwitterOverviewSchema, TwitterPostListSchema, TwitterPostsQuerySchema,
   type TwitterOverview, type TwitterPostList, type TwitterPostsQuery
 } from '@pulse/contracts'
-import { changesOf, connectionOf, pageOf, pageRequest, providerRoutes, readOverview, type Clock, type IngestDb } from '@pulse/ingest-kit'
+import { changesOf, connectionOf, pageOf, pageRequest, readOverview, type IngestDb } from '@pulse/ingest-kit'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import { TWITTER_METRIC_COLUMNS, type Database } from '../db/database.js'
-import { TwitterErrors } from '../errors.js'
 import { latestSnapshot, postsPage } from '../repositories/twitter.js'
 
-export interface TwitterRoutesOptions {
-  now: Clock
-  pageSizeDefault: number
-  pageSizeMax: number
-  historyDefaultDays: number
-  historyMaxDays: number
-  historyMaxPoints: number
-}
-
-/** The logged-in user's own X account: overview, history, recent posts, manual refresh. */
-export default async function twitterRoutes (app: FastifyInstance, options: TwitterRoutesOptions) {
+/** The logged-in user's own X account: overview and lists (the kit serves history and manual refresh). */
+export default async function twitterRoutes (app: FastifyInstance) {
   const db = app.db as Kysely<Database>
   const ingestDb = app.db as IngestDb
-  const sizes = { defaultLimit: options.pageSizeDefault, maxLimit: options.pageSizeMax }
-
-  const { errorResponses: errors, invalid, connected } = providerRoutes(app, {
-    name: 'twitter',
-    label: 'X',
-    codePrefix: 'TWITTER',
-    errors: TwitterErrors,
-    metricColumns: TWITTER_METRIC_COLUMNS,
-    historyQuerySchema: TwitterHistoryQuerySchema,
-    historySchema: TwitterHistorySchema,
-    now: options.now,
-    historyDefaultDays: options.historyDefaultDays,
-    historyMaxDays: options.historyMaxDays,
-    historyMaxPoints: options.historyMaxPoints
-  })
+  const { errorResponses: errors, invalid, connected, settings, now } = app.ingestRoutes
+  const sizes = { defaultLimit: settings.LIST_PAGE_SIZE_DEFAULT, maxLimit: settings.LIST_PAGE_SIZE_MAX }
 
   app.get<{ Reply: TwitterOverview }>('/twitter/overview', {
     schema: {
@@ -48,7 +25,7 @@ export default async function twitterRoutes (app: FastifyInstance, options: Twit
     }
   }, async (request) => {
     const account = await connected(request)
-    const overview = await readOverview(ingestDb, account.user_id, TWITTER_METRIC_COLUMNS, options.now())
+    const overview = await readOverview(ingestDb, account.user_id, TWITTER_METRIC_COLUMNS, now())
     const row = overview.latest === undefined ? undefined : await latestSnapshot(db, account.user_id)
     return {
       connection: connectionOf(account),

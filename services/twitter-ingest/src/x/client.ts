@@ -1,6 +1,5 @@
-import { ProviderRequestError, type ProviderGrant, type ProviderHttp } from '@pulse/ingest-kit'
+import type { AnswerCheck, ProviderGrant, ProviderHttp } from '@pulse/ingest-kit'
 import { signRequest } from '@pulse/oauth1'
-import type { AnswerCheck } from './schemas.js'
 
 export interface XClientOptions {
   /** TWITTER_API_URL, e.g. https://api.x.com */
@@ -29,7 +28,7 @@ export class XClient {
     const query = new URLSearchParams(params).toString()
     const url = query === '' ? `${this.base}/${path}` : `${this.base}/${path}?${query}`
     const { consumerKey, consumerSecret } = this.options
-    const body = await this.options.http.getJson<unknown>({
+    return await this.options.http.getJson({
       url,
       endpoint,
       // X's limits are per endpoint and user (docs/providers.md §2.6).
@@ -40,8 +39,6 @@ export class XClient {
           ? `Bearer ${grant.accessToken}`
           : signRequest({ method: 'GET', url, consumerKey, consumerSecret, token: grant.accessToken, tokenSecret: grant.tokenSecret })
       })
-    })
-    if (!check.check(body)) throw new ProviderRequestError(200, `${endpoint} answered an unexpected shape: ${check.describe(body)}`)
-    return body
+    }, check)
   }
 }

@@ -1,7 +1,7 @@
-import { ProviderRequestError, type ProviderSession } from '@pulse/ingest-kit'
+import { ProviderRequestError, answerCheck, type ProviderSession } from '@pulse/ingest-kit'
 import type { FastifyBaseLogger } from 'fastify'
 import type { XClient } from './client.js'
-import { XTimelineSchema, XUserMeSchema, answerCheck, type XPost } from './schemas.js'
+import { XTimelineSchema, XUserMeSchema, type XPost } from './schemas.js'
 
 const userMe = answerCheck(XUserMeSchema)
 const timeline = answerCheck(XTimelineSchema)

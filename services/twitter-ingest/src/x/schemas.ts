@@ -1,5 +1,4 @@
-import Type, { type Static, type TSchema } from 'typebox'
-import { Compile } from 'typebox/compile'
+import Type, { type Static } from 'typebox'
 
 /**
  * The parts of X API v2 answers this service reads (docs/providers.md §2.5). Both spellings are
@@ -54,16 +53,3 @@ export const XTimelineSchema = Type.Object({
   errors: Type.Optional(Type.Array(Type.Unknown()))
 })
 export type XTimeline = Static<typeof XTimelineSchema>
-
-export interface AnswerCheck<T> {
-  check: (value: unknown) => value is T
-  describe: (value: unknown) => string
-}
-
-export function answerCheck<S extends TSchema> (schema: S): AnswerCheck<Static<S>> {
-  const compiled = Compile(schema)
-  return {
-    check: (value: unknown): value is Static<S> => compiled.Check(value),
-    describe: (value: unknown) => compiled.Errors(value).slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')
-  }
-}

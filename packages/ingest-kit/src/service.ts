@@ -1,0 +1,118 @@
+import { AUTH_STREAM, METRICS_STREAM } from '@pulse/contracts'
+import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, servicePlugin } from '@pulse/service-kit'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { TSchema } from 'typebox'
+import { systemClock, type Clock } from './clock.js'
+import { ingestSettingsOf, type IngestConfig, type IngestSettingValues } from './config.js'
+import type { IngestHttpErrors } from './http-errors.js'
+import { ingestPipeline, type MetricsContracts, type ProviderAdapter, type ProviderName } from './pipeline/index.js'
+import { ProviderHttp } from './provider-http.js'
+import { RateLimitTracker } from './rate-limit.js'
+import { providerRoutes } from './routes.js'
+
+export interface IngestServiceOptions<P extends string, R> {
+  config: IngestConfig<P>
+  /** The settings' and error codes' prefix: `TWITCH` reads TWITCH_REFRESH_INTERVAL_S and answers TWITCH_NOT_CONNECTED. */
+  prefix: P
+  /** The service's name (`twitch-ingest`): identity audience, NATS connection, outbox, durable consumers. */
+  service: string
+  /** The provider (`twitch`): connection events, path prefix (`/twitch/...`), API reference tag. */
+  provider: ProviderName
+  /** How people call the provider (`Twitch`, `X`). */
+  providerName: string
+  /** The Postgres schema the service owns. */
+  schema: string
+  openapi: { title: string, description: string }
+  contracts: MetricsContracts
+  /** The provider's rate-limit header names (lower case). */
+  rateLimitHeaders: { remaining: string, reset: string }
+  /** The clock, ms since the epoch: tests use the provider simulator's, so days pass in an instant. */
+  now?: Clock
+  /** The service's part: how to fetch from its provider (through the kit's HTTP client) and store the result. */
+  adapter: (kit: { http: ProviderHttp, settings: IngestSettingValues, log: FastifyBaseLogger }) => ProviderAdapter<R>
+  routes: {
+    errors: IngestHttpErrors
+    /** Each history metric and the snapshot column that holds it. */
+    metricColumns: Record<string, string>
+    historyQuerySchema: TSchema
+    historySchema: TSchema
+  }
+}
+
+/** What the service's own routes share with the kit's. */
+export interface IngestRouteKit extends ReturnType<typeof providerRoutes> {
+  now: Clock
+  settings: IngestSettingValues
+  /** The provider HTTP client of the pipeline, for the service's other provider calls. */
+  http: ProviderHttp
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ingestRoutes: IngestRouteKit
+  }
+}
+
+/**
+ * An ingest service, wired from its settings: the service kit, Postgres, NATS and the outbox, the
+ * provider HTTP client, the pipeline and the routes every provider has (history, manual refresh).
+ * The service registers it, then its own routes with `app.ingestRoutes`.
+ */
+async function ingestServicePlugin<P extends string, R> (app: FastifyInstance, options: IngestServiceOptions<P, R>) {
+  const { config, prefix, now = systemClock } = options
+  const settings = ingestSettingsOf(prefix, config)
+  const identitySecrets = [config.IDENTITY_SECRET, ...(config.IDENTITY_SECRET_PREVIOUS === undefined ? [] : [config.IDENTITY_SECRET_PREVIOUS])]
+  await app.register(servicePlugin, { prefix, audience: options.service, identitySecrets, testProbes: config.TEST_PROBES, openapi: options.openapi })
+  await app.register(databasePlugin, databaseOptionsOf(config, options.schema))
+  await app.register(natsPlugin, { url: config.NATS_URL, name: options.service, prefix: config.NATS_PREFIX, streams: [METRICS_STREAM, AUTH_STREAM], maxDeliver: config.NATS_MAX_DELIVER })
+  // The dashboard's reads need Postgres only: a replica that lost NATS keeps serving them (manual
+  // refreshes wait in the outbox), while the other replicas' consumers do the refreshing.
+  app.readiness.delete('nats')
+  await app.register(outboxPlugin, { service: options.service, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS })
+
+  const http = new ProviderHttp({
+    now,
+    tracker: new RateLimitTracker(now),
+    rateLimitHeaders: options.rateLimitHeaders,
+    timeoutMs: settings.HTTP_TIMEOUT_MS,
+    maxAttempts: settings.HTTP_MAX_ATTEMPTS,
+    retryBaseMs: settings.HTTP_RETRY_BASE_MS,
+    maxInlineWaitMs: settings.RATE_LIMIT_INLINE_WAIT_MS,
+    maxRateLimitWaitMs: settings.RATE_LIMIT_MAX_WAIT_S * 1000,
+    log: app.log
+  })
+  await app.register(ingestPipeline, {
+    provider: options.provider,
+    providerName: options.providerName,
+    contracts: options.contracts,
+    durables: { auth: `${options.service}-auth`, refresh: `${options.service}-refresh` },
+    adapter: options.adapter({ http, settings, log: app.log }),
+    now,
+    refreshIntervalMs: settings.REFRESH_INTERVAL_S * 1000,
+    scheduler: { enabled: settings.SCHEDULER_ENABLED, tickMs: settings.SCHEDULER_TICK_S * 1000, pageSize: settings.SCHEDULER_PAGE_SIZE },
+    manualRefreshMinIntervalMs: settings.MANUAL_REFRESH_MIN_INTERVAL_S * 1000,
+    tokenRequestTimeoutMs: settings.TOKEN_REQUEST_TIMEOUT_MS,
+    redeliveryBaseMs: settings.REDELIVERY_BASE_MS,
+    redeliveryMaxMs: settings.REDELIVERY_MAX_MS,
+    giveUpAfterMs: settings.REFRESH_GIVE_UP_S * 1000,
+    ackWaitMs: settings.REFRESH_ACK_WAIT_S * 1000,
+    refreshConcurrency: settings.REFRESH_CONCURRENCY,
+    bookkeepingRetentionMs: settings.BOOKKEEPING_RETENTION_DAYS * 24 * 3600 * 1000
+  })
+
+  const shared = providerRoutes(app, {
+    name: options.provider,
+    label: options.providerName,
+    codePrefix: prefix,
+    ...options.routes,
+    now,
+    historyDefaultDays: settings.HISTORY_DEFAULT_DAYS,
+    historyMaxDays: settings.HISTORY_MAX_DAYS,
+    historyMaxPoints: settings.HISTORY_MAX_POINTS
+  })
+  app.decorate('ingestRoutes', { ...shared, now, settings, http } satisfies IngestRouteKit)
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each service has its own prefix and adapter result
+export const ingestService = fp<IngestServiceOptions<any, any>>(ingestServicePlugin, { name: 'pulse-ingest-service', fastify: '5.x' })

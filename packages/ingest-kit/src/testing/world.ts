@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto'
+import { AUTH_STREAM, METRICS_STREAM, type EventPayload } from '@pulse/contracts'
+import { EventBus, IDENTITY_HEADER, createDatabase, signIdentity } from '@pulse/service-kit'
+import { createTestDatabase, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { sql, type Kysely } from 'kysely'
+import type { MetricsContracts } from '../pipeline/types.js'
+import { TestTokenResponder } from './token-responder.js'
+
+export type Refreshed = EventPayload<MetricsContracts['refreshed']>
+export type RefreshFailed = EventPayload<MetricsContracts['failed']>
+
+/**
+ * What one test file of an ingest service shares: a migrated database, a NATS prefix, the stand-in
+ * for auth's token responder, the test's own bus (publishes auth's events, reads the streams) and
+ * the refresh outcomes the service published.
+ */
+export interface IngestWorld<DB> {
+  databaseUrl: string
+  prefix: string
+  natsUrl: string
+  responder: TestTokenResponder
+  bus: EventBus
+  refreshed: Refreshed[]
+  failed: RefreshFailed[]
+  /** The test's own connection to the service's database. */
+  db: Kysely<DB>
+}
+
+export interface IngestWorldOptions {
+  /** A label of the NATS prefix and connection (`twitch`). */
+  name: string
+  schema: string
+  migrate: (databaseUrl: string) => Promise<void>
+  contracts: MetricsContracts
+}
+
+export async function startIngestWorld<DB> (t: Teardown, options: IngestWorldOptions): Promise<IngestWorld<DB>> {
+  const infra = await testInfra()
+  const databaseUrl = await createTestDatabase(t)
+  await options.migrate(databaseUrl)
+  const prefix = uniqueName(options.name)
+  const responder = await TestTokenResponder.start({ natsUrl: infra.natsUrl, prefix })
+  const bus = await EventBus.connect({ url: infra.natsUrl, name: `${options.name}-test`, prefix, streams: [METRICS_STREAM, AUTH_STREAM] })
+  const db = createDatabase<DB>({ url: databaseUrl, schema: options.schema, poolMax: 2 })
+  const world: IngestWorld<DB> = { databaseUrl, prefix, natsUrl: infra.natsUrl, responder, bus, refreshed: [], failed: [], db }
+  const { refreshed, failed } = options.contracts
+  await bus.consume([refreshed, failed], { durable: 'test-watch', stream: METRICS_STREAM }, async (payload, contract) => {
+    if (contract === refreshed) world.refreshed.push(payload as Refreshed)
+    else world.failed.push(payload as RefreshFailed)
+  })
+  t.teardown(async () => {
+    await bus.jsm.streams.delete(bus.streamName(METRICS_STREAM)).catch(() => {})
+    await bus.jsm.streams.delete(bus.streamName(AUTH_STREAM)).catch(() => {})
+    await bus.close()
+    await responder.close()
+    await db.destroy()
+  })
+  return world
+}
+
+export const refreshedOf = <DB>(world: IngestWorld<DB>, userId: string) => world.refreshed.filter((e) => e.userId === userId)
+export const failedOf = <DB>(world: IngestWorld<DB>, userId: string) => world.failed.filter((e) => e.userId === userId)
+
+/** The identity header the gateway adds for a logged-in user, minted for `audience` (the service). */
+export function identityHeaders (userId: string, audience: string, secret: string): Record<string, string> {
+  return { [IDENTITY_HEADER]: signIdentity({ userId, role: 'user', timezone: 'UTC', requestId: randomUUID(), audience }, secret) }
+}
+
+/** Rows per table of a user's data. */
+export async function rowsOf<DB> (db: Kysely<DB>, userId: string, tables: readonly string[]): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {}
+  for (const table of tables) {
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)} where user_id = ${userId}`.execute(db)
+    counts[table] = rows[0]?.n ?? 0
+  }
+  return counts
+}
+
+/** How many messages of a subject the metrics stream holds. */
+export async function messagesInStream<DB> (world: IngestWorld<DB>, subject: string): Promise<number> {
+  const info = await world.bus.jsm.streams.info(world.bus.streamName(METRICS_STREAM), { subjects_filter: world.bus.subject(subject) })
+  return info.state.subjects?.[world.bus.subject(subject)] ?? 0
+}
+
+/**
+ * The settings of an ingest service under test on this world: silent, on the world's database and
+ * prefix, the scheduler driven by hand, short retries and redeliveries, a quick outbox.
+ */
+export function testIngestEnv<DB> (world: IngestWorld<DB>, prefix: string, secret: string): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    IDENTITY_SECRET: secret,
+    DATABASE_URL: world.databaseUrl,
+    NATS_URL: world.natsUrl,
+    NATS_PREFIX: world.prefix,
+    [`${prefix}_SCHEDULER_ENABLED`]: 'false',
+    [`${prefix}_HTTP_RETRY_BASE_MS`]: '20',
+    [`${prefix}_REDELIVERY_BASE_MS`]: '200',
+    [`${prefix}_REDELIVERY_MAX_MS`]: '1000',
+    OUTBOX_POLL_INTERVAL_MS: '100'
+  }
+}
