@@ -1,9 +1,9 @@
 import {
-  ErrorResponseSchema, LoginBodySchema, PatchMeBodySchema, RegisterBodySchema, UserResponseSchema,
-  type LoginBody, type PatchMeBody, type RegisterBody
+  ErrorResponseSchema, LoginBodySchema, PatchMeBodySchema, RegisterBodySchema, UserResponseSchema
 } from '@pulse/contracts'
 import { requireIdentity, sessionCookieName } from '@pulse/service-kit'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance } from 'fastify'
 import Type from 'typebox'
 import type { AuthConfig } from '../config.js'
 import { InvalidCredentials, InvalidTimezone, TooManyAttempts, TooManyRegistrations, UserNotFound, UsernameTaken } from '../errors.js'
@@ -25,7 +25,9 @@ export interface AccountRoutesOptions {
 
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponseSchema]))
 
-export default async function accountRoutes (app: FastifyInstance, { config, passwords, throttle, registrations, sessions }: AccountRoutesOptions) {
+export default async function accountRoutes (fastify: FastifyInstance, { config, passwords, throttle, registrations, sessions }: AccountRoutesOptions) {
+  // Every route's request and reply types come from its schema.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const cookieName = sessionCookieName(config.PUBLIC_URL)
   const secure = new URL(config.PUBLIC_URL).protocol === 'https:'
 
@@ -39,7 +41,7 @@ export default async function accountRoutes (app: FastifyInstance, { config, pas
     config: { public: true },
     schema: { tags: ['accounts'], summary: 'Create an account and log in', security: [], body: RegisterBodySchema, response: { 201: UserResponseSchema, ...errors(400, 409, 429, 503) } }
   }, async (request, reply) => {
-    const body = request.body as RegisterBody
+    const body = request.body
     const timezone = timezoneOf(body.timezone ?? 'UTC')
     const verdict = await registrations.attempt(request.clientIp)
     if (!verdict.allowed) {
@@ -57,7 +59,7 @@ export default async function accountRoutes (app: FastifyInstance, { config, pas
     config: { public: true },
     schema: { tags: ['accounts'], summary: 'Log in', security: [], body: LoginBodySchema, response: { 200: UserResponseSchema, ...errors(400, 401, 429, 503) } }
   }, async (request, reply) => {
-    const { username, password } = request.body as LoginBody
+    const { username, password } = request.body
     // Counted before the password is verified (and given back if it was right), so concurrent
     // guesses cannot all pass the check before the first failure is recorded.
     const verdict = await throttle.attempt(username, request.clientIp)
@@ -79,10 +81,10 @@ export default async function accountRoutes (app: FastifyInstance, { config, pas
   app.post('/auth/logout', {
     config: { public: true },
     schema: { tags: ['accounts'], summary: 'Log out: the session is removed on the server', response: { 204: Type.Null(), ...errors(503) } }
-  }, async (request: FastifyRequest, reply: FastifyReply) => {
+  }, async (request, reply) => {
     if (typeof request.session?.get('userId') === 'string') await request.session.destroy()
     void reply.clearCookie(cookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure })
-    return reply.code(204).send()
+    return reply.code(204).send(null)
   })
 
   app.get('/auth/me', {
@@ -98,7 +100,7 @@ export default async function accountRoutes (app: FastifyInstance, { config, pas
     schema: { tags: ['accounts'], summary: 'Change display name or time zone', body: PatchMeBodySchema, response: { 200: UserResponseSchema, ...errors(400, 401, 404) } }
   }, async (request) => {
     const { userId } = requireIdentity(request)
-    const body = request.body as PatchMeBody
+    const body = request.body
     const timezone = body.timezone !== undefined ? timezoneOf(body.timezone) : undefined
     const user = await updateUser(app.db, userId, { displayName: body.displayName, timezone })
     if (user === undefined) throw new UserNotFound()
