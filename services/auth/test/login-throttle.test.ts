@@ -51,7 +51,7 @@ t.test('the address budget counts by client address, sessions or not, and an IPv
   const auth = await build(t, { LOGIN_MAX_FAILURES_PER_ADDRESS: '3' })
   // Each attempt from a different throwaway account's session, a different target and another address in one /64.
   const attempts = ['2001:db8:1:2::1', '2001:db8:1:2::abcd', '2001:db8:1:2:ffff::9'].map((ip, i) => {
-    const asUser = { [IDENTITY_HEADER]: signIdentity({ userId: randomUUID(), role: 'user', timezone: 'UTC', requestId: 'r' }, IDENTITY_SECRET, 30, Date.now(), ip) }
+    const asUser = { [IDENTITY_HEADER]: signIdentity({ userId: randomUUID(), role: 'user', timezone: 'UTC', requestId: 'r', audience: 'auth' }, IDENTITY_SECRET, 30, Date.now(), ip) }
     return login(auth, `victim${i}`, 'wrong password', ip, asUser)
   })
   for (const res of await Promise.all(attempts)) t.equal(res.statusCode, 401)

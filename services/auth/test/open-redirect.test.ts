@@ -53,7 +53,7 @@ async function landing (auth: TestAuth, provider: 'twitch' | 'twitter', returnTo
 }
 
 t.test('after a provider flow the browser never leaves the front end, whatever returnTo says', async (t) => {
-  const auth = await build(t, { FRONTEND_URL: FRONTEND }, { sim })
+  const auth = await build(t, { FRONTEND_URL: FRONTEND, TWITTER_LOGIN_MAX_PER_ADDRESS: '1000' }, { sim })
   for (const provider of ['twitch', 'twitter'] as const) {
     for (const step of ['success', 'denied', 'wrong-state'] as const) {
       for (const returnTo of HOSTILE) {
@@ -66,7 +66,7 @@ t.test('after a provider flow the browser never leaves the front end, whatever r
 })
 
 t.test('same-origin paths survive the flow, normalised', async (t) => {
-  const auth = await build(t, { FRONTEND_URL: FRONTEND }, { sim })
+  const auth = await build(t, { FRONTEND_URL: FRONTEND, TWITTER_LOGIN_MAX_PER_ADDRESS: '1000' }, { sim })
   const cases: [string, string][] = [
     ['/settings/connections?tab=twitch', `${FRONTEND}/settings/connections?tab=twitch`],
     ['/a/../b', `${FRONTEND}/b`],
