@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { OutgoingHttpHeaders } from 'node:http'
 import Type from 'typebox'
 import type { GatewayConfig } from '../config.js'
-import { LiveEvents } from '../live-events.js'
+import { LiveEvents } from '../events/live-events.js'
 import { SseStream } from '../sse.js'
 
 const NotLoggedIn = createError('GATEWAY_UNAUTHENTICATED', 'Log in first', 401)

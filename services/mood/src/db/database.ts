@@ -1,6 +1,9 @@
 import type { MoodEntryResponse } from '@pulse/contracts'
 import type { ColumnType, Generated } from 'kysely'
 
+/** The Postgres schema this service owns. */
+export const MOOD_SCHEMA = 'mood'
+
 export interface EntriesTable {
   id: Generated<string>
   user_id: string

@@ -9,12 +9,12 @@ import { enqueueEvent } from '@pulse/service-kit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
-import { decodeCursor, encodeCursor } from '../../cursor.js'
-import type { Database, SubmissionRow } from '../../db/database.js'
+import { decodeCursor, encodeCursor } from '../cursor.js'
+import type { Database, SubmissionRow } from '../db/database.js'
 import {
   ContactIdempotencyKeyReusedError, ContactInvalidCursorError, ContactNotFoundError, ContactPageTooLargeError, ContactRateLimitedError
-} from '../../errors.js'
-import { findSubmissionByIdempotencyKey, insertSubmission, listSubmissions, updateSubmissionStatus } from '../../repositories/submissions.js'
+} from '../errors.js'
+import { findSubmissionByIdempotencyKey, insertSubmission, listSubmissions, updateSubmissionStatus } from '../repositories/submissions.js'
 
 export interface ContactRoutesOptions {
   pageSizeDefault: number

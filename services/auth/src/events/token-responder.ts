@@ -2,7 +2,7 @@ import { TOKEN_REQUEST_SUBJECTS, TokenReplySchema, TokenRequestSchema, type Toke
 import type { FastifyInstance } from 'fastify'
 import type { Msg, Subscription } from 'nats'
 import { Compile } from 'typebox/compile'
-import type { TokenService } from './token-service.js'
+import type { TokenService } from '../tokens/token-service.js'
 
 const requestValidator = Compile(TokenRequestSchema)
 const replyValidator = Compile(TokenReplySchema)
