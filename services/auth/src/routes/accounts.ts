@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import Type from 'typebox'
 import type { AuthConfig } from '../config.js'
-import { InvalidCredentials, InvalidTimezone, TooManyAttempts, TooManyRegistrations, UserNotFound, UsernameTaken } from '../errors.js'
+import { AuthInvalidCredentialsError, AuthInvalidTimezoneError, AuthTooManyAttemptsError, AuthTooManyRegistrationsError, AuthUserNotFoundError, AuthUsernameTakenError } from '../errors.js'
 import type { AddressLimit, LoginThrottle } from '../login-throttle.js'
 import type { Passwords } from '../passwords.js'
 import { listConnectionsOfUser, toConnection } from '../repositories/connections.js'
@@ -33,7 +33,7 @@ export default async function accountRoutes (fastify: FastifyInstance, { config,
 
   function timezoneOf (name: string): string {
     const tz = canonicalTimezone(name)
-    if (tz === undefined) throw new InvalidTimezone(name)
+    if (tz === undefined) throw new AuthInvalidTimezoneError(name)
     return tz
   }
 
@@ -46,11 +46,11 @@ export default async function accountRoutes (fastify: FastifyInstance, { config,
     const verdict = await registrations.attempt(request.clientIp)
     if (!verdict.allowed) {
       void reply.header('retry-after', String(verdict.retryAfterSeconds))
-      throw new TooManyRegistrations()
+      throw new AuthTooManyRegistrationsError()
     }
     const passwordHash = await passwords.hash(body.password)
     const user = await insertUser(app.db, { username: body.username, displayName: body.displayName ?? body.username, passwordHash, timezone })
-    if (user === undefined) throw new UsernameTaken()
+    if (user === undefined) throw new AuthUsernameTakenError()
     await startSession(request, user)
     return reply.code(201).send({ user: toUser(user) })
   })
@@ -65,11 +65,11 @@ export default async function accountRoutes (fastify: FastifyInstance, { config,
     const verdict = await throttle.attempt(username, request.clientIp)
     if (!verdict.allowed) {
       void reply.header('retry-after', String(verdict.retryAfterSeconds))
-      throw new TooManyAttempts()
+      throw new AuthTooManyAttemptsError()
     }
     const user = await findUserByUsername(app.db, username)
     const ok = await passwords.verify(user?.password_hash ?? null, password)
-    if (!ok || user === undefined) throw new InvalidCredentials()
+    if (!ok || user === undefined) throw new AuthInvalidCredentialsError()
     await throttle.succeeded(username, request.clientIp)
     if (user.password_hash !== null && passwords.needsRehash(user.password_hash)) {
       await updateUser(app.db, user.id, { passwordHash: await passwords.hash(password) })
@@ -92,7 +92,7 @@ export default async function accountRoutes (fastify: FastifyInstance, { config,
   }, async (request) => {
     const { userId } = requireIdentity(request)
     const [user, connections] = await Promise.all([findUserById(app.db, userId), listConnectionsOfUser(app.db, userId)])
-    if (user === undefined) throw new UserNotFound()
+    if (user === undefined) throw new AuthUserNotFoundError()
     return { user: toUser(user, connections.map(toConnection)) }
   })
 
@@ -103,7 +103,7 @@ export default async function accountRoutes (fastify: FastifyInstance, { config,
     const body = request.body
     const timezone = body.timezone !== undefined ? timezoneOf(body.timezone) : undefined
     const user = await updateUser(app.db, userId, { displayName: body.displayName, timezone })
-    if (user === undefined) throw new UserNotFound()
+    if (user === undefined) throw new AuthUserNotFoundError()
     if (timezone !== undefined) await sessions.updateUserSessions(userId, { timezone })
     return { user: toUser(user, (await listConnectionsOfUser(app.db, userId)).map(toConnection)) }
   })

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import Type from 'typebox'
 import type { Database, ProviderName } from '../db/database.js'
-import { NotConnected, ProviderUnavailableError } from '../errors.js'
+import { AuthNotConnectedError, AuthProviderUnavailableError } from '../errors.js'
 import { ProviderUnavailable } from '../providers/http.js'
 import { deleteConnection, findConnection, lockGrant } from '../repositories/connections.js'
 import { grantLeaseName, releaseLease, takeLease } from '../repositories/leases.js'
@@ -46,17 +46,17 @@ export default async function connectionRoutes (fastify: FastifyInstance, { db, 
     const { provider } = request.params
     const providerName = provider === 'twitch' ? 'Twitch' : 'X'
     const lease = await takeLease(db, grantLeaseName(userId, provider), leaseTtlMs, leaseTtlMs)
-    if (lease === undefined) throw new ProviderUnavailableError(providerName)
+    if (lease === undefined) throw new AuthProviderUnavailableError(providerName)
     let removed: boolean
     try {
       const row = await findConnection(db, userId, provider)
-      if (row === undefined) throw new NotConnected()
+      if (row === undefined) throw new AuthNotConnectedError()
       try {
         await revokers[provider](store.open(row))
       } catch (error) {
         if (error instanceof ProviderUnavailable) {
           request.log.warn({ provider, call: error.call, status: error.status }, 'could not revoke at the provider')
-          throw new ProviderUnavailableError(providerName)
+          throw new AuthProviderUnavailableError(providerName)
         }
         throw error
       }

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import Type from 'typebox'
 import type { AuthConfig } from '../config.js'
-import { TooManySignInStarts } from '../errors.js'
+import { AuthTooManySignInStartsError } from '../errors.js'
 import type { AddressLimit } from '../login-throttle.js'
 import type { OAuthAttempts } from '../oauth/attempts.js'
 import type { ConnectionFlow } from '../oauth/flow.js'
@@ -59,7 +59,7 @@ export default async function twitterRoutes (fastify: FastifyInstance, { config,
     const verdict = await starts.attempt(request.clientIp)
     if (!verdict.allowed) {
       void reply.header('retry-after', String(verdict.retryAfterSeconds))
-      throw new TooManySignInStarts()
+      throw new AuthTooManySignInStartsError()
     }
     let issued
     try {

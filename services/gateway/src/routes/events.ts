@@ -1,15 +1,13 @@
 import { ErrorResponseSchema, METRICS_STREAM } from '@pulse/contracts'
 import { natsPlugin, sessionKey } from '@pulse/service-kit'
-import createError from '@fastify/error'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import type { OutgoingHttpHeaders } from 'node:http'
 import Type from 'typebox'
 import type { GatewayConfig } from '../config.js'
+import { GatewayUnauthenticatedError } from '../errors.js'
 import { LiveEvents } from '../events/live-events.js'
 import { SseStream } from '../sse.js'
-
-const NotLoggedIn = createError('GATEWAY_UNAUTHENTICATED', 'Log in first', 401)
 
 interface OpenStream {
   sse: SseStream
@@ -98,7 +96,7 @@ export default async function eventsRoutes (fastify: FastifyInstance, { config }
   }, async (request, reply) => {
     const user = request.user
     const sessionId = request.sessionId
-    if (user === null || sessionId === null) throw new NotLoggedIn()
+    if (user === null || sessionId === null) throw new GatewayUnauthenticatedError()
     const header = request.headers['last-event-id']
     const lastEventId = header !== undefined && header !== '' ? Number(header) : undefined
     const res = reply.raw
