@@ -4,6 +4,8 @@ import { AUTH_STREAM } from '@pulse/contracts'
 import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, redisPlugin, servicePlugin, sessionCookieName } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { AuthConfig } from './config.js'
+import { AUTH_SCHEMA } from './db/database.js'
+import { serveTokenRequests } from './events/token-responder.js'
 import { AddressLimit, LoginThrottle } from './login-throttle.js'
 import { OAuthAttempts } from './oauth/attempts.js'
 import { connectionFlow } from './oauth/flow.js'
@@ -16,7 +18,6 @@ import twitchRoutes from './routes/twitch.js'
 import twitterRoutes from './routes/twitter.js'
 import { RedisSessionStore } from './session-store.js'
 import { TokenCipher } from './tokens/token-cipher.js'
-import { serveTokenRequests } from './tokens/token-responder.js'
 import { TokenService } from './tokens/token-service.js'
 import { TokenStore } from './tokens/token-store.js'
 import { TwitchValidator } from './tokens/twitch-validation.js'
@@ -45,7 +46,7 @@ declare module 'fastify' {
 export default async function authApp (app: FastifyInstance, { config, now = Date.now }: AuthAppOptions) {
   const identitySecrets = [config.IDENTITY_SECRET, config.IDENTITY_SECRET_PREVIOUS].filter((s): s is string => s !== undefined)
   await app.register(servicePlugin, { prefix: 'AUTH', audience: 'auth', identitySecrets, openapi: { title: 'Pulse accounts' }, testProbes: config.TEST_PROBES })
-  await app.register(databasePlugin, databaseOptionsOf(config, 'auth'))
+  await app.register(databasePlugin, databaseOptionsOf(config, AUTH_SCHEMA))
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
   await app.register(natsPlugin, { url: config.NATS_URL, name: 'auth', prefix: config.NATS_PREFIX, streams: [AUTH_STREAM] })
   await app.register(outboxPlugin, { service: 'auth', pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS })

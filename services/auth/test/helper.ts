@@ -1,11 +1,12 @@
 import { Writable } from 'node:stream'
 import { AUTH_STREAM } from '@pulse/contracts'
 import { startProviderSim, type ProviderSim } from '@pulse/provider-sim'
-import { IDENTITY_HEADER, createDatabase, migrateToLatest, sessionKey, signAssertion, signIdentity, type Identity } from '@pulse/service-kit'
+import { IDENTITY_HEADER, createDatabase, sessionKey, signAssertion, signIdentity, type Identity } from '@pulse/service-kit'
 import { createTestDatabase, eventually as pollUntil, settle as waitFor, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import type { Kysely } from 'kysely'
-import type { Database, ProviderName } from '../src/db/database.js'
+import { AUTH_SCHEMA, type Database, type ProviderName } from '../src/db/database.js'
+import { migrate } from '../src/db/migrate.js'
 import { TokenCipher } from '../src/tokens/token-cipher.js'
 import { TokenStore, type ProviderTokens } from '../src/tokens/token-store.js'
 import { Redis } from 'ioredis'
@@ -61,7 +62,7 @@ export async function startSim (t: Teardown): Promise<ProviderSim> {
 export async function build (t: Teardown, env: Record<string, string> = {}, { sim }: BuildOptions = {}): Promise<TestAuth> {
   const infra = await testInfra()
   const databaseUrl = env.DATABASE_URL ?? await createTestDatabase(t)
-  await migrateToLatest({ url: databaseUrl, schema: 'auth', folder: new URL('../src/db/migrations', import.meta.url) })
+  await migrate(databaseUrl)
   const redisPrefix = `${uniqueName('auth')}:`
   const config = loadAuthConfig({
     DATABASE_URL: databaseUrl,
@@ -90,7 +91,7 @@ export async function build (t: Teardown, env: Record<string, string> = {}, { si
   // race it (it would find the lock taken and not run).
   await inner!.twitchValidator.idle()
   const redis = new Redis(infra.redisUrl, { keyPrefix: redisPrefix })
-  const db = createDatabase<Database>({ url: config.DATABASE_URL, schema: 'auth' })
+  const db = createDatabase<Database>({ url: config.DATABASE_URL, schema: AUTH_SCHEMA })
   const bus = inner!.nats
   t.teardown(async () => {
     await bus.jsm.streams.delete(bus.streamName(AUTH_STREAM)).catch(() => {})

@@ -2,9 +2,9 @@ import { CONTACT_STREAM } from '@pulse/contracts'
 import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, servicePlugin } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { ContactConfig } from './config.js'
-import { SCHEMA } from './db/database.js'
+import { CONTACT_SCHEMA } from './db/database.js'
 import rateLimiter from './plugins/rate-limiter.js'
-import contactRoutes from './routes/contact/index.js'
+import contactRoutes from './routes/contact.js'
 
 export interface ContactAppOptions {
   config: ContactConfig
@@ -20,7 +20,7 @@ export default async function app (fastify: FastifyInstance, { config }: Contact
     testProbes: config.TEST_PROBES,
     openapi: { title: 'Pulse contact', description: 'The contact form: anyone writes to the team, admins read and triage.' }
   })
-  await fastify.register(databasePlugin, databaseOptionsOf(config, SCHEMA))
+  await fastify.register(databasePlugin, databaseOptionsOf(config, CONTACT_SCHEMA))
   await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'contact', prefix: config.NATS_PREFIX, streams: [CONTACT_STREAM] })
   // Messages are taken while NATS is down (their events wait in the outbox), so a replica that
   // reaches Postgres stays ready: taking it out of rotation would refuse messages it can store.

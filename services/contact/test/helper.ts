@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import app from '../src/app.js'
 import { loadContactConfig, type ContactConfig } from '../src/config.js'
-import { SCHEMA, type Database } from '../src/db/database.js'
+import { CONTACT_SCHEMA, type Database } from '../src/db/database.js'
 import { migrate } from '../src/db/migrate.js'
 
 export const SECRET = 'a-test-identity-secret-of-at-least-32-chars'
@@ -51,7 +51,7 @@ export async function build (t: Teardown, { env = {}, databaseUrl }: BuildOption
   const server = Fastify(createServerOptions(config, { logger: { level: 'info', stream } }))
   await server.register(app, { config })
   await server.ready()
-  const db = createDatabase<Database>({ url: realDatabaseUrl, schema: SCHEMA, poolMax: 2 })
+  const db = createDatabase<Database>({ url: realDatabaseUrl, schema: CONTACT_SCHEMA, poolMax: 2 })
   t.teardown(async () => {
     await server.close()
     await db.destroy()

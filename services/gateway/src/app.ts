@@ -2,7 +2,7 @@ import cors from '@fastify/cors'
 import { redisPlugin, servicePlugin } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { GatewayConfig } from './config.js'
-import { PayloadTooLarge } from './errors.js'
+import { GatewayPayloadTooLargeError } from './errors.js'
 import crossSite from './plugins/cross-site.js'
 import rateLimit from './plugins/rate-limit.js'
 import securityHeaders, { helmetHeaders } from './plugins/security-headers.js'
@@ -32,7 +32,7 @@ export default async function gatewayApp (app: FastifyInstance, { config }: Gate
   // Proxied bodies are streamed, not parsed, so Fastify's bodyLimit does not see them.
   app.addHook('onRequest', (request, _reply, done) => {
     const length = request.headers['content-length']
-    done(length !== undefined && Number(length) > config.BODY_LIMIT_BYTES ? new PayloadTooLarge(config.BODY_LIMIT_BYTES) : undefined)
+    done(length !== undefined && Number(length) > config.BODY_LIMIT_BYTES ? new GatewayPayloadTooLargeError(config.BODY_LIMIT_BYTES) : undefined)
   })
 
   await app.register(crossSite, { frontendUrl: config.FRONTEND_URL, publicUrl: config.PUBLIC_URL })

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import { databaseOptionsOf, databasePlugin, servicePlugin } from '@pulse/service-kit'
-import { MOOD_SCHEMA, type MoodConfig } from './config.js'
-import type { Database } from './db/database.js'
+import type { MoodConfig } from './config.js'
+import { MOOD_SCHEMA, type Database } from './db/database.js'
 import { poolRunner } from './db/statements.js'
 import moodRoutes from './routes/mood.js'
 

@@ -17,9 +17,6 @@ export const MoodConfigProperties = {
 
 export type MoodConfig = ReturnType<typeof loadMoodConfig>
 
-/** The schema this service owns in Postgres. */
-export const MOOD_SCHEMA = 'mood'
-
 export function loadMoodConfig (env: Record<string, string | undefined> = process.env) {
   const config = loadConfig(MoodConfigProperties, env, { secrets: ['IDENTITY_SECRET'] })
   if (config.MOOD_PAGE_SIZE_DEFAULT > config.MOOD_PAGE_SIZE_MAX) {

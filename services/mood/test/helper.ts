@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { MoodEntryResponse } from '@pulse/contracts'
 import { sql, type Kysely } from 'kysely'
-import { createDatabase, createServerOptions, IDENTITY_HEADER, migrateToLatest, signIdentity } from '@pulse/service-kit'
+import { createDatabase, createServerOptions, IDENTITY_HEADER, signIdentity } from '@pulse/service-kit'
 import { createTestDatabase, type Teardown } from '@pulse/testing'
 import moodApp from '../src/app.js'
-import { loadMoodConfig, MOOD_SCHEMA } from '../src/config.js'
-import type { Database } from '../src/db/database.js'
+import { loadMoodConfig } from '../src/config.js'
+import { MOOD_SCHEMA, type Database } from '../src/db/database.js'
+import { migrate } from '../src/db/migrate.js'
 
 export const SECRET = 'a-test-identity-secret-of-at-least-32-chars'
-const MIGRATIONS = new URL('../src/db/migrations', import.meta.url)
 
 /** A settable clock: tests move "now" instead of waiting for days to pass. */
 export class TestClock {
@@ -31,7 +31,7 @@ export interface BuildOptions {
  */
 export async function build (t: Teardown, { env = {}, clock, databaseUrl = '' }: BuildOptions = {}) {
   databaseUrl ||= await createTestDatabase(t)
-  await migrateToLatest({ url: databaseUrl, schema: MOOD_SCHEMA, folder: MIGRATIONS })
+  await migrate(databaseUrl)
   const config = loadMoodConfig({ IDENTITY_SECRET: SECRET, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', ...env })
   const app = Fastify(createServerOptions(config, { logger: false }))
   await app.register(moodApp, { config, now: clock?.now })

@@ -4,7 +4,7 @@
 // old key. Safe while the service runs; run it again after an interruption.
 import { BaseConfigProperties, DatabaseConfigProperties, createDatabase, loadConfig, runMain } from '@pulse/service-kit'
 import { AuthConfigProperties } from '../config.js'
-import type { Database } from '../db/database.js'
+import { AUTH_SCHEMA, type Database } from '../db/database.js'
 import { TokenCipher } from '../tokens/token-cipher.js'
 import { rotateTokenKeys } from '../tokens/rotate-keys.js'
 import { TokenStore } from '../tokens/token-store.js'
@@ -16,7 +16,7 @@ runMain(async () => {
     TOKEN_ENCRYPTION_KEYS: AuthConfigProperties.TOKEN_ENCRYPTION_KEYS
   }, process.env, { secrets: ['TOKEN_ENCRYPTION_KEYS'] })
   const store = new TokenStore(TokenCipher.fromSetting(config.TOKEN_ENCRYPTION_KEYS))
-  const db = createDatabase<Database>({ url: config.DATABASE_URL, schema: 'auth' })
+  const db = createDatabase<Database>({ url: config.DATABASE_URL, schema: AUTH_SCHEMA })
   try {
     const { reencrypted, failed } = await rotateTokenKeys(db, store)
     console.warn(`re-encrypted ${reencrypted} connection(s) with key "${store.currentKeyId}"`)

@@ -2,6 +2,9 @@ import type { ProviderName } from '@pulse/contracts'
 import type { OutboxTable } from '@pulse/service-kit'
 import type { ColumnType, Generated } from 'kysely'
 
+/** The Postgres schema this service owns. */
+export const AUTH_SCHEMA = 'auth'
+
 export interface UsersTable {
   id: Generated<string>
   username: string

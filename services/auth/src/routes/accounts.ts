@@ -1,12 +1,12 @@
 import {
-  ErrorResponseSchema, LoginBodySchema, PatchMeBodySchema, RegisterBodySchema, UserResponseSchema,
-  type LoginBody, type PatchMeBody, type RegisterBody
+  ErrorResponseSchema, LoginBodySchema, PatchMeBodySchema, RegisterBodySchema, UserResponseSchema
 } from '@pulse/contracts'
 import { requireIdentity, sessionCookieName } from '@pulse/service-kit'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance } from 'fastify'
 import Type from 'typebox'
 import type { AuthConfig } from '../config.js'
-import { InvalidCredentials, InvalidTimezone, TooManyAttempts, TooManyRegistrations, UserNotFound, UsernameTaken } from '../errors.js'
+import { AuthInvalidCredentialsError, AuthInvalidTimezoneError, AuthTooManyAttemptsError, AuthTooManyRegistrationsError, AuthUserNotFoundError, AuthUsernameTakenError } from '../errors.js'
 import type { AddressLimit, LoginThrottle } from '../login-throttle.js'
 import type { Passwords } from '../passwords.js'
 import { listConnectionsOfUser, toConnection } from '../repositories/connections.js'
@@ -25,13 +25,15 @@ export interface AccountRoutesOptions {
 
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponseSchema]))
 
-export default async function accountRoutes (app: FastifyInstance, { config, passwords, throttle, registrations, sessions }: AccountRoutesOptions) {
+export default async function accountRoutes (fastify: FastifyInstance, { config, passwords, throttle, registrations, sessions }: AccountRoutesOptions) {
+  // Every route's request and reply types come from its schema.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const cookieName = sessionCookieName(config.PUBLIC_URL)
   const secure = new URL(config.PUBLIC_URL).protocol === 'https:'
 
   function timezoneOf (name: string): string {
     const tz = canonicalTimezone(name)
-    if (tz === undefined) throw new InvalidTimezone(name)
+    if (tz === undefined) throw new AuthInvalidTimezoneError(name)
     return tz
   }
 
@@ -39,16 +41,16 @@ export default async function accountRoutes (app: FastifyInstance, { config, pas
     config: { public: true },
     schema: { tags: ['accounts'], summary: 'Create an account and log in', security: [], body: RegisterBodySchema, response: { 201: UserResponseSchema, ...errors(400, 409, 429, 503) } }
   }, async (request, reply) => {
-    const body = request.body as RegisterBody
+    const body = request.body
     const timezone = timezoneOf(body.timezone ?? 'UTC')
     const verdict = await registrations.attempt(request.clientIp)
     if (!verdict.allowed) {
       void reply.header('retry-after', String(verdict.retryAfterSeconds))
-      throw new TooManyRegistrations()
+      throw new AuthTooManyRegistrationsError()
     }
     const passwordHash = await passwords.hash(body.password)
     const user = await insertUser(app.db, { username: body.username, displayName: body.displayName ?? body.username, passwordHash, timezone })
-    if (user === undefined) throw new UsernameTaken()
+    if (user === undefined) throw new AuthUsernameTakenError()
     await startSession(request, user)
     return reply.code(201).send({ user: toUser(user) })
   })
@@ -57,17 +59,17 @@ export default async function accountRoutes (app: FastifyInstance, { config, pas
     config: { public: true },
     schema: { tags: ['accounts'], summary: 'Log in', security: [], body: LoginBodySchema, response: { 200: UserResponseSchema, ...errors(400, 401, 429, 503) } }
   }, async (request, reply) => {
-    const { username, password } = request.body as LoginBody
+    const { username, password } = request.body
     // Counted before the password is verified (and given back if it was right), so concurrent
     // guesses cannot all pass the check before the first failure is recorded.
     const verdict = await throttle.attempt(username, request.clientIp)
     if (!verdict.allowed) {
       void reply.header('retry-after', String(verdict.retryAfterSeconds))
-      throw new TooManyAttempts()
+      throw new AuthTooManyAttemptsError()
     }
     const user = await findUserByUsername(app.db, username)
     const ok = await passwords.verify(user?.password_hash ?? null, password)
-    if (!ok || user === undefined) throw new InvalidCredentials()
+    if (!ok || user === undefined) throw new AuthInvalidCredentialsError()
     await throttle.succeeded(username, request.clientIp)
     if (user.password_hash !== null && passwords.needsRehash(user.password_hash)) {
       await updateUser(app.db, user.id, { passwordHash: await passwords.hash(password) })
@@ -79,10 +81,10 @@ export default async function accountRoutes (app: FastifyInstance, { config, pas
   app.post('/auth/logout', {
     config: { public: true },
     schema: { tags: ['accounts'], summary: 'Log out: the session is removed on the server', response: { 204: Type.Null(), ...errors(503) } }
-  }, async (request: FastifyRequest, reply: FastifyReply) => {
+  }, async (request, reply) => {
     if (typeof request.session?.get('userId') === 'string') await request.session.destroy()
     void reply.clearCookie(cookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure })
-    return reply.code(204).send()
+    return reply.code(204).send(null)
   })
 
   app.get('/auth/me', {
@@ -90,7 +92,7 @@ export default async function accountRoutes (app: FastifyInstance, { config, pas
   }, async (request) => {
     const { userId } = requireIdentity(request)
     const [user, connections] = await Promise.all([findUserById(app.db, userId), listConnectionsOfUser(app.db, userId)])
-    if (user === undefined) throw new UserNotFound()
+    if (user === undefined) throw new AuthUserNotFoundError()
     return { user: toUser(user, connections.map(toConnection)) }
   })
 
@@ -98,10 +100,10 @@ export default async function accountRoutes (app: FastifyInstance, { config, pas
     schema: { tags: ['accounts'], summary: 'Change display name or time zone', body: PatchMeBodySchema, response: { 200: UserResponseSchema, ...errors(400, 401, 404) } }
   }, async (request) => {
     const { userId } = requireIdentity(request)
-    const body = request.body as PatchMeBody
+    const body = request.body
     const timezone = body.timezone !== undefined ? timezoneOf(body.timezone) : undefined
     const user = await updateUser(app.db, userId, { displayName: body.displayName, timezone })
-    if (user === undefined) throw new UserNotFound()
+    if (user === undefined) throw new AuthUserNotFoundError()
     if (timezone !== undefined) await sessions.updateUserSessions(userId, { timezone })
     return { user: toUser(user, (await listConnectionsOfUser(app.db, userId)).map(toConnection)) }
   })

@@ -1,10 +1,11 @@
 import { ConnectionUnlinkedV1, ErrorResponseSchema, ProviderNameSchema } from '@pulse/contracts'
 import { enqueueEvent, requireIdentity } from '@pulse/service-kit'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
-import Type, { type Static } from 'typebox'
+import Type from 'typebox'
 import type { Database, ProviderName } from '../db/database.js'
-import { NotConnected, ProviderUnavailableError } from '../errors.js'
+import { AuthNotConnectedError, AuthProviderUnavailableError } from '../errors.js'
 import { ProviderUnavailable } from '../providers/http.js'
 import { deleteConnection, findConnection, lockGrant } from '../repositories/connections.js'
 import { grantLeaseName, releaseLease, takeLease } from '../repositories/leases.js'
@@ -23,7 +24,9 @@ export interface ConnectionRoutesOptions {
 
 const ParamsSchema = Type.Object({ provider: ProviderNameSchema })
 
-export default async function connectionRoutes (app: FastifyInstance, { db, store, revokers, leaseTtlMs }: ConnectionRoutesOptions) {
+export default async function connectionRoutes (fastify: FastifyInstance, { db, store, revokers, leaseTtlMs }: ConnectionRoutesOptions) {
+  // Every route's request and reply types come from its schema.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   /**
    * Disconnects a provider: the grant is revoked at the provider, then the row and its tokens are
    * deleted and ConnectionUnlinkedV1 is written in one transaction (the ingest service then deletes
@@ -40,20 +43,20 @@ export default async function connectionRoutes (app: FastifyInstance, { db, stor
     }
   }, async (request, reply) => {
     const { userId } = requireIdentity(request)
-    const { provider } = request.params as Static<typeof ParamsSchema>
+    const { provider } = request.params
     const providerName = provider === 'twitch' ? 'Twitch' : 'X'
     const lease = await takeLease(db, grantLeaseName(userId, provider), leaseTtlMs, leaseTtlMs)
-    if (lease === undefined) throw new ProviderUnavailableError(providerName)
+    if (lease === undefined) throw new AuthProviderUnavailableError(providerName)
     let removed: boolean
     try {
       const row = await findConnection(db, userId, provider)
-      if (row === undefined) throw new NotConnected()
+      if (row === undefined) throw new AuthNotConnectedError()
       try {
         await revokers[provider](store.open(row))
       } catch (error) {
         if (error instanceof ProviderUnavailable) {
           request.log.warn({ provider, call: error.call, status: error.status }, 'could not revoke at the provider')
-          throw new ProviderUnavailableError(providerName)
+          throw new AuthProviderUnavailableError(providerName)
         }
         throw error
       }
@@ -70,6 +73,6 @@ export default async function connectionRoutes (app: FastifyInstance, { db, stor
     }
     if (removed) app.outbox.wake()
     request.log.info({ provider }, 'provider disconnected')
-    return reply.code(204).send()
+    return reply.code(204).send(null)
   })
 }

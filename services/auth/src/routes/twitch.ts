@@ -1,7 +1,8 @@
 import fastifyOauth2 from '@fastify/oauth2'
 import { ErrorResponseSchema } from '@pulse/contracts'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import Type, { type Static } from 'typebox'
+import Type from 'typebox'
 import type { AuthConfig } from '../config.js'
 import { OAuthAttempts } from '../oauth/attempts.js'
 import type { ConnectionFlow } from '../oauth/flow.js'
@@ -38,7 +39,9 @@ const TwitchCallbackQuerySchema = Type.Object({
  * checkStateFunction only accepts a request whose attempt was already taken and matched, so no
  * code is ever exchanged for a request that failed that check.
  */
-export default async function twitchRoutes (app: FastifyInstance, { config, attempts, flow, twitch, now }: TwitchRoutesOptions) {
+export default async function twitchRoutes (fastify: FastifyInstance, { config, attempts, flow, twitch, now }: TwitchRoutesOptions) {
+  // Every route's request and reply types come from its schema.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const authUrl = new URL(config.TWITCH_AUTH_URL)
   const authPath = authUrl.pathname.replace(/\/+$/, '')
   // Built from configuration, never from the request's Host or X-Forwarded-* (docs/pitfalls.md, "OAuth").
@@ -72,7 +75,7 @@ export default async function twitchRoutes (app: FastifyInstance, { config, atte
       response: { 302: RedirectSchema, 503: ErrorResponseSchema }
     }
   }, async (request, reply) => {
-    const { returnTo } = request.query as Static<typeof LoginQuerySchema>
+    const { returnTo } = request.query
     const state = OAuthAttempts.randomValue()
     await attempts.begin(reply, 'twitch', { expect: state, returnTo: safeReturnPath(returnTo, config.FRONTEND_URL) })
     const authorize = new URL(below(config.TWITCH_BROWSER_AUTH_URL ?? config.TWITCH_AUTH_URL, 'authorize'))
@@ -96,7 +99,7 @@ export default async function twitchRoutes (app: FastifyInstance, { config, atte
       response: { 302: RedirectSchema, 503: ErrorResponseSchema }
     }
   }, async (request, reply) => {
-    const query = request.query as Static<typeof TwitchCallbackQuerySchema>
+    const query = request.query
     const taken = await attempts.take(request, reply, 'twitch', query.state)
     if (!taken.ok) return flow.fail(reply, taken.returnTo, 'invalid_state')
     const { returnTo } = taken.attempt

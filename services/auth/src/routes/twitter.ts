@@ -1,8 +1,9 @@
 import { ErrorResponseSchema } from '@pulse/contracts'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import Type, { type Static } from 'typebox'
+import Type from 'typebox'
 import type { AuthConfig } from '../config.js'
-import { TooManySignInStarts } from '../errors.js'
+import { AuthTooManySignInStartsError } from '../errors.js'
 import type { AddressLimit } from '../login-throttle.js'
 import type { OAuthAttempts } from '../oauth/attempts.js'
 import type { ConnectionFlow } from '../oauth/flow.js'
@@ -38,7 +39,9 @@ const secretContext = (requestToken: string) => `pulse-auth:oauth-attempt:twitte
  * usable once, so a token issued to another browser, a replayed callback or one without a
  * verifier never reaches X's access_token endpoint.
  */
-export default async function twitterRoutes (app: FastifyInstance, { config, attempts, flow, x, cipher, starts }: TwitterRoutesOptions) {
+export default async function twitterRoutes (fastify: FastifyInstance, { config, attempts, flow, x, cipher, starts }: TwitterRoutesOptions) {
+  // Every route's request and reply types come from its schema.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   // Built from configuration, never from the request's Host or X-Forwarded-* (docs/pitfalls.md, "OAuth").
   const callbackUrl = below(config.PUBLIC_URL, '/auth/twitter/callback')
 
@@ -52,11 +55,11 @@ export default async function twitterRoutes (app: FastifyInstance, { config, att
       response: { 302: RedirectSchema, 429: ErrorResponseSchema, 503: ErrorResponseSchema }
     }
   }, async (request, reply) => {
-    const returnTo = safeReturnPath((request.query as Static<typeof LoginQuerySchema>).returnTo, config.FRONTEND_URL)
+    const returnTo = safeReturnPath(request.query.returnTo, config.FRONTEND_URL)
     const verdict = await starts.attempt(request.clientIp)
     if (!verdict.allowed) {
       void reply.header('retry-after', String(verdict.retryAfterSeconds))
-      throw new TooManySignInStarts()
+      throw new AuthTooManySignInStartsError()
     }
     let issued
     try {
@@ -84,7 +87,7 @@ export default async function twitterRoutes (app: FastifyInstance, { config, att
       response: { 302: RedirectSchema, 503: ErrorResponseSchema }
     }
   }, async (request, reply) => {
-    const query = request.query as Static<typeof TwitterCallbackQuerySchema>
+    const query = request.query
     // X reports a refusal with `denied=<request token>` instead of oauth_token and a verifier.
     const taken = await attempts.take(request, reply, 'twitter', query.denied ?? query.oauth_token)
     if (!taken.ok) return flow.fail(reply, taken.returnTo, 'invalid_state')

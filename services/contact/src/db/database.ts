@@ -28,4 +28,4 @@ export type SubmissionRow = Selectable<SubmissionsTable>
 export type NewSubmission = Insertable<SubmissionsTable>
 
 /** The Postgres schema this service owns. */
-export const SCHEMA = 'contact'
+export const CONTACT_SCHEMA = 'contact'

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { CrossSiteRequest } from '../errors.js'
+import { GatewayCrossSiteRequestError } from '../errors.js'
 
 /** Methods that change state; a browser sends them cross-site with the user's cookie. */
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -34,11 +34,11 @@ async function crossSitePlugin (app: FastifyInstance, { frontendUrl, publicUrl, 
     if (exemptPrefixes.some((prefix) => request.url.startsWith(prefix))) { done(); return }
     const origin = request.headers.origin
     if (origin !== undefined) {
-      done(origin === allowed || origin === own ? undefined : new CrossSiteRequest(request.method, `its Origin ${JSON.stringify(origin.slice(0, 100))} is not ${allowed}`))
+      done(origin === allowed || origin === own ? undefined : new GatewayCrossSiteRequestError(request.method, `its Origin ${JSON.stringify(origin.slice(0, 100))} is not ${allowed}`))
       return
     }
     const site = request.headers['sec-fetch-site']
-    done(site === 'cross-site' ? new CrossSiteRequest(request.method, 'Sec-Fetch-Site says it comes from another site') : undefined)
+    done(site === 'cross-site' ? new GatewayCrossSiteRequestError(request.method, 'Sec-Fetch-Site says it comes from another site') : undefined)
   })
 }
 

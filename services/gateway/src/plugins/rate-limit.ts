@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
-import { RateLimited } from '../errors.js'
+import { GatewayRateLimitedError } from '../errors.js'
 
 interface Counter {
   /** Requests counted here and not yet added to Redis. */
@@ -109,7 +109,7 @@ async function rateLimitPlugin (app: FastifyInstance, options: RateLimitOptions)
     void reply.header('x-ratelimit-reset', resetS)
     if (current > max) {
       void reply.header('retry-after', resetS)
-      done(new RateLimited(resetS))
+      done(new GatewayRateLimitedError(resetS))
       return
     }
     done()

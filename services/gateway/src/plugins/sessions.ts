@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import type { GatewayConfig } from '../config.js'
-import { SessionStoreUnavailable } from '../errors.js'
+import { GatewaySessionUnavailableError } from '../errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -74,7 +74,7 @@ export class SessionResolver {
     try {
       raw = await this.redis.getex(sessionKey(sessionId), 'EX', this.config.SESSION_IDLE_TIMEOUT_S)
     } catch (error) {
-      throw new SessionStoreUnavailable({ cause: error })
+      throw new GatewaySessionUnavailableError({ cause: error })
     }
     let record = raw === null ? null : JSON.parse(raw) as SessionRecord
     if (record !== null && (typeof record.userId !== 'string' || now - record.createdAt > this.config.SESSION_ABSOLUTE_TIMEOUT_S * 1000)) {

@@ -1,13 +1,13 @@
 import { ErrorResponseSchema, METRICS_STREAM } from '@pulse/contracts'
 import { natsPlugin, sessionKey } from '@pulse/service-kit'
-import createError from '@fastify/error'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import type { OutgoingHttpHeaders } from 'node:http'
+import Type from 'typebox'
 import type { GatewayConfig } from '../config.js'
-import { LiveEvents } from '../live-events.js'
+import { GatewayUnauthenticatedError } from '../errors.js'
+import { LiveEvents } from '../events/live-events.js'
 import { SseStream } from '../sse.js'
-
-const NotLoggedIn = createError('GATEWAY_UNAUTHENTICATED', 'Log in first', 401)
 
 interface OpenStream {
   sse: SseStream
@@ -29,7 +29,9 @@ const ended = (reason: 'session_ended' | 'too_many_streams') => `event: stream.c
  * EVENTS_MAX_STREAMS_PER_USER per user on one gateway (a new one closes the oldest), and at most
  * EVENTS_MAX_BUFFER_BYTES unread per stream.
  */
-export default async function eventsRoutes (app: FastifyInstance, { config }: { config: GatewayConfig }) {
+export default async function eventsRoutes (fastify: FastifyInstance, { config }: { config: GatewayConfig }) {
+  // The route's request and reply types come from its schema.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   await app.register(natsPlugin, { url: config.NATS_URL, name: 'gateway', prefix: config.NATS_PREFIX, streams: [METRICS_STREAM] })
   const live = new LiveEvents(app.nats, { replayWindowMs: config.EVENTS_REPLAY_WINDOW_S * 1000, perUser: config.EVENTS_PER_USER, log: app.log })
   await live.start()
@@ -88,15 +90,15 @@ export default async function eventsRoutes (app: FastifyInstance, { config }: { 
     schema: {
       summary: 'Live updates of the logged-in user\'s metrics (Server-Sent Events)',
       tags: ['live'],
-      headers: { type: 'object', properties: { 'last-event-id': { type: 'string', pattern: '^[0-9]{1,15}$' } } },
-      response: { 200: { description: 'text/event-stream: `metrics.refreshed` and `metrics.refresh.failed` events', type: 'string' }, 401: ErrorResponseSchema }
+      headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
+      response: { 200: Type.String({ description: 'text/event-stream: `metrics.refreshed` and `metrics.refresh.failed` events' }), 401: ErrorResponseSchema }
     }
   }, async (request, reply) => {
     const user = request.user
     const sessionId = request.sessionId
-    if (user === null || sessionId === null) throw new NotLoggedIn()
+    if (user === null || sessionId === null) throw new GatewayUnauthenticatedError()
     const header = request.headers['last-event-id']
-    const lastEventId = typeof header === 'string' && header !== '' ? Number(header) : undefined
+    const lastEventId = header !== undefined && header !== '' ? Number(header) : undefined
     const res = reply.raw
     // hijacked: the headers set by earlier hooks (request id, CORS, security) are written here
     reply.hijack()

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerBase, Rout
 import type { IncomingHttpHeaders } from 'node:http'
 import { Stream, Transform, pipeline, type Readable } from 'node:stream'
 import type { GatewayConfig } from '../config.js'
-import { BadGateway, PayloadTooLarge, UpstreamTimeout, UpstreamUnavailable } from '../errors.js'
+import { GatewayBadGatewayError, GatewayPayloadTooLargeError, GatewayUpstreamTimeoutError, GatewayUpstreamUnavailableError } from '../errors.js'
 
 export interface Upstream {
   name: string
@@ -49,7 +49,7 @@ function limitedBody (body: Readable, limit: number): Readable {
   const counter = new Transform({
     transform (chunk: Buffer, _encoding, callback) {
       seen += chunk.length
-      callback(seen > limit ? new PayloadTooLarge(limit) : null, chunk)
+      callback(seen > limit ? new GatewayPayloadTooLargeError(limit) : null, chunk)
     }
   })
   return pipeline(body, counter, () => {})
@@ -100,7 +100,7 @@ function forwardResponse (upstreamName: string) {
     stream.once('end', () => { void reply.send(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)) })
     stream.once('error', (error) => {
       request.log.warn({ upstream: upstreamName, code: (error as Error & { code?: string }).code }, 'upstream answer broke off')
-      if (!reply.sent) void reply.code(502).send(new BadGateway(upstreamName))
+      if (!reply.sent) void reply.code(502).send(new GatewayBadGatewayError(upstreamName))
     })
   }
 }
@@ -125,7 +125,7 @@ export default async function proxyRoutes (app: FastifyInstance, { config }: { c
 
     const onError = (reply: FastifyReply<RouteGenericInterface, RawServerBase>, { error }: { error: Error }) => {
       const failure = error as Error & { code?: string, cause?: { code?: string } }
-      if (failure.cause instanceof PayloadTooLarge) {
+      if (failure.cause instanceof GatewayPayloadTooLargeError) {
         void reply.send(failure.cause)
         return
       }
@@ -136,15 +136,15 @@ export default async function proxyRoutes (app: FastifyInstance, { config }: { c
       if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'FST_REPLY_FROM_SERVICE_UNAVAILABLE' || code === 'EAI_AGAIN' ||
           code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') {
         void reply.header('retry-after', '5')
-        void reply.send(new UpstreamUnavailable(upstream.name))
+        void reply.send(new GatewayUpstreamUnavailableError(upstream.name))
         return
       }
       if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ||
           error.name === 'TimeoutError' || code === 'FST_REPLY_FROM_GATEWAY_TIMEOUT') {
-        void reply.send(new UpstreamTimeout(upstream.name))
+        void reply.send(new GatewayUpstreamTimeoutError(upstream.name))
         return
       }
-      void reply.send(new BadGateway(upstream.name))
+      void reply.send(new GatewayBadGatewayError(upstream.name))
     }
 
     await app.register(httpProxy, {

@@ -1,4 +1,8 @@
+import type { MoodEntryResponse } from '@pulse/contracts'
 import type { ColumnType, Generated } from 'kysely'
+
+/** The Postgres schema this service owns. */
+export const MOOD_SCHEMA = 'mood'
 
 export interface EntriesTable {
   id: Generated<string>
@@ -20,9 +24,12 @@ export interface IdempotencyKeysTable {
   key: string
   /** sha256 of the canonical request body. */
   request_hash: string
-  /** Filled in the same transaction as the row itself, so never null once committed. */
-  status_code: number | null
-  response: ColumnType<unknown, string | null, string>
+  /**
+   * The answer a replay gives: only a created entry (201) is kept. Filled in the same transaction as
+   * the row itself, so never null once committed.
+   */
+  status_code: 201 | null
+  response: ColumnType<MoodEntryResponse, string | null, string>
   created_at: Generated<Date>
 }
 

@@ -1,9 +1,10 @@
+import type { MoodEntryResponse } from '@pulse/contracts'
 import type { Db } from './entries.js'
 
 export interface StoredResponse {
   requestHash: string
-  statusCode: number
-  response: unknown
+  statusCode: 201
+  response: MoodEntryResponse
 }
 
 /**
@@ -30,7 +31,7 @@ export async function findIdempotentResponse (db: Db, userId: string, key: strin
   return { requestHash: row.request_hash, statusCode: row.status_code, response: row.response }
 }
 
-export async function storeIdempotentResponse (db: Db, userId: string, key: string, statusCode: number, response: unknown): Promise<void> {
+export async function storeIdempotentResponse (db: Db, userId: string, key: string, statusCode: 201, response: MoodEntryResponse): Promise<void> {
   await db.updateTable('idempotency_keys')
     .set({ status_code: statusCode, response: JSON.stringify(response) })
     .where('user_id', '=', userId)

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Kysely } from 'kysely'
 import {
   CreateMoodEntryBodySchema, CreateMoodEntryHeadersSchema, ErrorResponseSchema, MoodEntryResponseSchema, MoodIdParamsSchema,
   MoodListQuerySchema, MoodListResponseSchema, MoodStatsQuerySchema, MoodStatsResponseSchema, UpdateMoodEntryBodySchema,
-  type CreateMoodEntryBody, type CreateMoodEntryHeaders, type MoodEntry, type MoodEntryResponse, type MoodIdParams,
-  type MoodListQuery, type MoodListResponse, type MoodStats, type MoodStatsQuery, type UpdateMoodEntryBody
+  type MoodEntry, type MoodEntryResponse
 } from '@pulse/contracts'
 import { requireIdentity } from '@pulse/service-kit'
 import Type from 'typebox'
@@ -74,11 +74,13 @@ async function entryResponse (run: Runner, userId: string, row: EntryRow, today:
   return { entry: toEntry(row, dayStreak ?? 1), streak }
 }
 
-export default async function moodRoutes (app: FastifyInstance, { config, now, db, statements }: MoodRoutesOptions) {
+export default async function moodRoutes (fastify: FastifyInstance, { config, now, db, statements }: MoodRoutesOptions) {
+  // Every route's request and reply types come from its schema.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   // One row more than a page, to know whether another page follows.
   const listEntriesWithStreaks = pageReader(config.MOOD_PAGE_SIZE_DEFAULT + 1)
 
-  app.post<{ Body: CreateMoodEntryBody, Headers: CreateMoodEntryHeaders }>('/mood', {
+  app.post('/mood', {
     schema: {
       tags: ['mood'],
       summary: 'Log how you feel',
@@ -116,7 +118,7 @@ export default async function moodRoutes (app: FastifyInstance, { config, now, d
       if (await claimIdempotencyKey(trx, clock.userId, key, requestHash)) {
         const response = await create(transactionRunner(trx))
         await storeIdempotentResponse(trx, clock.userId, key, 201, response)
-        return { replayed: false, statusCode: 201, response }
+        return { replayed: false, statusCode: 201 as const, response }
       }
       const stored = await findIdempotentResponse(trx, clock.userId, key)
       if (stored === undefined) throw new Error('idempotency key taken but its response is missing')
@@ -127,7 +129,7 @@ export default async function moodRoutes (app: FastifyInstance, { config, now, d
     return reply.code(outcome.statusCode).send(outcome.response)
   })
 
-  app.get<{ Querystring: MoodListQuery }>('/mood', {
+  app.get('/mood', {
     schema: {
       tags: ['mood'],
       summary: 'Your entries, newest first, with your streak',
@@ -135,7 +137,7 @@ export default async function moodRoutes (app: FastifyInstance, { config, now, d
       querystring: MoodListQuerySchema,
       response: { 200: { ...MoodListResponseSchema, description: 'A page of entries, newest first, and the streak' }, ...errors() }
     }
-  }, async (request): Promise<MoodListResponse> => {
+  }, async (request) => {
     const clock = requestClock(request, now)
     const { from, to, cursor } = request.query
     const limit = request.query.limit ?? config.MOOD_PAGE_SIZE_DEFAULT
@@ -153,7 +155,7 @@ export default async function moodRoutes (app: FastifyInstance, { config, now, d
     return { items: entries, nextCursor, streak }
   })
 
-  app.get<{ Querystring: MoodStatsQuery }>('/mood/stats', {
+  app.get('/mood/stats', {
     schema: {
       tags: ['mood'],
       summary: 'Averages and distributions over the last days',
@@ -162,7 +164,7 @@ export default async function moodRoutes (app: FastifyInstance, { config, now, d
       querystring: MoodStatsQuerySchema,
       response: { 200: { ...MoodStatsResponseSchema, description: 'The stats of the period' }, ...errors() }
     }
-  }, async (request): Promise<MoodStats> => {
+  }, async (request) => {
     const clock = requestClock(request, now)
     const { days } = request.query
     if (days > config.MOOD_STATS_MAX_DAYS) throw new MoodValidationError(`querystring/days must be <= ${config.MOOD_STATS_MAX_DAYS}`)
@@ -170,7 +172,7 @@ export default async function moodRoutes (app: FastifyInstance, { config, now, d
     return summarizeStats(days, totals)
   })
 
-  app.patch<{ Params: MoodIdParams, Body: UpdateMoodEntryBody }>('/mood/:id', {
+  app.patch('/mood/:id', {
     schema: {
       tags: ['mood'],
       summary: 'Change one of your entries',
@@ -179,7 +181,7 @@ export default async function moodRoutes (app: FastifyInstance, { config, now, d
       body: UpdateMoodEntryBodySchema,
       response: { 200: { ...MoodEntryResponseSchema, description: 'The changed entry and the streak' }, ...errors(404) }
     }
-  }, async (request): Promise<MoodEntryResponse> => {
+  }, async (request) => {
     const clock = requestClock(request, now)
     const { body } = request
     checkText(body.label, 'label')
@@ -199,7 +201,7 @@ export default async function moodRoutes (app: FastifyInstance, { config, now, d
     return entryResponse(statements, clock.userId, row, clock.today)
   })
 
-  app.delete<{ Params: MoodIdParams }>('/mood/:id', {
+  app.delete('/mood/:id', {
     schema: {
       tags: ['mood'],
       summary: 'Delete one of your entries',
@@ -209,6 +211,6 @@ export default async function moodRoutes (app: FastifyInstance, { config, now, d
   }, async (request, reply) => {
     const { userId } = requireIdentity(request)
     if (!(await deleteEntry(db, userId, request.params.id))) throw new MoodEntryNotFoundError()
-    return reply.code(204).send()
+    return reply.code(204).send(null)
   })
 }

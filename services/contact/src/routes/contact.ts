@@ -3,18 +3,18 @@ import {
   CONTACT_HONEYPOT_FIELD, ContactSubmissionBodySchema, ContactSubmissionHeadersSchema, ContactSubmissionListQuerySchema,
   ContactSubmissionListSchema, ContactSubmissionParamsSchema, ContactSubmissionReceiptSchema, ContactSubmissionUpdateSchema,
   ContactSubmissionUpdatedSchema, ContactSubmittedV1, ErrorResponseSchema, type ContactStatus, type ContactSubmission,
-  type ContactSubmissionBody, type ContactSubmissionHeaders, type ContactSubmissionList, type ContactSubmissionListQuery,
-  type ContactSubmissionParams, type ContactSubmissionReceipt, type ContactSubmissionUpdate, type ContactSubmissionUpdated
+  type ContactSubmissionBody, type ContactSubmissionReceipt
 } from '@pulse/contracts'
 import { enqueueEvent } from '@pulse/service-kit'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
-import { decodeCursor, encodeCursor } from '../../cursor.js'
-import type { Database, SubmissionRow } from '../../db/database.js'
+import { decodeCursor, encodeCursor } from '../cursor.js'
+import type { Database, SubmissionRow } from '../db/database.js'
 import {
   ContactIdempotencyKeyReusedError, ContactInvalidCursorError, ContactNotFoundError, ContactPageTooLargeError, ContactRateLimitedError
-} from '../../errors.js'
-import { findSubmissionByIdempotencyKey, insertSubmission, listSubmissions, updateSubmissionStatus } from '../../repositories/submissions.js'
+} from '../errors.js'
+import { findSubmissionByIdempotencyKey, insertSubmission, listSubmissions, updateSubmissionStatus } from '../repositories/submissions.js'
 
 export interface ContactRoutesOptions {
   pageSizeDefault: number
@@ -66,10 +66,12 @@ function replay (row: SubmissionRow, body: ContactSubmissionBody): ContactSubmis
   return toReceipt(row)
 }
 
-export default async function contactRoutes (app: FastifyInstance, { pageSizeDefault, pageSizeMax }: ContactRoutesOptions) {
+export default async function contactRoutes (fastify: FastifyInstance, { pageSizeDefault, pageSizeMax }: ContactRoutesOptions) {
+  // Every route's request and reply types come from its schema.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const db = app.db as Kysely<Database>
 
-  app.post<{ Body: ContactSubmissionBody, Headers: ContactSubmissionHeaders, Reply: ContactSubmissionReceipt }>('/contact', {
+  app.post('/contact', {
     config: { public: true },
     schema: {
       summary: 'Write to the team',
@@ -128,7 +130,7 @@ export default async function contactRoutes (app: FastifyInstance, { pageSizeDef
     return reply.code(202).send(toReceipt(row))
   })
 
-  app.get<{ Querystring: ContactSubmissionListQuery, Reply: ContactSubmissionList }>('/contact', {
+  app.get('/contact', {
     onRequest: app.requireRole('admin'),
     schema: {
       summary: 'List contact messages (admins)',
@@ -151,7 +153,7 @@ export default async function contactRoutes (app: FastifyInstance, { pageSizeDef
     }
   })
 
-  app.patch<{ Params: ContactSubmissionParams, Body: ContactSubmissionUpdate, Reply: ContactSubmissionUpdated }>('/contact/:id', {
+  app.patch('/contact/:id', {
     onRequest: app.requireRole('admin'),
     schema: {
       summary: 'Triage a contact message (admins)',

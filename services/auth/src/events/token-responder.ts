@@ -1,7 +1,7 @@
 import { ProviderTokenRpcV1, type TokenReply } from '@pulse/contracts'
 import { answerRequests, type Responder } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
-import type { TokenService } from './token-service.js'
+import type { TokenService } from '../tokens/token-service.js'
 
 /** Every auth replica subscribes in this queue group: each request goes to one of them. */
 export const TOKEN_QUEUE_GROUP = 'auth'
