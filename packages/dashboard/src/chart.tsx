@@ -14,6 +14,12 @@ export interface ChartProps {
   percent?: boolean
   /** The start of the range asked for: the x axis spans it even when the points do not. */
   from?: string
+  /** The visible caption, when shorter than the title (the title still names the text summary). */
+  caption?: string
+  /** The metric's name, as data-series, for tests and styles. */
+  series?: string
+  /** A smaller chart, for small multiples. */
+  compact?: boolean
 }
 
 function cssVar (name: string): string {
@@ -21,8 +27,9 @@ function cssVar (name: string): string {
 }
 
 /** A time series drawn with uPlot in the user's time zone, with its numbers as text beside it. */
-export function Chart ({ title, points, color, timezone, percent = false, from }: ChartProps) {
+export function Chart ({ title, points, color, timezone, percent = false, from, caption, series, compact = false }: ChartProps) {
   const box = useRef<HTMLDivElement>(null)
+  const height = compact ? 120 : 180
   useEffect(() => {
     const el = box.current
     if (el === null || points.length === 0) return
@@ -34,9 +41,9 @@ export function Chart ({ title, points, color, timezone, percent = false, from }
     const max = Math.max(...ys)
     const plot = new uPlot({
       width: Math.max(200, el.clientWidth),
-      height: 180,
+      height,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), timezone),
-      legend: { show: true, live: true },
+      legend: { show: !compact, live: true },
       cursor: { points: { size: 6 } },
       scales: {
         x: { time: true, range: (_u, lo, hi) => [Math.min(lo, from === undefined ? lo - 86_400 : Date.parse(from) / 1000), Math.max(hi, Date.now() / 1000)] },
@@ -49,10 +56,10 @@ export function Chart ({ title, points, color, timezone, percent = false, from }
       ],
       axes: [axis, { ...axis, size: 56, values: (_u, vals) => vals.map((v) => percent ? `${v.toFixed(1)}%` : formatNumber(v, true)) }]
     }, [xs, ys], el)
-    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height: 180 }))
+    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height }))
     resize.observe(el)
     return () => { resize.disconnect(); plot.destroy() }
-  }, [points, color, timezone, percent, title, from])
+  }, [points, color, timezone, percent, title, from, height, compact])
 
   const last = points.at(-1)
   const first = points[0]
@@ -60,8 +67,8 @@ export function Chart ({ title, points, color, timezone, percent = false, from }
     ? `${title}: no data in this range.`
     : `${title}: ${percent ? `${(last.value * 100).toFixed(2)} %` : formatNumber(last.value)} now, ${percent ? `${((last.value - first.value) * 100).toFixed(2)} points` : formatNumber(last.value - first.value)} since ${new Date(first.t).toLocaleDateString(undefined, { timeZone: timezone })} (${points.length} points).`
   return (
-    <figure class="chart">
-      <figcaption>{title}</figcaption>
+    <figure class={compact ? 'chart compact' : 'chart'} data-series={series}>
+      <figcaption><span class="swatch" style={{ background: `var(${color})` }} aria-hidden="true" />{caption ?? title}</figcaption>
       {points.length === 0
         ? <p class="empty">No history in this range yet.</p>
         : <div ref={box} class="chart-canvas" role="img" aria-label={summary} data-points={points.length} />}
