@@ -35,6 +35,8 @@ export function Chart ({ title, points, color, timezone, percent = false, from, 
     if (el === null || points.length === 0) return
     const xs = points.map((p) => Date.parse(p.t) / 1000)
     const ys = points.map((p) => percent ? p.value * 100 : p.value)
+    const firstX = xs[0] ?? 0
+    const lastX = xs.at(-1) ?? 0
     const stroke = cssVar(color)
     const axis = { stroke: cssVar('--text-muted'), grid: { stroke: cssVar('--border'), width: 1 }, ticks: { stroke: cssVar('--border') } }
     const min = Math.min(...ys)
@@ -46,7 +48,9 @@ export function Chart ({ title, points, color, timezone, percent = false, from, 
       legend: { show: !compact, live: true },
       cursor: { points: { size: 6 } },
       scales: {
-        x: { time: true, range: (_u, lo, hi) => [Math.min(lo, from === undefined ? lo - 86_400 : Date.parse(from) / 1000), Math.max(hi, Date.now() / 1000)] },
+        // From the data, not uPlot's lo and hi: with a single point uPlot pads hi by 86400 / ms
+        // (years, with seconds), which would squeeze the range asked for into a corner.
+        x: { time: true, range: () => [Math.min(firstX, from === undefined ? firstX - 86_400 : Date.parse(from) / 1000), Math.max(lastX, Date.now() / 1000)] },
         // Counts start at zero, unless the changes would be invisible at that scale.
         y: { range: () => (min > 0 && (max - min) / max < 0.05) ? [min - (max - min || 1), max + (max - min || 1)] : [0, max === 0 ? 1 : max * 1.05] }
       },
