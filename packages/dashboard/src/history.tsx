@@ -38,6 +38,12 @@ export interface HistoryChartProps {
   timezone: string
   /** Bumped by a live update, so the history is asked for again. */
   version: number
+  /**
+   * Follow the snapshot shown beside the chart: the history waits until it is loaded (its
+   * capturedAt is no longer undefined) and asks again when a newer one is shown, so the chart
+   * is never older than the numbers beside it, even when a live update was missed.
+   */
+  snapshot?: { capturedAt: string | null | undefined }
   /** The start of the range; the page's range picker (?range=) when not given. */
   from?: string
   compact?: boolean
@@ -46,10 +52,11 @@ export interface HistoryChartProps {
 }
 
 /** One metric's history from `/<provider>/history`, drawn with the shared chart. */
-export function HistoryChart ({ provider, info, timezone, version, from: fixedFrom, compact = false, context }: HistoryChartProps) {
+export function HistoryChart ({ provider, info, timezone, version, snapshot, from: fixedFrom, compact = false, context }: HistoryChartProps) {
   const range = useRange()
   const from = fixedFrom ?? range.from
-  const history = useResource<{ points: ChartPoint[] }>(`/${provider}/history?metric=${info.metric}&from=${encodeURIComponent(from)}`, [version])
+  const waiting = snapshot !== undefined && snapshot.capturedAt === undefined
+  const history = useResource<{ points: ChartPoint[] }>(waiting ? null : `/${provider}/history?metric=${info.metric}&from=${encodeURIComponent(from)}`, snapshot !== undefined ? [snapshot.capturedAt] : [version])
   const title = context === undefined ? info.title : `${context} ${info.title.toLowerCase()}`
   return (
     <Loaded resource={history} what={title}>

@@ -47,8 +47,9 @@ function Delta ({ label, value, percent }: { label: string, value: number | null
 
 function ProviderCard ({ provider, timezone, version }: { provider: Provider, timezone: string, version: number }) {
   const overview = useResource<TwitchOverview | TwitterOverview>(`/${provider}/overview`, [version])
-  // Fixed per live update, so re-rendering does not ask again.
-  const from = useMemo(() => new Date(Date.now() - 30 * 86400_000).toISOString(), [version])
+  // Fixed per snapshot shown, so re-rendering does not ask again; the charts follow the snapshot.
+  const capturedAt = overview.data?.capturedAt
+  const from = useMemo(() => new Date(Date.now() - 30 * 86400_000).toISOString(), [capturedAt])
   return (
     <article class="card" aria-labelledby={`${provider}-card-title`} data-provider={provider}>
       <header class="card-head">
@@ -84,7 +85,7 @@ function ProviderCard ({ provider, timezone, version }: { provider: Provider, ti
           )}
       </Loaded>
       <section class="mini-charts" aria-label={`${NAMES[provider]} history, 30 days`}>
-        {PROVIDER_METRICS[provider].map((info) => <HistoryChart key={info.metric} provider={provider} info={info} from={from} timezone={timezone} version={version} context={NAMES[provider]} compact />)}
+        {PROVIDER_METRICS[provider].map((info) => <HistoryChart key={info.metric} provider={provider} info={info} from={from} timezone={timezone} version={version} snapshot={{ capturedAt }} context={NAMES[provider]} compact />)}
       </section>
       <RefreshButton provider={provider} />
     </article>
