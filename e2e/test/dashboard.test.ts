@@ -79,8 +79,19 @@ t.test('the dashboard in a real browser', async (t) => {
     // The first refresh follows the connection by itself; the page shows it live.
     await page.locator('[data-provider="twitch"] [data-metric="followers"]').waitFor({ timeout: 60_000 })
     await page.locator('[data-provider="twitter"] [data-metric="followers"]').waitFor({ timeout: 60_000 })
-    await page.locator('[data-provider="twitch"] .chart-canvas canvas').waitFor()
-    t.ok(Number(await page.locator('[data-provider="twitch"] .chart-canvas').getAttribute('data-points')) >= 1, 'the Twitch chart has points')
+    // The overview charts every metric of each connected account, not only followers.
+    const overviewCharts = {
+      twitch: ['followers', 'subscribers', 'subscriberPoints', 'videoViews'],
+      twitter: ['followers', 'posts', 'engagementRate']
+    }
+    for (const [provider, metrics] of Object.entries(overviewCharts)) {
+      for (const metric of metrics) {
+        const chart = page.locator(`[data-provider="${provider}"] [data-series="${metric}"]`)
+        await chart.locator('.chart-canvas canvas').waitFor({ timeout: 30_000 })
+        t.ok(Number(await chart.locator('.chart-canvas').getAttribute('data-points')) >= 1, `the overview's ${provider} ${metric} chart has points`)
+        t.match(await chart.locator('figcaption').textContent(), /\w/, `the overview's ${provider} ${metric} chart is labelled`)
+      }
+    }
     await page.getByRole('link', { name: 'Twitch', exact: true }).click()
     await page.locator('.chart-canvas canvas').first().waitFor()
     t.ok(await eventually(() => page.locator('.chart-canvas canvas').count(), (n) => n >= 4) >= 4, 'the Twitch page charts followers, subscriptions, points and views')

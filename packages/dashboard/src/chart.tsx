@@ -14,6 +14,12 @@ export interface ChartProps {
   percent?: boolean
   /** The start of the range asked for: the x axis spans it even when the points do not. */
   from?: string
+  /** The visible caption, when shorter than the title (the title still names the text summary). */
+  caption?: string
+  /** The metric's name, as data-series, for tests and styles. */
+  series?: string
+  /** A smaller chart, for small multiples. */
+  compact?: boolean
 }
 
 function cssVar (name: string): string {
@@ -21,25 +27,30 @@ function cssVar (name: string): string {
 }
 
 /** A time series drawn with uPlot in the user's time zone, with its numbers as text beside it. */
-export function Chart ({ title, points, color, timezone, percent = false, from }: ChartProps) {
+export function Chart ({ title, points, color, timezone, percent = false, from, caption, series, compact = false }: ChartProps) {
   const box = useRef<HTMLDivElement>(null)
+  const height = compact ? 120 : 180
   useEffect(() => {
     const el = box.current
     if (el === null || points.length === 0) return
     const xs = points.map((p) => Date.parse(p.t) / 1000)
     const ys = points.map((p) => percent ? p.value * 100 : p.value)
+    const firstX = xs[0] ?? 0
+    const lastX = xs.at(-1) ?? 0
     const stroke = cssVar(color)
     const axis = { stroke: cssVar('--text-muted'), grid: { stroke: cssVar('--border'), width: 1 }, ticks: { stroke: cssVar('--border') } }
     const min = Math.min(...ys)
     const max = Math.max(...ys)
     const plot = new uPlot({
       width: Math.max(200, el.clientWidth),
-      height: 180,
+      height,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), timezone),
-      legend: { show: true, live: true },
+      legend: { show: !compact, live: true },
       cursor: { points: { size: 6 } },
       scales: {
-        x: { time: true, range: (_u, lo, hi) => [Math.min(lo, from === undefined ? lo - 86_400 : Date.parse(from) / 1000), Math.max(hi, Date.now() / 1000)] },
+        // From the data, not uPlot's lo and hi: with a single point uPlot pads hi by 86400 / ms
+        // (years, with seconds), which would squeeze the range asked for into a corner.
+        x: { time: true, range: () => [Math.min(firstX, from === undefined ? firstX - 86_400 : Date.parse(from) / 1000), Math.max(lastX, Date.now() / 1000)] },
         // Counts start at zero, unless the changes would be invisible at that scale.
         y: { range: () => (min > 0 && (max - min) / max < 0.05) ? [min - (max - min || 1), max + (max - min || 1)] : [0, max === 0 ? 1 : max * 1.05] }
       },
@@ -49,10 +60,10 @@ export function Chart ({ title, points, color, timezone, percent = false, from }
       ],
       axes: [axis, { ...axis, size: 56, values: (_u, vals) => vals.map((v) => percent ? `${v.toFixed(1)}%` : formatNumber(v, true)) }]
     }, [xs, ys], el)
-    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height: 180 }))
+    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height }))
     resize.observe(el)
     return () => { resize.disconnect(); plot.destroy() }
-  }, [points, color, timezone, percent, title, from])
+  }, [points, color, timezone, percent, title, from, height, compact])
 
   const last = points.at(-1)
   const first = points[0]
@@ -60,8 +71,8 @@ export function Chart ({ title, points, color, timezone, percent = false, from }
     ? `${title}: no data in this range.`
     : `${title}: ${percent ? `${(last.value * 100).toFixed(2)} %` : formatNumber(last.value)} now, ${percent ? `${((last.value - first.value) * 100).toFixed(2)} points` : formatNumber(last.value - first.value)} since ${new Date(first.t).toLocaleDateString(undefined, { timeZone: timezone })} (${points.length} points).`
   return (
-    <figure class="chart">
-      <figcaption>{title}</figcaption>
+    <figure class={compact ? 'chart compact' : 'chart'} data-series={series}>
+      <figcaption><span class="swatch" style={{ background: `var(${color})` }} aria-hidden="true" />{caption ?? title}</figcaption>
       {points.length === 0
         ? <p class="empty">No history in this range yet.</p>
         : <div ref={box} class="chart-canvas" role="img" aria-label={summary} data-points={points.length} />}

@@ -2,13 +2,12 @@ import type { MoodEntry, MoodStreak, TwitchOverview, TwitterOverview } from '@pu
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { ApiError, api, useLiveEvents, useResource } from '../api.js'
 import type { PageProps } from '../app.js'
-import { Chart, type ChartPoint } from '../chart.js'
+import { HistoryChart, PROVIDER_METRICS, type Provider } from '../history.js'
 import { formatDelta, formatNumber, timeAgo, todayIn } from '../format.js'
 import { Link } from '../router.js'
 import { Loaded } from '../ui.js'
 import { QuickMood } from './mood.js'
 
-type Provider = 'twitch' | 'twitter'
 const NAMES: Record<Provider, string> = { twitch: 'Twitch', twitter: 'X' }
 
 /** Refresh now: 202, or 429 while the manual limit applies (retry-after says until when). */
@@ -48,9 +47,9 @@ function Delta ({ label, value, percent }: { label: string, value: number | null
 
 function ProviderCard ({ provider, timezone, version }: { provider: Provider, timezone: string, version: number }) {
   const overview = useResource<TwitchOverview | TwitterOverview>(`/${provider}/overview`, [version])
-  // Fixed per live update, so re-rendering does not ask again.
-  const from = useMemo(() => new Date(Date.now() - 30 * 86400_000).toISOString(), [version])
-  const history = useResource<{ points: ChartPoint[] }>(`/${provider}/history?metric=followers&from=${encodeURIComponent(from)}`, [version])
+  // Fixed per snapshot shown, so re-rendering does not ask again; the charts follow the snapshot.
+  const capturedAt = overview.data?.capturedAt
+  const from = useMemo(() => new Date(Date.now() - 30 * 86400_000).toISOString(), [capturedAt])
   return (
     <article class="card" aria-labelledby={`${provider}-card-title`} data-provider={provider}>
       <header class="card-head">
@@ -85,7 +84,9 @@ function ProviderCard ({ provider, timezone, version }: { provider: Provider, ti
             </>
           )}
       </Loaded>
-      {history.data !== undefined && <Chart title={`${NAMES[provider]} followers, 30 days`} from={from} points={history.data.points} color={`--${provider}`} timezone={timezone} />}
+      <section class="mini-charts" aria-label={`${NAMES[provider]} history, 30 days`}>
+        {PROVIDER_METRICS[provider].map((info) => <HistoryChart key={info.metric} provider={provider} info={info} from={from} timezone={timezone} version={version} snapshot={{ capturedAt }} context={NAMES[provider]} compact />)}
+      </section>
       <RefreshButton provider={provider} />
     </article>
   )

@@ -2,24 +2,11 @@ import type { TwitchBitsLeaderboard, TwitchLiveFollowList, TwitchOverview, Twitc
 import { useState } from 'preact/hooks'
 import { useLiveEvents, useResource } from '../api.js'
 import type { PageProps } from '../app.js'
-import { Chart, type ChartPoint } from '../chart.js'
+import { PROVIDER_METRICS, HistoryChart } from '../history.js'
 import { formatDateTime, formatNumber, timeAgo } from '../format.js'
 import { Loaded } from '../ui.js'
 import { RefreshButton } from './overview.js'
-import { RangePicker, SortableTable, useRange } from './range.js'
-
-const METRICS = [
-  ['followers', 'Followers', '--twitch'],
-  ['subscribers', 'Subscriptions', '--subs'],
-  ['subscriberPoints', 'Subscription points', '--points'],
-  ['videoViews', 'Video views', '--views']
-] as const
-
-export function HistoryChart ({ provider, metric, title, color, timezone, version, percent }: { provider: string, metric: string, title: string, color: string, timezone: string, version: number, percent?: boolean }) {
-  const { from } = useRange()
-  const history = useResource<{ points: ChartPoint[] }>(`/${provider}/history?metric=${metric}&from=${encodeURIComponent(from)}`, [version])
-  return <Loaded resource={history} what={title}>{(h) => <Chart title={title} from={from} points={h.points} color={color} timezone={timezone} percent={percent ?? false} />}</Loaded>
-}
+import { RangePicker, SortableTable } from './range.js'
 
 export function NotConnected ({ provider, name }: { provider: string, name: string }) {
   return (
@@ -66,7 +53,7 @@ export function TwitchPage ({ user }: PageProps) {
             </Loaded>
             <RangePicker />
             <div class="charts">
-              {METRICS.map(([metric, title, color]) => <HistoryChart key={metric} provider="twitch" metric={metric} title={title} color={color} timezone={user.timezone} version={version} />)}
+              {PROVIDER_METRICS.twitch.map((info) => <HistoryChart key={info.metric} provider="twitch" info={info} timezone={user.timezone} version={version} />)}
             </div>
             <Loaded resource={subs} what="Subscribers">
               {(s) => <SortableTable caption="Subscribers" rows={s.items} initialSort="tier" columns={[

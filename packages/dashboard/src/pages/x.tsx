@@ -2,11 +2,12 @@ import type { TwitterOverview, TwitterPostList } from '@pulse/contracts'
 import { useState } from 'preact/hooks'
 import { useLiveEvents, useResource } from '../api.js'
 import type { PageProps } from '../app.js'
+import { PROVIDER_METRICS, HistoryChart } from '../history.js'
 import { formatDateTime, formatNumber, timeAgo } from '../format.js'
 import { Loaded } from '../ui.js'
 import { RefreshButton } from './overview.js'
 import { RangePicker, SortableTable } from './range.js'
-import { HistoryChart, NotConnected } from './twitch.js'
+import { NotConnected } from './twitch.js'
 
 export function XPage ({ user }: PageProps) {
   const [version, setVersion] = useState(0)
@@ -35,9 +36,7 @@ export function XPage ({ user }: PageProps) {
       </Loaded>
       <RangePicker />
       <div class="charts">
-        <HistoryChart provider="twitter" metric="followers" title="Followers" color="--twitter" timezone={user.timezone} version={version} />
-        <HistoryChart provider="twitter" metric="posts" title="Posts" color="--posts" timezone={user.timezone} version={version} />
-        <HistoryChart provider="twitter" metric="engagementRate" title="Engagement rate" color="--views" timezone={user.timezone} version={version} percent />
+        {PROVIDER_METRICS.twitter.map((info) => <HistoryChart key={info.metric} provider="twitter" info={info} timezone={user.timezone} version={version} />)}
       </div>
       <Loaded resource={posts} what="Posts">
         {(p) => <SortableTable caption="Posts and their engagement" rows={p.items} initialSort="engagement" columns={[
