@@ -45,10 +45,21 @@ function Delta ({ label, value, percent }: { label: string, value: number | null
   return <li class={`delta ${cls}`}><span class="delta-label">{label}</span> <span>{formatDelta(value, percent)}</span></li>
 }
 
+/** How often a card waiting for its first snapshot asks again. */
+const FIRST_SNAPSHOT_POLL_MS = 3000
+
 function ProviderCard ({ provider, timezone, version }: { provider: Provider, timezone: string, version: number }) {
   const overview = useResource<TwitchOverview | TwitterOverview>(`/${provider}/overview`, [version])
   // Fixed per snapshot shown, so re-rendering does not ask again; the charts follow the snapshot.
   const capturedAt = overview.data?.capturedAt
+  // Until the first snapshot exists, ask again now and then: its live event may have been sent
+  // before this page's event stream opened, and the page must not wait for the next one.
+  const waiting = overview.data !== undefined && overview.data.followers === null
+  useEffect(() => {
+    if (!waiting) return
+    const timer = setTimeout(overview.reload, FIRST_SNAPSHOT_POLL_MS)
+    return () => clearTimeout(timer)
+  }, [waiting, overview.fetchedAt])
   const from = useMemo(() => new Date(Date.now() - 30 * 86400_000).toISOString(), [capturedAt])
   return (
     <article class="card" aria-labelledby={`${provider}-card-title`} data-provider={provider}>
