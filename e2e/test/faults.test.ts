@@ -2,7 +2,7 @@ import { CONTACT_STREAM, ContactSubmittedV1 } from '@pulse/contracts'
 import { EventBus } from '@pulse/service-kit'
 import { TcpProxy, createTestDatabase } from '@pulse/testing'
 import t from 'tap'
-import { Browser, eventually, startE2E, urlOf } from './helper.js'
+import { Browser, eventually, listen, startE2E, urlOf } from './helper.js'
 import { OwnServer } from './servers.js'
 
 t.test('Redis killed and restarted during traffic: 503 fast, nobody let in, recovery without restarts', async (t) => {
@@ -109,18 +109,6 @@ t.test('NATS killed (-9) and restarted: no acknowledged event lost, consumers re
   t.equal(info.state.messages, 5, 'the stream holds each event once')
 })
 
-/** Opens the gateway's /events for a browser and collects what arrives. */
-async function listen (browser: Browser) {
-  const controller = new AbortController()
-  const cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
-  const res = await fetch(`${browser.base}/events`, { headers: { cookie }, signal: controller.signal })
-  let text = ''
-  const reader = res.body!.getReader()
-  const done = (async () => {
-    try { for (;;) { const { value, done } = await reader.read(); if (done) return; text += new TextDecoder().decode(value) } } catch { /* closed */ }
-  })()
-  return { status: res.status, text: () => text, close: async () => { controller.abort(); await done } }
-}
 
 const refreshedEvents = (text: string) => text.match(/event: metrics\.refreshed/g)?.length ?? 0
 

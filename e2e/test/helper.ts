@@ -136,3 +136,16 @@ function describe (value: unknown): string {
   }
   try { return JSON.stringify(value)?.slice(0, 300) ?? String(value) } catch { return String(value) }
 }
+
+/** Opens the gateway's /events for a browser and collects what arrives. */
+export async function listen (browser: Browser) {
+  const controller = new AbortController()
+  const cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+  const res = await fetch(`${browser.base}/events`, { headers: { cookie }, signal: controller.signal })
+  let text = ''
+  const reader = res.body!.getReader()
+  const done = (async () => {
+    try { for (;;) { const { value, done } = await reader.read(); if (done) return; text += new TextDecoder().decode(value) } } catch { /* closed */ }
+  })()
+  return { status: res.status, text: () => text, close: async () => { controller.abort(); await done } }
+}

@@ -1,18 +1,6 @@
 import t from 'tap'
-import { Browser, eventually, startE2E } from './helper.js'
+import { Browser, eventually, listen, startE2E } from './helper.js'
 
-/** Opens the gateway's /events for a browser and collects what arrives. */
-async function listen (browser: Browser) {
-  const controller = new AbortController()
-  const cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
-  const res = await fetch(`${browser.base}/events`, { headers: { cookie }, signal: controller.signal })
-  let text = ''
-  const reader = res.body!.getReader()
-  const done = (async () => {
-    try { for (;;) { const { value, done } = await reader.read(); if (done) return; text += new TextDecoder().decode(value) } } catch { /* closed */ }
-  })()
-  return { status: res.status, text: () => text, close: async () => { controller.abort(); await done } }
-}
 
 /** Clicks "Sign in with …" and approves on the simulator's consent page as `login`. */
 async function connect (browser: Browser, provider: 'twitch' | 'twitter', login: string) {
