@@ -305,7 +305,7 @@ async function drainOnce (mix: Mix, replicas: number, users: number): Promise<Dr
     })
 
     await sim.resetCounts()
-    const natsPort = new URL(NATS_URL).port || '4222'
+    const natsPort = new URL(NATS_URL.split(',')[0]!.trim()).port || '4222'
     const natsPids = pidsOf(new RegExp(`nats-server.*(-p|--port)[ =]${natsPort}\\b`))
     if (natsPids.length === 0) natsPids.push(...pidsOf(/^\S*nats-server /))
     const backends = new BackendCpu(db)

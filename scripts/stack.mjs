@@ -63,7 +63,9 @@ export async function checkInfrastructure (env) {
   const problems = []
   for (const dep of INFRASTRUCTURE) {
     const url = env[dep.variable] ?? dep.fallback
-    if (!(await answers(url))) problems.push(`${dep.name} does not answer at ${url} (${dep.variable}). Start it: ${dep.howToStart}`)
+    // NATS_URL may list the servers of a cluster: one that answers is enough to start.
+    const urls = url.split(',').map((u) => u.trim())
+    if (!(await Promise.all(urls.map((u) => answers(u)))).some(Boolean)) problems.push(`${dep.name} does not answer at ${url} (${dep.variable}). Start it: ${dep.howToStart}`)
   }
   return problems
 }

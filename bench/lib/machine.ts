@@ -26,7 +26,8 @@ export interface Machine {
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pulse_bench'
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'
+// The first server where NATS_URL lists a cluster.
+const NATS_URL = (process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',')[0]!.trim()
 
 function run (command: string, args: string[]): string | null {
   try {

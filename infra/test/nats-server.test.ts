@@ -117,6 +117,10 @@ t.test('the gateway follows the metrics it shows and nothing else', async (t) =>
   const msg = await consumer.next({ expires: 2000 })
   t.equal(msg?.subject, 'metrics.refreshed.v1.twitch', 'an ordered consumer on METRICS receives the refreshed event')
   const jsm = await jetstreamManager(gw)
+  // As the gateway turns its replay window's start time into a stream sequence: a short-lived consumer.
+  const probe = await jsm.consumers.add('METRICS', { filter_subject: 'metrics.>', deliver_policy: jetstreamLib.DeliverPolicy.StartTime, opt_start_time: new Date(0).toISOString(), ack_policy: jetstreamLib.AckPolicy.None, mem_storage: true, num_replicas: 1 })
+  t.equal(probe.delivered.stream_seq, 0, 'a short-lived consumer from a start time tells the sequence before it')
+  t.ok(await jsm.consumers.delete('METRICS', probe.name), 'and is deleted')
   await t.rejects(jsm.consumers.add('AUTH', { durable_name: 'gateway', ack_policy: jetstreamLib.AckPolicy.Explicit }), 'no consumer on the AUTH stream')
   await t.rejects(jetstream(gw).publish('metrics.refresh.requested.v1.twitch', data({}), { timeout: 500 }), 'no refresh requests')
   await gw.close()

@@ -61,13 +61,23 @@ export class ConfigError extends Error {
   }
 }
 
-/** A URL setting; `protocols` lists the schemes it accepts (without the colon). */
-export function UrlSetting (defaultValue: string, protocols: string[], options: { credentials?: { user: string, password: string } } = {}) {
+/**
+ * A URL setting; `protocols` lists the schemes it accepts (without the colon). With `list`, the value
+ * may be several URLs separated by commas (the servers of one cluster), each checked on its own.
+ */
+export function UrlSetting (defaultValue: string, protocols: string[], options: { credentials?: { user: string, password: string }, list?: boolean } = {}) {
   return Type.String({
     default: defaultValue,
     'x-url-protocols': protocols,
-    ...(options.credentials === undefined ? {} : { 'x-url-credentials': options.credentials })
+    ...(options.credentials === undefined ? {} : { 'x-url-credentials': options.credentials }),
+    ...(options.list === true ? { 'x-url-list': true } : {})
   })
+}
+
+/** The URLs of a URL setting's value: itself, or each comma-separated entry of a list setting. */
+function urlsOf (prop: unknown, value: string): string[] {
+  if ((prop as Record<string, unknown>)['x-url-list'] !== true) return [value]
+  return value.split(',').map((entry) => entry.trim())
 }
 
 /** Settings every service has. */
@@ -106,10 +116,12 @@ export const DatabaseConfigProperties = {
 
 export const NatsConfigProperties = {
   /**
-   * The server. Its credentials may be in it (`nats://user:password@host:port`, percent-encoded) or
-   * in NATS_USER/NATS_PASSWORD, which loadConfig writes into it: services connect with NATS_URL alone.
+   * The server, or the servers of a cluster separated by commas (the client is given every one and
+   * moves to another when one fails). Credentials may be in it (`nats://user:password@host:port`,
+   * percent-encoded, the same in every URL) or in NATS_USER/NATS_PASSWORD, which loadConfig writes
+   * into every URL: services connect with NATS_URL alone.
    */
-  NATS_URL: UrlSetting('nats://127.0.0.1:4222', ['nats', 'tls'], { credentials: { user: 'NATS_USER', password: 'NATS_PASSWORD' } }),
+  NATS_URL: UrlSetting('nats://127.0.0.1:4222', ['nats', 'tls'], { credentials: { user: 'NATS_USER', password: 'NATS_PASSWORD' }, list: true }),
   /** This service's NATS user (infra/nats/permissions.json); unset where the server needs no login. */
   NATS_USER: Type.Optional(Type.String({ minLength: 1 })),
   NATS_PASSWORD: Type.Optional(Type.String({ minLength: 1, 'x-secret': true })),
@@ -119,7 +131,13 @@ export const NatsConfigProperties = {
    * Deliveries of one event a durable consumer makes at most: an event whose handler still fails
    * then goes to the dead-letter stream (DEAD_LETTERS) instead of being retried forever.
    */
-  NATS_MAX_DELIVER: Type.Integer({ minimum: 1, default: 10 })
+  NATS_MAX_DELIVER: Type.Integer({ minimum: 1, default: 10 }),
+  /**
+   * Copies of every stream Pulse declares, each on a different server of the cluster (JetStream
+   * allows 1 to 5). A stream found with another count is brought to this one at start. 1 for a
+   * single server; 3 in production, where a stream survives the loss of any one server.
+   */
+  NATS_STREAM_REPLICAS: Type.Integer({ minimum: 1, maximum: 5, default: 1 })
 } satisfies TProperties
 
 export const RedisConfigProperties = {
@@ -138,18 +156,22 @@ export const RedisConfigProperties = {
  * character may be in a password): whoever connects with the URL alone logs in. Answers a problem
  * if only one of the two is set, or if the URL already holds credentials too.
  */
-function withCredentials (config: Record<string, unknown>, key: string, names: { user: string, password: string }): string | undefined {
+function withCredentials (config: Record<string, unknown>, key: string, names: { user: string, password: string }, prop: unknown): string | undefined {
   const user = config[names.user] as string | undefined
   const password = config[names.password] as string | undefined
   if (user === undefined && password === undefined) return undefined
   if (user === undefined) return `${names.password} is set but ${names.user} is not`
   if (password === undefined) return `${names.user} is set but ${names.password} is not`
-  let url: URL
-  try { url = new URL(config[key] as string) } catch { return undefined } // reported as a malformed URL
-  if (url.username !== '' || url.password !== '') return `${key} holds credentials and ${names.user}/${names.password} are set too: set one of them`
-  url.username = user
-  url.password = password
-  config[key] = url.href
+  const written: string[] = []
+  for (const entry of urlsOf(prop, config[key] as string)) {
+    let url: URL
+    try { url = new URL(entry) } catch { return undefined } // reported as a malformed URL
+    if (url.username !== '' || url.password !== '') return `${key} holds credentials and ${names.user}/${names.password} are set too: set one of them`
+    url.username = user
+    url.password = password
+    written.push(url.href)
+  }
+  config[key] = written.join(',')
   return undefined
 }
 
@@ -190,16 +212,19 @@ export function loadConfig<P extends TProperties> (
     const protocols = (prop as Record<string, unknown>)['x-url-protocols'] as string[] | undefined
     const value = converted[key]
     if (protocols === undefined || typeof value !== 'string') continue
-    let url: URL | undefined
-    try { url = new URL(value) } catch { url = undefined }
-    if (url === undefined || url.hostname === '' || !protocols.includes(url.protocol.slice(0, -1))) {
-      problems.push(`${key} must be a URL of the form ${protocols[0]}://host:port (got "${redactUrlValue(value)}")`)
+    for (const entry of urlsOf(prop, value)) {
+      let url: URL | undefined
+      try { url = new URL(entry) } catch { url = undefined }
+      if (url === undefined || url.hostname === '' || !protocols.includes(url.protocol.slice(0, -1))) {
+        const form = (prop as Record<string, unknown>)['x-url-list'] === true ? `${protocols[0]}://host:port, or several separated by commas` : `${protocols[0]}://host:port`
+        problems.push(`${key} must be a URL of the form ${form} (got "${redactUrlValue(entry)}")`)
+      }
     }
   }
   for (const [key, prop] of Object.entries(properties)) {
     const credentials = (prop as Record<string, unknown>)['x-url-credentials'] as { user: string, password: string } | undefined
     if (credentials === undefined || typeof converted[key] !== 'string') continue
-    const problem = withCredentials(converted, key, credentials)
+    const problem = withCredentials(converted, key, credentials, prop)
     if (problem !== undefined) problems.push(problem)
   }
   // The service's checks read typed settings: only once every setting has its type.
@@ -241,9 +266,11 @@ function productionSecretProblems (properties: TProperties, config: Record<strin
       // A password written into the URL from its own setting (NATS_PASSWORD) is checked as that setting.
       const credentials = annotations['x-url-credentials'] as { password: string } | undefined
       if (credentials !== undefined && config[credentials.password] !== undefined) continue
-      let password: string
-      try { password = decodeURIComponent(new URL(value).password) } catch { continue }
-      if (password !== '' && development.has(password)) problems.push(`${key} holds a development password; set a real one in production`)
+      for (const entry of urlsOf(prop, value)) {
+        let password: string
+        try { password = decodeURIComponent(new URL(entry).password) } catch { continue }
+        if (password !== '' && development.has(password)) problems.push(`${key} holds a development password; set a real one in production`)
+      }
       continue
     }
     if (annotations['x-secret'] !== true && !SECRET_NAME.test(key)) continue

@@ -8,9 +8,10 @@ import type { TSchema } from 'typebox'
 
 export interface EventBusOptions {
   /**
-   * The server, `nats://host:port`. Credentials in it (`nats://user:password@host:port`, percent-encoded,
-   * or `nats://token@host:port`) are sent as the login and never shown to the client library as part
-   * of the address, which would ignore them.
+   * The server, `nats://host:port`, or the servers of a cluster separated by commas: the client is
+   * given every one. Credentials in them (`nats://user:password@host:port`, percent-encoded, or
+   * `nats://token@host:port`) are sent as the login and never shown to the client library as part
+   * of an address, which would ignore them.
    */
   url: string
   /**
@@ -30,6 +31,11 @@ export interface EventBusOptions {
    * a message whose handler still fails then goes to the dead-letter stream.
    */
   maxDeliver?: number
+  /**
+   * Copies of every stream this bus declares (NATS_STREAM_REPLICAS), each on another server of the
+   * cluster; a stream with another count is brought to this one. Default 1.
+   */
+  streamReplicas?: number
   log?: { info: (obj: object, msg: string) => void, warn: (obj: object, msg: string) => void, error: (obj: object, msg: string) => void }
 }
 
@@ -62,6 +68,13 @@ export const DEAD_LETTER_HEADERS = {
   reason: 'Pulse-Dead-Reason'
 } as const
 const DEFAULT_MAX_DELIVER = 10
+/**
+ * How long one pull request of a durable consumer stays open at the server. The client learns that
+ * the server holding its pull died (the consumer's leader, in a cluster) only from the heartbeats
+ * that stop, two of them at half this interval, and then pulls again: a consumer stalls at most
+ * about this long plus an election when a server dies (the client's default is 30 s).
+ */
+export const CONSUMER_PULL_EXPIRES_MS = 10_000
 
 /** What a handler may ask of the message beyond its payload. */
 export interface EventContext {
@@ -101,30 +114,37 @@ export function inboxPrefixOf (name: string): string {
 }
 
 export interface NatsServerLogin {
-  /** The server's address without credentials. */
-  server: string
+  /** The servers' addresses, without credentials. */
+  servers: string[]
   user?: string
   pass?: string
   token?: string
 }
 
 /**
- * Splits `nats://user:password@host:port` into the address and the login the client expects as
- * options (it ignores credentials in a server URL). A user without a password is a token
- * (`nats://token@host:port`). Explicit `user`/`pass` win over the URL's.
+ * Splits `nats://user:password@host:port` (or several, separated by commas) into the addresses and
+ * the login the client expects as options (it ignores credentials in a server URL). A user without
+ * a password is a token (`nats://token@host:port`). Explicit `user`/`pass` win over the URLs'. One
+ * connection has one login: URLs holding different credentials are refused.
  */
 export function natsServerLogin (url: string, explicit: { user?: string, pass?: string } = {}): NatsServerLogin {
-  let parsed: URL | undefined
-  try { parsed = new URL(url) } catch { parsed = undefined }
-  let login: Omit<NatsServerLogin, 'server'> = {}
-  let server = url
-  if (parsed !== undefined && parsed.username !== '') {
+  const servers: string[] = []
+  let login: Omit<NatsServerLogin, 'servers'> | undefined
+  for (const entry of url.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+    let parsed: URL | undefined
+    try { parsed = new URL(entry) } catch { parsed = undefined }
+    if (parsed === undefined || parsed.username === '') {
+      servers.push(entry)
+      continue
+    }
     const user = decodeURIComponent(parsed.username)
-    login = parsed.password === '' ? { token: user } : { user, pass: decodeURIComponent(parsed.password) }
-    server = `${parsed.protocol}//${parsed.host}`
+    const own = parsed.password === '' ? { token: user } : { user, pass: decodeURIComponent(parsed.password) }
+    if (login !== undefined && JSON.stringify(login) !== JSON.stringify(own)) throw new Error('the NATS server URLs hold different credentials: one connection has one login')
+    login = own
+    servers.push(`${parsed.protocol}//${parsed.host}`)
   }
   if (explicit.user !== undefined) login = { user: explicit.user, pass: explicit.pass }
-  return { server, ...login }
+  return { servers, ...login }
 }
 
 /**
@@ -144,14 +164,15 @@ export class EventBus {
     readonly jsm: JetStreamManager,
     readonly prefix: string,
     private readonly log: NonNullable<EventBusOptions['log']>,
-    readonly maxDeliver: number
+    readonly maxDeliver: number,
+    readonly streamReplicas: number
   ) {}
 
-  static async connect ({ url, name, user, pass, prefix = '', streams = [], maxDeliver = DEFAULT_MAX_DELIVER, log }: EventBusOptions): Promise<EventBus> {
+  static async connect ({ url, name, user, pass, prefix = '', streams = [], maxDeliver = DEFAULT_MAX_DELIVER, streamReplicas = 1, log }: EventBusOptions): Promise<EventBus> {
     const logger = log ?? { info: () => {}, warn: () => {}, error: () => {} }
-    const { server, ...login } = natsServerLogin(url, { user, pass })
+    const { servers, ...login } = natsServerLogin(url, { user, pass })
     const nc = await connect({
-      servers: server,
+      servers,
       ...login,
       name,
       inboxPrefix: inboxPrefixOf(name),
@@ -166,7 +187,7 @@ export class EventBus {
       }
     })().catch(() => {})
     const jsm = await jetstreamManager(nc)
-    const bus = new EventBus(nc, jetstream(nc), jsm, prefix, logger, maxDeliver)
+    const bus = new EventBus(nc, jetstream(nc), jsm, prefix, logger, maxDeliver, streamReplicas)
     for (const stream of streams) await bus.ensureStream(stream)
     return bus
   }
@@ -179,7 +200,10 @@ export class EventBus {
     return this.prefix === '' ? subject : `${this.prefix}.${subject}`
   }
 
-  /** Creates the stream, or brings an existing one to this configuration. */
+  /**
+   * Creates the stream, or brings an existing one to this configuration, its replica count included
+   * (the servers then copy it to, or remove it from, the servers that gain or lose a replica).
+   */
   async ensureStream (stream: StreamContract, maxAgeMs = 7 * DAY_MS): Promise<void> {
     const config = {
       name: this.streamName(stream),
@@ -187,7 +211,8 @@ export class EventBus {
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       max_age: nanos(maxAgeMs),
-      duplicate_window: nanos(2 * 60 * 1000)
+      duplicate_window: nanos(2 * 60 * 1000),
+      num_replicas: this.streamReplicas
     }
     try {
       await this.jsm.streams.info(config.name)
@@ -247,7 +272,7 @@ export class EventBus {
       while (!this.closing) {
         let messages: ConsumerMessages | undefined
         try {
-          messages = await consumer.consume({ max_messages: 64 })
+          messages = await consumer.consume({ max_messages: 64, expires: CONSUMER_PULL_EXPIRES_MS })
           this.consumers.add(messages)
           const inFlight = new Set<Promise<void>>()
           for await (const msg of messages) {

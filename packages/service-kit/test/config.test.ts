@@ -61,6 +61,22 @@ t.test('NATS_USER and NATS_PASSWORD go into NATS_URL (percent-encoded), and half
   t.throws(() => loadConfig(NatsConfigProperties, { NATS_URL: 'nats://u:p@nats:4222', NATS_USER: 'auth', NATS_PASSWORD: 'x' }), /NATS_URL holds credentials and NATS_USER\/NATS_PASSWORD are set too/)
 })
 
+t.test('NATS_URL takes a comma-separated list of servers; NATS_USER/NATS_PASSWORD go into each; NATS_STREAM_REPLICAS is 1 to 5', async (t) => {
+  const { loadConfig, NatsConfigProperties } = await import('../src/index.js')
+  const list = 'nats://nats-0:4222, nats://nats-1:4222,nats://nats-2:4222'
+  t.equal(loadConfig(NatsConfigProperties, { NATS_URL: list }).NATS_URL, list, 'a list without credentials is kept as it is')
+  t.equal(loadConfig(NatsConfigProperties, { NATS_URL: list, NATS_USER: 'auth', NATS_PASSWORD: 'p@ss' }).NATS_URL,
+    'nats://auth:p%40ss@nats-0:4222,nats://auth:p%40ss@nats-1:4222,nats://auth:p%40ss@nats-2:4222', 'the login is written into every server')
+  t.throws(() => loadConfig(NatsConfigProperties, { NATS_URL: 'nats://nats-0:4222,http://nats-1:4222' }), /NATS_URL must be a URL of the form nats:\/\/host:port, or several separated by commas \(got "http:\/\/nats-1:4222"\)/, 'each entry is checked')
+  t.throws(() => loadConfig(NatsConfigProperties, { NATS_URL: 'nats://nats-0:4222,' }), /NATS_URL must be a URL/, 'an empty entry is refused')
+  t.throws(() => loadConfig(NatsConfigProperties, { NATS_URL: 'nats://nats-0:4222,nats://u:p@nats-1:4222', NATS_USER: 'auth', NATS_PASSWORD: 'x' }), /NATS_URL holds credentials and NATS_USER\/NATS_PASSWORD are set too/)
+  const production = { ...(await import('../src/index.js')).BaseConfigProperties, ...NatsConfigProperties }
+  t.throws(() => loadConfig(production, { NODE_ENV: 'production', IDENTITY_SECRET: 'i'.repeat(40), NATS_URL: 'nats://a:b@nats-0:4222,nats://gateway:pulse-local-gateway@nats-1:4222' }), /NATS_URL holds a development password/, 'production checks the password of every entry')
+  t.equal(loadConfig(NatsConfigProperties, {}).NATS_STREAM_REPLICAS, 1, 'one copy of each stream by default')
+  t.equal(loadConfig(NatsConfigProperties, { NATS_STREAM_REPLICAS: '3' }).NATS_STREAM_REPLICAS, 3)
+  for (const bad of ['0', '6', 'three']) t.throws(() => loadConfig(NatsConfigProperties, { NATS_STREAM_REPLICAS: bad }), /NATS_STREAM_REPLICAS/, `NATS_STREAM_REPLICAS=${bad} is refused`)
+})
+
 t.test('production refuses every secret setting that is any development value, or too short', async (t) => {
   const { loadConfig, NatsConfigProperties, SessionConfigProperties, DEVELOPMENT_VALUES } = await import('../src/index.js')
   const properties = { ...(await import('../src/index.js')).BaseConfigProperties, ...SessionConfigProperties, ...NatsConfigProperties }

@@ -59,10 +59,13 @@ const connectBus = async (options: Parameters<typeof EventBus.connect>[0]) => {
 }
 
 t.test('credentials in the URL become the login, and the address goes to the client without them', async (t) => {
-  t.same(natsServerLogin('nats://twitch-ingest:a%2Fb%3Ac%40d@nats:4222'), { server: 'nats://nats:4222', user: 'twitch-ingest', pass: 'a/b:c@d' })
-  t.same(natsServerLogin('nats://s3cr3t-token@nats:4222'), { server: 'nats://nats:4222', token: 's3cr3t-token' }, 'a user without a password is a token')
-  t.same(natsServerLogin('nats://127.0.0.1:4222'), { server: 'nats://127.0.0.1:4222' }, 'no credentials: the URL as it is')
-  t.same(natsServerLogin('nats://a:b@nats:4222', { user: 'c', pass: 'd' }), { server: 'nats://nats:4222', user: 'c', pass: 'd' }, 'explicit options win')
+  t.same(natsServerLogin('nats://twitch-ingest:a%2Fb%3Ac%40d@nats:4222'), { servers: ['nats://nats:4222'], user: 'twitch-ingest', pass: 'a/b:c@d' })
+  t.same(natsServerLogin('nats://s3cr3t-token@nats:4222'), { servers: ['nats://nats:4222'], token: 's3cr3t-token' }, 'a user without a password is a token')
+  t.same(natsServerLogin('nats://127.0.0.1:4222'), { servers: ['nats://127.0.0.1:4222'] }, 'no credentials: the URL as it is')
+  t.same(natsServerLogin('nats://a:b@nats:4222', { user: 'c', pass: 'd' }), { servers: ['nats://nats:4222'], user: 'c', pass: 'd' }, 'explicit options win')
+  t.same(natsServerLogin('nats://u:p@nats-0:4222, nats://u:p@nats-1:4222,nats://u:p@nats-2:4222'),
+    { servers: ['nats://nats-0:4222', 'nats://nats-1:4222', 'nats://nats-2:4222'], user: 'u', pass: 'p' }, 'a list: every server, one login')
+  t.throws(() => natsServerLogin('nats://u:p@nats-0:4222,nats://v:q@nats-1:4222'), /different credentials/, 'servers with different logins are refused')
   t.throws(() => inboxPrefixOf('a.b'), /letters, digits/, 'a connection name that cannot be one subject token is refused')
 
   const bus = await connectBus({ url: withCredentials(ASKER.user, ASKER.pass), name: ASKER.user })

@@ -1,4 +1,5 @@
 export * from './infra.js'
 export * from './isolation.js'
+export * from './nats-cluster.js'
 export * from './tcp-proxy.js'
 export * from './waiting.js'

@@ -48,7 +48,7 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
   await app.register(servicePlugin, { prefix: 'AUTH', audience: 'auth', identitySecrets, openapi: { title: 'Pulse accounts' }, testProbes: config.TEST_PROBES })
   await app.register(databasePlugin, databaseOptionsOf(config, AUTH_SCHEMA))
   await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
-  await app.register(natsPlugin, { url: config.NATS_URL, name: 'auth', prefix: config.NATS_PREFIX, streams: [AUTH_STREAM] })
+  await app.register(natsPlugin, { url: config.NATS_URL, name: 'auth', prefix: config.NATS_PREFIX, streams: [AUTH_STREAM], streamReplicas: config.NATS_STREAM_REPLICAS })
   await app.register(outboxPlugin, { service: 'auth', pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS })
 
   const sessions = new RedisSessionStore(app.redis, config.REDIS_PREFIX, config.SESSION_IDLE_TIMEOUT_S)

@@ -21,7 +21,7 @@ export default async function app (fastify: FastifyInstance, { config }: Contact
     openapi: { title: 'Pulse contact', description: 'The contact form: anyone writes to the team, admins read and triage.' }
   })
   await fastify.register(databasePlugin, databaseOptionsOf(config, CONTACT_SCHEMA))
-  await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'contact', prefix: config.NATS_PREFIX, streams: [CONTACT_STREAM] })
+  await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'contact', prefix: config.NATS_PREFIX, streams: [CONTACT_STREAM], streamReplicas: config.NATS_STREAM_REPLICAS })
   // Messages are taken while NATS is down (their events wait in the outbox), so a replica that
   // reaches Postgres stays ready: taking it out of rotation would refuse messages it can store.
   fastify.readiness.delete('nats')

@@ -32,7 +32,7 @@ const ended = (reason: 'session_ended' | 'too_many_streams') => `event: stream.c
 export default async function eventsRoutes (fastify: FastifyInstance, { config }: { config: GatewayConfig }) {
   // The route's request and reply types come from its schema.
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  await app.register(natsPlugin, { url: config.NATS_URL, name: 'gateway', prefix: config.NATS_PREFIX, streams: [METRICS_STREAM] })
+  await app.register(natsPlugin, { url: config.NATS_URL, name: 'gateway', prefix: config.NATS_PREFIX, streams: [METRICS_STREAM], streamReplicas: config.NATS_STREAM_REPLICAS })
   const live = new LiveEvents(app.nats, { replayWindowMs: config.EVENTS_REPLAY_WINDOW_S * 1000, perUser: config.EVENTS_PER_USER, log: app.log })
   await live.start()
   const byUser = new Map<string, OpenStream[]>()
