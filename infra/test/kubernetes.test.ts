@@ -2,7 +2,7 @@ import { isIP } from 'node:net'
 import t from 'tap'
 import { COMMON_SETTINGS, PRE_STOP_SLEEP_S, SERVICES, deployedServices, imageOf, natsPasswordKey, type ServiceSpec } from '../src/services.js'
 import { ENTRY_GATEWAY } from '../src/k8s.js'
-import { configSettings, isSecretSetting, renderKustomization, renderOverlay, settingsToWire, type K8s } from './helper.js'
+import { configSettings, isSecretSetting, readRepoFile, renderKustomization, renderOverlay, settingsToWire, type K8s } from './helper.js'
 
 const overlays = { local: renderOverlay('local'), production: renderOverlay('production') }
 
@@ -30,6 +30,23 @@ function environmentOf (objs: K8s[], container: K8s): Map<string, { source: 'con
     }
   }
   return env
+}
+
+/**
+ * `<pod>.<service>` (a StatefulSet pod by its stable name, as the headless Service that governs it
+ * publishes it) and a port one of its containers listens on.
+ */
+function podAddressExists (objs: K8s[], host: string, port: number): boolean {
+  const [pod, service] = host.split('.') as [string, string | undefined]
+  if (service === undefined) return false
+  const governing = find(objs, 'Service', service)
+  if (governing?.spec.clusterIP !== 'None') return false
+  return objs.some((o) => {
+    if (o.kind !== 'StatefulSet' || o.spec.serviceName !== service) return false
+    const ordinal = pod.startsWith(`${o.metadata.name}-`) ? Number(pod.slice(o.metadata.name.length + 1)) : NaN
+    return Number.isInteger(ordinal) && ordinal >= 0 && ordinal < (o.spec.replicas ?? 1) &&
+      o.spec.template.spec.containers.some((c: K8s) => (c.ports ?? []).some((p: K8s) => p.containerPort === port))
+  })
 }
 
 for (const [overlay, objs] of Object.entries(overlays) as [keyof typeof overlays, K8s[]][]) {
@@ -114,13 +131,28 @@ for (const [overlay, objs] of Object.entries(overlays) as [keyof typeof overlays
         if (got === undefined) continue
         if (isSecretSetting(setting.name)) t.equal(got.source, 'secret', `${s.name}: ${setting.name} comes from the Secret`)
         if (got.value === undefined) continue
-        t.notMatch(got.value, /^(\w+:\/\/([^@/]*@)?)?(127\.0\.0\.1|localhost)(:|\/|$)/, `${s.name}: ${setting.name} is not a laptop address`)
-        const url = /^[a-z]+:\/\//.test(got.value) ? new URL(got.value) : undefined
-        if (url !== undefined && !url.hostname.includes('.')) {
-          // An in-cluster name: a rendered Service on that port, or a listed service not enabled yet.
-          const ports = services.get(url.hostname)
-          t.ok(ports?.includes(Number(url.port)) || planned.get(url.hostname)?.enabled === false,
-            `${s.name}: ${setting.name}=${got.value} names a Service of this overlay`)
+        // A URL setting may list several servers (NATS_URL of a cluster): each is checked.
+        for (const value of got.value.split(',')) {
+          t.notMatch(value, /^(\w+:\/\/([^@/]*@)?)?(127\.0\.0\.1|localhost)(:|\/|$)/, `${s.name}: ${setting.name} is not a laptop address`)
+          const url = /^[a-z]+:\/\//.test(value) ? new URL(value) : undefined
+          if (url !== undefined && !url.hostname.includes('.')) {
+            // An in-cluster name: a rendered Service on that port, or a listed service not enabled yet.
+            const ports = services.get(url.hostname)
+            t.ok(ports?.includes(Number(url.port)) || planned.get(url.hostname)?.enabled === false,
+              `${s.name}: ${setting.name}=${value} names a Service of this overlay`)
+          } else if (url !== undefined && url.hostname.split('.').length === 2 && services.has(url.hostname.split('.')[1]!)) {
+            // `<pod>.<service>`: a pod of a StatefulSet by its stable name.
+            t.ok(podAddressExists(objs, url.hostname, Number(url.port)), `${s.name}: ${setting.name}=${value} names a pod of a StatefulSet of this overlay`)
+          }
+        }
+      }
+      for (const [name, value] of env) {
+        // Lists of addresses (REDIS_SENTINELS): every one a pod of this overlay.
+        if (name === 'REDIS_SENTINELS' && value.value !== undefined) {
+          for (const address of value.value.split(',')) {
+            const [host, port] = address.trim().split(':') as [string, string]
+            t.ok(podAddressExists(objs, host, Number(port)), `${s.name}: ${name} lists ${address}, a pod of this overlay`)
+          }
         }
       }
       t.equal(env.get('HOST')?.value, COMMON_SETTINGS.HOST, `${s.name}: listens on every interface`)
@@ -167,11 +199,13 @@ for (const [overlay, objs] of Object.entries(overlays) as [keyof typeof overlays
   })
 }
 
-t.test('the simulator, Postgres and Redis run in the local overlay only; production expects managed ones', async (t) => {
-  for (const name of ['provider-sim', 'postgres', 'redis']) {
-    t.ok(workloads(overlays.local).some((w) => w.metadata.name === name), `local runs ${name}`)
-    t.notOk(workloads(overlays.production).some((w) => w.metadata.name === name), `production does not run ${name}`)
-  }
+t.test('the simulator runs in the local overlay only; local runs one Postgres and one Redis, production their replicated sets', async (t) => {
+  t.ok(workloads(overlays.local).some((w) => w.metadata.name === 'provider-sim'), 'local runs the simulator')
+  t.notOk(workloads(overlays.production).some((w) => w.metadata.name === 'provider-sim'), 'production does not')
+  for (const name of ['postgres', 'redis']) t.equal(find(overlays.local, 'StatefulSet', name)?.spec.replicas, 1, `local runs one ${name}`)
+  t.notOk(find(overlays.production, 'StatefulSet', 'postgres'), 'production runs no hand-made Postgres: CloudNativePG does')
+  t.equal(find(overlays.production, 'StatefulSet', 'redis')?.spec.replicas, 2, 'production runs a Redis primary and replica')
+  t.equal(find(overlays.production, 'StatefulSet', 'redis-sentinel')?.spec.replicas, 3, 'and three Sentinels')
 })
 
 t.test('only the gateway is exposed, by an HTTPRoute on the Gateway (Gateway API), not by an Ingress', async (t) => {
@@ -313,7 +347,7 @@ t.test('network policies: each service reaches the datastores its configuration 
   for (const [overlay, objs] of Object.entries(overlays)) {
     const target = overlay === 'local'
       ? { postgres: podOf(objs, 'postgres'), redis: podOf(objs, 'redis') }
-      : { postgres: external('192.0.2.10'), redis: external('192.0.2.20') }
+      : { postgres: { labels: { 'cnpg.io/poolerName': 'pulse-db-pooler' }, namespace: NAMESPACE }, redis: podOf(objs, 'redis') }
     const nats = podOf(objs, 'nats')
     for (const s of deployedServices()) {
       const need = await needs(s)
@@ -328,4 +362,118 @@ t.test('network policies: each service reaches the datastores its configuration 
       if (s.schema !== undefined) t.ok(canConnect(objs, podOf(objs, `${s.name}-migrate`), target.postgres, 5432), `${overlay}: ${s.name}'s migration Job reaches Postgres`)
     }
   }
+})
+
+// --- production: losing one node -------------------------------------------------------------
+
+const production = overlays.production
+const argsOf = (c: K8s): string[] => c.args ?? []
+const argAfter = (c: K8s, flag: string): string | undefined => { const a = argsOf(c); const i = a.indexOf(flag); return i === -1 ? undefined : a[i + 1] }
+const spreadsOverNodes = (pod: K8s, labels: Record<string, string>, strict: boolean) =>
+  (pod.topologySpreadConstraints ?? []).some((c: K8s) => c.topologyKey === 'kubernetes.io/hostname' && c.maxSkew === 1 &&
+    (!strict || c.whenUnsatisfiable === 'DoNotSchedule') && matchesLabels(c.labelSelector, labels))
+
+t.test('production: NATS is a three-server JetStream cluster with per-pod storage, and every client is given every server', async (t) => {
+  const nats = find(production, 'StatefulSet', 'nats')
+  t.equal(nats?.spec.replicas, 3, 'three servers')
+  t.equal(nats?.spec.podManagementPolicy, 'Parallel', 'started together (a server is ready only once the cluster has a JetStream leader)')
+  t.equal(nats?.spec.volumeClaimTemplates?.[0]?.metadata.name, 'data', 'each with its own volume')
+  const c = nats?.spec.template.spec.containers[0]
+  t.equal(argAfter(c, '--server_name'), '$(POD_NAME)', 'JetStream needs a unique server name per pod')
+  t.ok(argAfter(c, '--cluster_name'), 'a cluster name')
+  t.equal(argAfter(c, '--cluster'), 'nats://0.0.0.0:6222', 'listens for routes')
+  t.ok(c.ports.some((p: K8s) => p.containerPort === 6222), 'on a declared port')
+  const routes = (argAfter(c, '--routes') ?? '').split(',').map((r) => new URL(r))
+  t.same(routes.map((r) => r.hostname).sort(), ['nats-0.nats-cluster', 'nats-1.nats-cluster', 'nats-2.nats-cluster'], 'routes to every server')
+  for (const r of routes) t.ok(podAddressExists(production, r.hostname, Number(r.port)), `${r.host} is a pod of the StatefulSet, by its headless Service`)
+  t.equal(nats?.spec.serviceName, 'nats-cluster', 'governed by the headless Service that names its pods')
+  t.equal(find(production, 'Service', 'nats-cluster')?.spec.publishNotReadyAddresses, true, 'names resolvable before the servers are ready')
+  const conf = production.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('nats-config'))?.data['nats.conf'] as string
+  t.match(conf, /jetstream \{[^}]*store_dir: "\/data"/, 'JetStream on the volume')
+  t.ok(canConnect(production, podOf(production, 'nats'), podOf(production, 'nats'), 6222), 'the servers reach each other\'s routes')
+  for (const s of inOverlay('production').filter((s) => s.nats === true)) {
+    const env = environmentOf(production, find(production, 'Deployment', s.name).spec.template.spec.containers[0])
+    const urls = (env.get('NATS_URL')?.value ?? '').split(',').map((u) => new URL(u).hostname).sort()
+    t.same(urls, ['nats-0.nats-cluster', 'nats-1.nats-cluster', 'nats-2.nats-cluster'], `${s.name}: NATS_URL lists every server`)
+    t.equal(env.get('NATS_STREAM_REPLICAS')?.value, '3', `${s.name}: its streams are kept on three servers`)
+  }
+})
+
+t.test('production: Redis with Sentinel (primary, replica, three Sentinels), and every Redis client goes through the Sentinels', async (t) => {
+  const redis = find(production, 'StatefulSet', 'redis')
+  const sentinel = find(production, 'StatefulSet', 'redis-sentinel')
+  t.equal(redis?.spec.replicas, 2, 'a primary and a replica')
+  t.equal(redis?.spec.volumeClaimTemplates?.[0]?.metadata.name, 'data', 'each data node with its own volume')
+  t.equal(sentinel?.spec.replicas, 3, 'three Sentinels: a quorum of two survives the loss of one')
+  const scripts = production.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('redis-scripts'))?.data ?? {}
+  t.match(scripts['start-sentinel.sh'], /sentinel monitor mymaster \$\{primary\} 6379 2/, 'the Sentinels monitor the primary with a quorum of two')
+  t.match(scripts['start-sentinel.sh'], /get-master-addr-by-name mymaster/, 'a restarted Sentinel follows the primary the others name')
+  t.match(scripts['start-redis.sh'], /get-master-addr-by-name mymaster/, 'a restarted data node joins the current primary, never starts as a second one')
+  for (const [w, port] of [[redis, 6379], [sentinel, 26379]] as const) {
+    const headless = find(production, 'Service', w.spec.serviceName)
+    t.equal(headless?.spec.clusterIP, 'None', `${w.metadata.name}: stable pod names from a headless Service`)
+    t.ok(w.spec.template.spec.containers[0].ports.some((p: K8s) => p.containerPort === port), `${w.metadata.name}: listens on ${port}`)
+  }
+  for (const s of inOverlay('production').filter((s) => s.redis === true)) {
+    const c = find(production, 'Deployment', s.name).spec.template.spec.containers[0]
+    const env = environmentOf(production, c)
+    const sentinels = (env.get('REDIS_SENTINELS')?.value ?? '').split(',').map((a) => a.split(':')[0]).sort()
+    t.same(sentinels, ['redis-sentinel-0.redis-sentinel', 'redis-sentinel-1.redis-sentinel', 'redis-sentinel-2.redis-sentinel'], `${s.name}: REDIS_SENTINELS lists the three Sentinels`)
+    t.equal(env.get('REDIS_SENTINEL_PASSWORD')?.source, 'secret', `${s.name}: the Sentinels' password from the Secret`)
+    const pod = podOf(production, s.name)
+    t.ok(canConnect(production, pod, podOf(production, 'redis-sentinel'), 26379), `${s.name} reaches the Sentinels`)
+    t.ok(canConnect(production, pod, podOf(production, 'redis'), 6379), `${s.name} reaches the data nodes`)
+  }
+  const [node, watcher] = [podOf(production, 'redis'), podOf(production, 'redis-sentinel')]
+  t.ok(canConnect(production, node, node, 6379), 'the replica reaches the primary')
+  t.ok(canConnect(production, watcher, node, 6379), 'the Sentinels reach the data nodes')
+  t.ok(canConnect(production, watcher, watcher, 26379), 'and each other')
+  t.ok(canConnect(production, node, watcher, 26379), 'a starting data node asks the Sentinels')
+  t.notOk(canConnect(production, podOf(production, 'mood'), watcher, 26379), 'a service without Redis does not reach the Sentinels')
+})
+
+t.test('production: Postgres as a CloudNativePG Cluster of three instances behind a Pooler, which the services use', async (t) => {
+  const cluster = production.find((o) => o.kind === 'Cluster')
+  t.equal(cluster?.apiVersion, 'postgresql.cnpg.io/v1', 'a CloudNativePG Cluster')
+  t.equal(cluster?.spec.instances, 3, 'three instances: a primary and two replicas')
+  t.same(cluster?.spec.affinity, { enablePodAntiAffinity: true, podAntiAffinityType: 'required', topologyKey: 'kubernetes.io/hostname' }, 'each on its own node')
+  t.ok(cluster?.spec.postgresql?.synchronous?.number >= 1, 'a commit is on a replica too before it is acknowledged')
+  const pooler = production.find((o) => o.kind === 'Pooler')
+  t.equal(pooler?.spec.cluster.name, cluster?.metadata.name, 'a Pooler of that Cluster')
+  t.equal(pooler?.spec.type, 'rw', 'in front of the primary, wherever it moves')
+  t.ok(pooler?.spec.instances >= 2, 'more than one PgBouncer')
+  t.match(pooler?.spec.pgbouncer.parameters.ignore_startup_parameters, /\boptions\b/, 'PgBouncer accepts the services\' start-up parameters')
+  const poolerPod: Endpoint = { labels: { 'cnpg.io/poolerName': pooler?.metadata.name, ...pooler?.spec.template?.metadata?.labels }, namespace: NAMESPACE }
+  const instance: Endpoint = { labels: { 'cnpg.io/cluster': cluster?.metadata.name }, namespace: NAMESPACE }
+  const example = readRepoFile('infra/k8s/overlays/production/secrets.env.example')
+  for (const s of inOverlay('production').filter((s) => s.schema !== undefined)) {
+    const key = `${s.name.toUpperCase().replace(/-/g, '_')}_DATABASE_URL`
+    const url = new URL(new RegExp(`^${key}=(.*)$`, 'm').exec(example)?.[1] ?? 'invalid:')
+    t.equal(url.hostname, pooler?.metadata.name, `${s.name}: ${key} points at the Pooler`)
+    t.ok(canConnect(production, podOf(production, s.name), poolerPod, 5432), `${s.name} reaches the Pooler`)
+    t.notOk(canConnect(production, podOf(production, s.name), instance, 5432), `${s.name} does not go around it`)
+  }
+  t.ok(canConnect(production, poolerPod, instance, 5432), 'the Pooler reaches the instances')
+  t.ok(canConnect(production, instance, instance, 5432), 'the instances replicate from each other')
+  t.notOk(canConnect(production, podOf(production, 'gateway'), poolerPod, 5432), 'the gateway (no database) does not reach Postgres')
+})
+
+t.test('production: every Deployment and StatefulSet, and the Postgres pods, have a disruption budget and spread over nodes', async (t) => {
+  for (const w of production.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')) {
+    const labels = w.spec.template.metadata.labels
+    const pdb = production.find((o) => o.kind === 'PodDisruptionBudget' && matchesLabels(o.spec.selector, labels))
+    t.ok(pdb, `${w.kind} ${w.metadata.name}: a disruption budget`)
+    t.ok(pdb?.spec.maxUnavailable === 1 || pdb?.spec.minAvailable !== undefined, `${w.kind} ${w.metadata.name}: one pod at a time`)
+    t.ok(spreadsOverNodes(w.spec.template.spec, labels, true), `${w.kind} ${w.metadata.name}: spread over nodes (kubernetes.io/hostname, DoNotSchedule)`)
+  }
+  for (const s of inOverlay('production')) {
+    const hpa = find(production, 'HorizontalPodAutoscaler', s.name)
+    t.ok(hpa?.spec.minReplicas >= 2, `${s.name}: at least two replicas, so a node's loss leaves one`)
+  }
+  const pooler = production.find((o) => o.kind === 'Pooler')
+  const poolerLabels = { 'cnpg.io/poolerName': pooler?.metadata.name }
+  t.ok(spreadsOverNodes(pooler?.spec.template.spec, poolerLabels, true), 'the Pooler spreads over nodes')
+  t.ok(production.some((o) => o.kind === 'PodDisruptionBudget' && matchesLabels(o.spec.selector, poolerLabels)), 'the Pooler has a disruption budget')
+  const cluster = production.find((o) => o.kind === 'Cluster')
+  t.not(cluster?.spec.enablePDB, false, 'the Cluster keeps the operator\'s disruption budgets')
 })

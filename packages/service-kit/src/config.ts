@@ -1,6 +1,7 @@
 import { SIMULATOR_CREDENTIALS } from '@pulse/contracts'
 import Type, { type Static, type TObject, type TProperties } from 'typebox'
 import Value from 'typebox/value'
+import { SENTINEL_LIST_PATTERN } from './redis.js'
 
 /**
  * Secrets that only exist so that a fresh clone runs with no setup. A production process refuses
@@ -141,7 +142,17 @@ export const NatsConfigProperties = {
 } satisfies TProperties
 
 export const RedisConfigProperties = {
+  /** The server; with REDIS_SENTINELS, only its login, database and TLS (`rediss:`) are read from it. */
   REDIS_URL: UrlSetting('redis://127.0.0.1:6379', ['redis', 'rediss']),
+  /**
+   * Sentinels (`host:port,host:port`): when set, Redis is reached through them, at whichever server
+   * is the primary of REDIS_SENTINEL_NAME now, and a failover needs no restart.
+   */
+  REDIS_SENTINELS: Type.Optional(Type.String({ pattern: SENTINEL_LIST_PATTERN })),
+  /** The primary's name in the Sentinels' configuration (`sentinel monitor <name> …`). */
+  REDIS_SENTINEL_NAME: Type.String({ default: 'mymaster', minLength: 1 }),
+  /** The Sentinels' own password (their `requirepass`), where they have one. */
+  REDIS_SENTINEL_PASSWORD: Type.Optional(Type.String({ minLength: 1, 'x-secret': true })),
   /** Prefix of every Redis key; unique per test file. */
   REDIS_PREFIX: Type.String({ default: 'pulse:' }),
   /**

@@ -113,3 +113,21 @@ t.test('a configuration error never prints a password inside a URL', async (t) =
   t.equal(redactCredentials('postgres://u:p@h/db and redis://:secret@r:6379'), 'postgres://***@h/db and redis://***@r:6379')
   t.notMatch(new ConfigError(['X_URL is wrong: postgres://u:sekrit@h/db']).message, /sekrit/, 'whatever a service reports')
 })
+
+t.test('REDIS_SENTINELS: a host:port list, refused by name when malformed; the URL then gives only the login', async (t) => {
+  const { loadConfig, RedisConfigProperties, ConfigError, redisConnectionOf } = await import('../src/index.js')
+  const config = loadConfig(RedisConfigProperties, { REDIS_URL: 'redis://:pw@ignored:6379/2', REDIS_SENTINELS: 'sentinel-0.redis:26379, sentinel-1.redis:26379,[::1]:26380' })
+  t.same(redisConnectionOf(config), {
+    url: 'redis://:pw@ignored:6379/2',
+    sentinels: [{ host: 'sentinel-0.redis', port: 26379 }, { host: 'sentinel-1.redis', port: 26379 }, { host: '::1', port: 26380 }],
+    sentinelName: 'mymaster',
+    sentinelPassword: undefined
+  })
+  t.same(redisConnectionOf(loadConfig(RedisConfigProperties, {})).sentinels, [], 'unset: the URL alone')
+  for (const bad of ['sentinel-0', 'a:26379,', 'a:b', 'a:26379;b:26379', 'redis://a:26379']) {
+    const err = t.throws(() => loadConfig(RedisConfigProperties, { REDIS_SENTINELS: bad })) as Error
+    t.ok(err instanceof ConfigError && /REDIS_SENTINELS/.test(err.message), `${bad}: ${err.message}`)
+  }
+  // An empty variable counts as unset.
+  t.equal(loadConfig(RedisConfigProperties, { REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: '' }).REDIS_SENTINEL_NAME, 'mymaster')
+})

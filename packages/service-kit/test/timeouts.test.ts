@@ -6,7 +6,7 @@ import Type from 'typebox'
 import { createTestDatabase, TcpProxy, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import {
   BaseConfigProperties, DatabaseConfigProperties, RedisConfigProperties, createServerOptions, databaseOptionsOf, databasePlugin,
-  loadConfig, migrateToLatest, redisPlugin, servicePlugin
+  loadConfig, migrateToLatest, redisConnectionOf, redisPlugin, servicePlugin
 } from '../src/index.js'
 import { MIGRATIONS } from './fixtures/events.js'
 
@@ -38,7 +38,7 @@ async function build (t: Teardown, env: Record<string, string>) {
   await app.register(servicePlugin, { prefix: 'EXAMPLE', audience: 'example', identitySecrets: [config.IDENTITY_SECRET] })
   await app.register(databasePlugin, databaseOptionsOf(config, SCHEMA))
   if (env.REDIS_URL !== undefined) {
-    await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
+    await app.register(redisPlugin, { ...redisConnectionOf(config), keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
     app.post('/counter', { config: { public: true } }, async () => ({ count: await app.redis.incr('counter') }))
   }
   app.put('/items/:id', { config: { public: true }, schema: { params: Type.Object({ id: Type.Integer() }) } }, async (request) => {

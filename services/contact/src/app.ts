@@ -1,5 +1,5 @@
 import { CONTACT_STREAM } from '@pulse/contracts'
-import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, servicePlugin } from '@pulse/service-kit'
+import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, redisConnectionOf, servicePlugin } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { ContactConfig } from './config.js'
 import { CONTACT_SCHEMA } from './db/database.js'
@@ -27,7 +27,7 @@ export default async function app (fastify: FastifyInstance, { config }: Contact
   fastify.readiness.delete('nats')
   await fastify.register(outboxPlugin, { service: 'contact', pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS })
   await fastify.register(rateLimiter, {
-    url: config.REDIS_URL,
+    ...redisConnectionOf(config),
     keyPrefix: config.REDIS_PREFIX,
     timeoutMs: config.CONTACT_RATE_LIMIT_TIMEOUT_MS,
     max: config.CONTACT_RATE_LIMIT_MAX,

@@ -1,5 +1,5 @@
 import cors from '@fastify/cors'
-import { redisPlugin, servicePlugin } from '@pulse/service-kit'
+import { redisConnectionOf, redisPlugin, servicePlugin } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { GatewayConfig } from './config.js'
 import { GatewayPayloadTooLargeError } from './errors.js'
@@ -18,7 +18,7 @@ export interface GatewayAppOptions {
 
 export default async function gatewayApp (app: FastifyInstance, { config }: GatewayAppOptions) {
   await app.register(servicePlugin, { prefix: 'GATEWAY', identitySecrets: [], verifyIdentity: false, testProbes: config.TEST_PROBES })
-  await app.register(redisPlugin, { url: config.REDIS_URL, keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
+  await app.register(redisPlugin, { ...redisConnectionOf(config), keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
   const csp = { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], fontSrc: ["'self'"], objectSrc: ["'none'"], frameAncestors: ["'none'"], formAction: ["'self'"] }
   await app.register(securityHeaders, { contentSecurityPolicy: { directives: csp } })
   // Swagger UI (the API reference) sets one inline style of its own; only its pages allow that.

@@ -1,8 +1,10 @@
 import t from 'tap'
-import { ConfigError } from '@pulse/service-kit'
-import { createTestDatabase, TcpProxy } from '@pulse/testing'
+import { sql } from 'kysely'
+import { ConfigError, createDatabase } from '@pulse/service-kit'
+import { createTestDatabase, eventually, TcpProxy } from '@pulse/testing'
 import { loadMoodConfig } from '../src/config.js'
-import { build, countEntries, identity, newUserId } from './helper.js'
+import { MOOD_SCHEMA, type Database } from '../src/db/database.js'
+import { build, countEntries, identity, newUserId, storedStreaks } from './helper.js'
 
 t.test('/openapi.json describes every mood route with its schemas and error answers', async (t) => {
   const { app } = await build(t)
@@ -52,6 +54,47 @@ t.test('while Postgres is unreachable requests answer 503, and nothing is half-s
   t.equal(retried.statusCode, 201, 'the retry with the same key logs it once')
   t.notOk(retried.headers['idempotent-replayed'])
   t.equal(await countEntries(db, user), 2)
+})
+
+t.test('a write whose connection dies mid-transaction (a Postgres failover) answers 503, leaves nothing half-stored, and the next request succeeds', async (t) => {
+  const databaseUrl = await createTestDatabase(t)
+  // The lock wait below must outlast the test's own steps; the failover is what ends it.
+  const { app, db } = await build(t, { databaseUrl, env: { DATABASE_LOCK_TIMEOUT_MS: '20000', DATABASE_STATEMENT_TIMEOUT_MS: '30000' } })
+  const user = newUserId()
+  t.equal((await app.inject({ method: 'POST', url: '/mood', headers: identity(user), payload: { score: 3, loggedAt: '2024-03-30T10:00:00Z' } })).statusCode, 201)
+  const before = await storedStreaks(db, user)
+
+  // Hold the streak table: the write claims its idempotency key and inserts the entry, then waits in
+  // the trigger that keeps the streak runs, in the middle of its transaction.
+  const holder = createDatabase<Database>({ url: databaseUrl, schema: MOOD_SCHEMA, poolMax: 1 })
+  t.teardown(() => holder.destroy())
+  const headers = { ...identity(user), 'idempotency-key': 'mid-write' }
+  const payload = { score: 5, loggedAt: '2024-03-31T10:00:00Z' }
+  const interrupted = await holder.connection().execute(async (conn) => {
+    await sql`begin`.execute(conn)
+    await sql`lock table streak_runs in share mode`.execute(conn)
+    const writing = app.inject({ method: 'POST', url: '/mood', headers, payload })
+    const waiting = async () => (await sql<{ pid: number }>`select pid from pg_stat_activity
+      where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`.execute(conn)).rows
+    t.ok(await eventually(async () => (await waiting()).length === 1, 10_000), 'the write is in the middle of its transaction')
+    // What a failover does to the connection: the server ends it under the statement.
+    for (const { pid } of await waiting()) await sql`select pg_terminate_backend(${pid})`.execute(conn)
+    await sql`rollback`.execute(conn)
+    return await writing
+  })
+  t.equal(interrupted.statusCode, 503, 'the interrupted write is not reported as done')
+  t.same(interrupted.json(), { statusCode: 503, error: 'Service Unavailable', message: 'A dependency is unavailable; retry shortly', code: 'MOOD_UNAVAILABLE' })
+  t.ok(Number(interrupted.headers['retry-after']) > 0, 'with retry-after')
+  t.equal(await countEntries(db, user), 1, 'the entry is absent: the transaction was rolled back whole')
+  t.same(await storedStreaks(db, user), before, 'and so are its streak runs')
+  t.same(await db.selectFrom('idempotency_keys').select('key').where('key', '=', 'mid-write').execute(), [], 'and its idempotency key, so a retry is not mistaken for a replay')
+
+  const retried = await app.inject({ method: 'POST', url: '/mood', headers, payload })
+  t.equal(retried.statusCode, 201, 'the retry succeeds on a new connection, without a restart')
+  t.notOk(retried.headers['idempotent-replayed'])
+  t.match(retried.json(), { entry: { streak: 2 }, streak: { longest: 2 } }, 'with its streak runs')
+  t.equal(await countEntries(db, user), 2, 'stored once')
+  t.equal((await app.inject({ url: '/ready' })).statusCode, 200)
 })
 
 t.test('settings: defaults, and a bad one is named', async (t) => {

@@ -47,6 +47,9 @@ async function errorsPlugin (app: FastifyInstance, { prefix }: ErrorsPluginOptio
       return reply.code(statusCode).send(shape(statusCode, 'Something went wrong on our side', `${prefix}_INTERNAL`))
     }
     if (statusCode >= 500) request.log.error({ err: error }, 'request failed')
+    // A service's own 503 (a dependency it checks itself: the gateway's session store) says when to
+    // retry, as the kit's does.
+    if (statusCode === 503 && !reply.hasHeader('retry-after')) void reply.header('retry-after', '5')
     const code = ours ? error.code : `${prefix}_${statusCodeName(statusCode)}`
     return reply.code(statusCode).send(shape(statusCode, error.message, code))
   })

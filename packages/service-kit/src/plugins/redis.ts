@@ -1,10 +1,9 @@
 import fastifyRedis from '@fastify/redis'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { Redis } from 'ioredis'
+import { closeRedisClient, createRedisClient, type RedisConnection } from '../redis.js'
 
-export interface RedisPluginOptions {
-  url: string
+export interface RedisPluginOptions extends RedisConnection {
   /** Prepended to every key (unique per test file). */
   keyPrefix?: string
   /** A command not answered in this time is rejected (REDIS_COMMAND_TIMEOUT_MS). */
@@ -16,10 +15,11 @@ export interface RedisPluginOptions {
  * is rejected at once (no offline queue, one retry), so a request answers 503 instead of hanging,
  * and the client keeps reconnecting in the background. A Redis that stops answering without closing
  * the connection (a stalled network, a stuck server) is caught by the command timeout: the command
- * is rejected and the request answers 503 too.
+ * is rejected and the request answers 503 too. Through Sentinel (REDIS_SENTINELS) the same holds
+ * during a failover: commands fail at once until the new primary answers, then the client uses it.
  */
-async function redisPlugin (app: FastifyInstance, { url, keyPrefix = '', commandTimeoutMs = 500 }: RedisPluginOptions) {
-  const client = new Redis(url, {
+async function redisPlugin (app: FastifyInstance, { keyPrefix = '', commandTimeoutMs = 500, ...connection }: RedisPluginOptions) {
+  const client = createRedisClient(connection, {
     keyPrefix,
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -30,7 +30,8 @@ async function redisPlugin (app: FastifyInstance, { url, keyPrefix = '', command
   })
   client.on('error', (err) => app.log.warn({ err: { message: err.message } }, 'redis error'))
   await client.connect()
-  await app.register(fastifyRedis, { client, closeClient: true })
+  await app.register(fastifyRedis, { client, closeClient: false })
+  app.addHook('onClose', async () => { await closeRedisClient(client) })
   app.readiness.set('redis', async () => { await client.ping() })
 }
 

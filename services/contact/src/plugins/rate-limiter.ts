@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { Redis, type Result } from 'ioredis'
-import { rateLimitSubject } from '@pulse/service-kit'
+import type { Redis, Result } from 'ioredis'
+import { closeRedisClient, createRedisClient, rateLimitSubject, type RedisConnection } from '@pulse/service-kit'
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -80,8 +80,7 @@ export class AddressRateLimiter {
   }
 }
 
-export interface RateLimiterPluginOptions extends AddressRateLimiterOptions {
-  url: string
+export interface RateLimiterPluginOptions extends AddressRateLimiterOptions, RedisConnection {
   keyPrefix: string
   /** How long a hit waits for Redis before the message goes through unchecked. */
   timeoutMs: number
@@ -93,8 +92,8 @@ export interface RateLimiterPluginOptions extends AddressRateLimiterOptions {
  * reconnecting in the background. For the same reason Redis is not one of the /ready checks: a
  * replica that can store messages must keep receiving them.
  */
-async function rateLimiterPlugin (app: FastifyInstance, { url, keyPrefix, timeoutMs, ...options }: RateLimiterPluginOptions) {
-  const redis = new Redis(url, {
+async function rateLimiterPlugin (app: FastifyInstance, { url, sentinels, sentinelName, sentinelPassword, keyPrefix, timeoutMs, ...options }: RateLimiterPluginOptions) {
+  const redis = createRedisClient({ url, sentinels, sentinelName, sentinelPassword }, {
     keyPrefix,
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -111,10 +110,7 @@ async function rateLimiterPlugin (app: FastifyInstance, { url, keyPrefix, timeou
     app.log.warn({ err: { message: (error as Error).message } }, 'redis unreachable at start-up; messages are not rate-limited until it answers')
   }
   app.decorate('rateLimiter', new AddressRateLimiter(redis, options))
-  app.addHook('onClose', async () => {
-    if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect())
-    else redis.disconnect()
-  })
+  app.addHook('onClose', async () => { await closeRedisClient(redis) })
 }
 
 export default fp(rateLimiterPlugin, { name: 'contact-rate-limiter', fastify: '5.x' })
