@@ -29,6 +29,8 @@ export async function startE2E (t: Teardown, env: Record<string, string> = {}, o
   const infra = await testInfra()
   const ports: Record<string, number> = {}
   for (const p of PROCESSES) ports[p.name] = await freePort()
+  ports.maildev = await freePort()
+  ports['maildev-smtp'] = await freePort()
   const gateway = `http://127.0.0.1:${ports.gateway}`
   const fullEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '',

@@ -28,7 +28,7 @@ const SIMULATOR = {
 export const DEFAULT_TWITCH_SCOPES = 'moderator:read:followers channel:read:subscriptions user:read:follows bits:read'
 
 /** E-mail, password reset, two-factor and the mails auth sends (docs/api.md, "Account security"). */
-export const AccountSecurityConfigProperties = {
+const AccountSecurityConfigProperties = {
   ...MailConfigProperties,
   /** How long a password-reset link works. */
   PASSWORD_RESET_TTL_S: Type.Integer({ minimum: 60, maximum: 24 * 3600, default: 30 * 60 }),
