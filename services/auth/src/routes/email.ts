@@ -14,7 +14,7 @@ import { findUserById } from '../repositories/users.js'
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponseSchema]))
 
 /** Where the dashboard takes the token of an address check from the link's fragment. */
-export const VERIFY_EMAIL_PATH = '/sign-in/verify-email'
+export const VERIFY_EMAIL_PATH = '/sign-in?verify-email'
 
 export default async function emailRoutes (fastify: FastifyInstance, { config }: { config: AuthConfig }) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()

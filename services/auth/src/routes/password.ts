@@ -23,7 +23,7 @@ import { startSession } from '../sessions.js'
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponseSchema]))
 
 /** Where the dashboard takes the token of a reset from the link's fragment. */
-export const RESET_PASSWORD_PATH = '/sign-in/reset-password'
+export const RESET_PASSWORD_PATH = '/sign-in?reset-password'
 
 export interface PasswordRoutesOptions {
   config: AuthConfig
