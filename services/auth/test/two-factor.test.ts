@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto'
 import { generate } from 'otplib'
 import t from 'tap'
 import { build, cookieHeader, type TestAuth } from './helper.js'
+import { TokenCipher } from '../src/tokens/token-cipher.js'
+import { rotateTwoFactorKeys } from '../src/two-factor/rotate-keys.js'
 import { json, registerAccount, type Account } from './account-flows.js'
 
 /** The code an authenticator app shows `steps` 30-second steps from now. */
@@ -131,4 +134,18 @@ t.test('turning two-factor off needs a code or the password', async (t) => {
   await enrol(auth, ada)
   const byPassword = await auth.app.inject({ method: 'POST', url: '/auth/two-factor/disable', headers: ada.headers, payload: { password: ada.password } })
   t.equal(byPassword.statusCode, 204)
+})
+
+t.test('a key rotation re-encrypts TOTP seeds; codes keep working under the new key alone', async (t) => {
+  const oldKeys = `old:${randomBytes(32).toString('base64')}`
+  const before = await build(t, { TOKEN_ENCRYPTION_KEYS: oldKeys })
+  const ada = await registerAccount(before, 'ada')
+  const { secret } = await enrol(before, ada)
+  const newKey = `new:${randomBytes(32).toString('base64')}`
+  const result = await rotateTwoFactorKeys(before.db, TokenCipher.fromSetting(`${newKey},${oldKeys}`))
+  t.same(result, { reencrypted: 1, failed: [] })
+  t.equal((await before.db.selectFrom('two_factor').select('key_id').executeTakeFirstOrThrow()).key_id, 'new')
+  const after = await build(t, { DATABASE_URL: before.config.DATABASE_URL, TOKEN_ENCRYPTION_KEYS: newKey })
+  const challenge = json(await login(after, ada)).challenge
+  t.equal((await secondStep(after, challenge, await codeAt(secret, 1))).statusCode, 200, 'the old key is no longer needed')
 })

@@ -3,7 +3,7 @@ import { generateSecret, generateURI, verify } from 'otplib'
 import QRCode from 'qrcode'
 import type { TokenCipher } from '../tokens/token-cipher.js'
 
-/** Authenticated-encryption context of a TOTP seed: a seed moved to another user's row does not decrypt. */
+/** Authenticated-encryption context of a TOTP seed: a seed moved to another user's row does not decrypt (two-factor/rotate-keys.ts uses the same). */
 const seedContext = (userId: string): string => `two-factor:${userId}`
 
 /**
