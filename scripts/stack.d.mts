@@ -4,11 +4,12 @@ export interface StackProcess { name: string, dir: string, port: number, urlVar?
 export const ROOT: string
 export const PROCESSES: StackProcess[]
 export const SIMULATOR_CREDENTIALS: Record<string, string>
+export const MAILDEV: { name: string, port: number, smtpPort: number, healthPath: string, page: string }
 export function presentProcesses (): StackProcess[]
 export function answers (url: string, timeoutMs?: number): Promise<boolean>
 export function checkInfrastructure (env: Record<string, string | undefined>): Promise<string[]>
 export function migrateAll (env: Record<string, string | undefined>, options?: { stdio?: StdioOptions }): Promise<void>
-export function stackEnvironment (baseEnv: Record<string, string | undefined>, ports?: Record<string, number>): { env: Record<string, string | undefined>, useSimulator: boolean }
+export function stackEnvironment (baseEnv: Record<string, string | undefined>, ports?: Record<string, number>): { env: Record<string, string | undefined>, useSimulator: boolean, useMaildev: boolean }
 export interface RunningStack {
   children: { name: string, child: ChildProcess, url: string }[]
   env: Record<string, string | undefined>

@@ -19,6 +19,13 @@ export const PROCESSES = [
   { name: 'gateway', dir: 'services/gateway', port: 3000 }
 ]
 
+/**
+ * maildev (npm): an SMTP server that keeps every mail and shows it in a browser, so the mails Pulse
+ * sends (address checks, password resets) can be read locally. Started unless SMTP_URL is set; its
+ * SMTP port is `ports['maildev-smtp']` (default 1025), its web page `ports.maildev` (default 1080).
+ */
+export const MAILDEV = { name: 'maildev', port: 1080, smtpPort: 1025, healthPath: '/api/email', page: '/index.html' }
+
 /** The simulator's fixed development credentials (docs/api.md, "The provider simulator"). */
 export const SIMULATOR_CREDENTIALS = {
   TWITCH_CLIENT_ID: 'pulsesimtwitchclientid00000000',
@@ -100,7 +107,9 @@ export function stackEnvironment (baseEnv, ports = {}) {
     }, Object.fromEntries(Object.entries(env).filter(([k]) => k in SIMULATOR_CREDENTIALS)))
   }
   for (const p of PROCESSES) if (p.urlVar !== undefined) env[p.urlVar] ??= `http://127.0.0.1:${portOf(p)}`
-  return { env, useSimulator, portOf }
+  const useMaildev = baseEnv.SMTP_URL === undefined
+  if (useMaildev) env.SMTP_URL = `smtp://127.0.0.1:${ports['maildev-smtp'] ?? MAILDEV.smtpPort}`
+  return { env, useSimulator, useMaildev, portOf }
 }
 
 async function waitForHealth (url, child, timeoutMs, healthPath = '/health') {
@@ -121,7 +130,7 @@ async function waitForHealth (url, child, timeoutMs, healthPath = '/health') {
  * its health check, and returns the children with a stop() that sends SIGTERM and waits for them.
  */
 export async function startStack ({ env: baseEnv = process.env, ports = {}, stdio = 'inherit', healthTimeoutMs = 30_000, only } = {}) {
-  const { env, useSimulator, portOf } = stackEnvironment(baseEnv, ports)
+  const { env, useSimulator, useMaildev, portOf } = stackEnvironment(baseEnv, ports)
   const children = []
   const stop = async () => {
     await Promise.all(children.reverse().map(({ child }) => new Promise((resolve) => {
@@ -131,6 +140,15 @@ export async function startStack ({ env: baseEnv = process.env, ports = {}, stdi
     })))
   }
   try {
+    if (useMaildev && (only === undefined || only.includes(MAILDEV.name))) {
+      const port = portOf(MAILDEV)
+      const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'maildev'), [
+        '--smtp', String(ports['maildev-smtp'] ?? MAILDEV.smtpPort), '--ip', '127.0.0.1', '--web', String(port), '--web-ip', '127.0.0.1'
+      ], { cwd: ROOT, env, stdio })
+      const url = `http://127.0.0.1:${port}`
+      children.push({ name: MAILDEV.name, child, url: `${url}${MAILDEV.page}` })
+      await waitForHealth(url, child, healthTimeoutMs, MAILDEV.healthPath).catch((error) => { throw new Error(`${MAILDEV.name}: ${error.message}`) })
+    }
     for (const p of presentProcesses()) {
       if (p.simulator && !useSimulator) continue
       if (only !== undefined && !only.includes(p.name)) continue

@@ -18,7 +18,8 @@ try {
   const gateway = stack.children.find((c) => c.name === 'gateway')
   console.log(`Pulse is running: ${stack.children.map((c) => `${c.name} ${c.url}`).join(', ')}`)
   if (gateway !== undefined) {
-    console.log(`\n  Open the dashboard: ${gateway.url}/\n  The API reference:  ${gateway.url}/docs\n\nCtrl-C stops everything.`)
+    const maildev = stack.children.find((c) => c.name === 'maildev')
+    console.log(`\n  Open the dashboard: ${gateway.url}/\n  The API reference:  ${gateway.url}/docs${maildev !== undefined ? `\n  Mails Pulse sends:  ${maildev.url}` : ''}\n\nCtrl-C stops everything.`)
   }
   else console.log(`Present so far: ${presentProcesses().map((p) => p.name).join(', ') || 'nothing'}. Ctrl-C stops everything.`)
   let stopping = false

@@ -1,3 +1,4 @@
+import { generate } from 'otplib'
 import t from 'tap'
 import { buildDashboardIfNeeded } from '../../scripts/stack.mjs'
 import { axeViolations, launchChromium, newContext, screenshot, type Page } from './browser.js'
@@ -180,6 +181,59 @@ t.test('the dashboard in a real browser', async (t) => {
     await screenshot(signIn, 'sign-in-1280')
     await visitor.close()
     await page.setViewportSize({ width: 1280, height: 900 })
+  })
+
+  await t.test('settings: sign out the other sessions, turn on two-factor, sign in with a code', async (t) => {
+    const { context: other } = await newContext(chromium, e2e.gateway, 390)
+    t.equal((await other.request.post('/auth/login', { data: { username: 'creator', password: PASSWORD } })).status(), 200, 'a second browser signs in')
+    await page.goto('/dashboard/settings')
+    const sessions = page.locator('.sessions li')
+    t.equal(await eventually(() => sessions.count(), (n) => n === 2), 2, 'both sessions listed')
+    await page.locator('.sessions li', { hasText: 'this device' }).waitFor()
+    await page.getByRole('button', { name: 'Sign out all other sessions' }).click()
+    await page.getByText('Signed out 1 other session.').waitFor()
+    t.equal((await other.request.get('/auth/me')).status(), 401, 'the other browser is signed out at once')
+    t.equal(await sessions.count(), 1)
+
+    await page.getByRole('button', { name: 'Set up two-factor' }).click()
+    await page.getByRole('img', { name: /QR code/ }).waitFor()
+    const secret = (await page.locator('code.secret').textContent()) ?? ''
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: 900 })
+      await screenshot(page, `settings-two-factor-setup-${width}`)
+    }
+    await page.getByLabel('The 6-digit code the app shows').fill(await generate({ secret }))
+    await page.getByRole('button', { name: 'Turn on' }).click()
+    const codes = page.locator('.recovery-codes li')
+    t.equal(await eventually(() => codes.count(), (n) => n === 10), 10, 'ten recovery codes, shown once')
+    t.same(await axeViolations(page), [], 'the settings page with its recovery codes')
+    t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scrolling')
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: 900 })
+      await screenshot(page, `settings-recovery-codes-${width}`)
+    }
+    await page.getByRole('button', { name: 'I have saved them' }).click()
+    await page.getByText(/On\. Signing in asks for a code/).waitFor()
+
+    const signIn = await other.newPage()
+    await signIn.goto('/sign-in')
+    await signIn.getByLabel('Username').fill('creator')
+    await signIn.getByLabel('Password').fill(PASSWORD)
+    await signIn.getByRole('button', { name: 'Log in' }).click()
+    await signIn.getByRole('heading', { name: 'Enter your code' }).waitFor()
+    t.same(await axeViolations(signIn), [], 'the code step')
+    await screenshot(signIn, 'sign-in-code-390')
+    // The enrolment used this 30-second step's code: the next step's is new, and still accepted.
+    await signIn.getByLabel('Code from your authenticator app').fill(await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }))
+    await signIn.getByRole('button', { name: 'Verify' }).click()
+    await signIn.waitForURL('**/dashboard')
+    t.pass('signed in with the password and a code')
+    await other.close()
+
+    await page.getByLabel('Code, recovery code or password').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Turn off two-factor' }).click()
+    await page.getByRole('button', { name: 'Set up two-factor' }).waitFor()
+    t.pass('turned off with the password')
   })
 
   await t.test('disconnect Twitch with a confirmation, then log out', async (t) => {

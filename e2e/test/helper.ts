@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import net from 'node:net'
 import path from 'node:path'
-import { createTestDatabase, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { createTestDatabase, startSmtpServer, testInfra, uniqueName, type ReceivedMail, type Teardown } from '@pulse/testing'
 import { PROCESSES, ROOT, migrateAll, presentProcesses, startStack, type RunningStack } from '../../scripts/stack.mjs'
 
 export async function freePort (): Promise<number> {
@@ -17,6 +17,8 @@ export interface E2EStack {
   simulator: string
   stack: RunningStack
   env: Record<string, string>
+  /** The mails the stack sent, as its SMTP server received them. */
+  mails: ReceivedMail[]
   /** Runs a service's command (as an operator would) with the stack's settings. */
   runCommand: (dir: string, script: string, args: string[]) => Promise<{ code: number | null, output: string }>
 }
@@ -30,6 +32,8 @@ export async function startE2E (t: Teardown, env: Record<string, string> = {}, o
   const ports: Record<string, number> = {}
   for (const p of PROCESSES) ports[p.name] = await freePort()
   const gateway = `http://127.0.0.1:${ports.gateway}`
+  // Mail goes to a real SMTP server of the test's own (the local stack's maildev is not started).
+  const smtp = await startSmtpServer(t)
   const fullEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     DATABASE_URL: env.DATABASE_URL ?? await createTestDatabase(t),
@@ -41,6 +45,7 @@ export async function startE2E (t: Teardown, env: Record<string, string> = {}, o
     FRONTEND_URL: gateway,
     LOG_LEVEL: 'warn',
     SIM_CONTROL: 'true',
+    SMTP_URL: smtp.url,
     ...env
   }
   await migrateAll(fullEnv, { stdio: ['ignore', 'ignore', 'inherit'] })
@@ -53,7 +58,7 @@ export async function startE2E (t: Teardown, env: Record<string, string> = {}, o
     child.stderr.on('data', (d) => { output += String(d) })
     child.on('exit', (code) => resolve({ code, output }))
   })
-  return { gateway, simulator: `http://127.0.0.1:${ports['provider-sim']}`, stack, env: fullEnv, runCommand }
+  return { gateway, simulator: `http://127.0.0.1:${ports['provider-sim']}`, stack, env: fullEnv, runCommand, mails: smtp.mails }
 }
 
 export const present = (name: string) => presentProcesses().some((p) => p.name === name)

@@ -295,6 +295,8 @@ export function commonSettings (): Record<string, string> {
     ...COMMON_SETTINGS,
     PUBLIC_URL: 'https://pulse.example.com',
     FRONTEND_URL: 'https://pulse.example.com',
+    // The sender of every mail (auth's address checks and password resets); an overlay sets its own.
+    MAIL_FROM: 'Pulse <no-reply@pulse.example.com>',
     ...providerUrls()
   }
 }

@@ -70,7 +70,8 @@ export const SERVICES: readonly ServiceSpec[] = [
     nats: true,
     providers: ['twitch', 'twitter'],
     // argon2id takes 19 MiB per hash in flight: more memory than the others.
-    secrets: ['SESSION_SECRET', 'TOKEN_ENCRYPTION_KEYS'],
+    // SMTP_URL may hold the SMTP server's login.
+    secrets: ['SESSION_SECRET', 'TOKEN_ENCRYPTION_KEYS', 'SMTP_URL'],
     resources: { cpu: '250m', memory: '256Mi', memoryLimit: '512Mi' },
     replicas: { min: 2, max: 10 }
   },

@@ -2,6 +2,7 @@ import type { User } from '@pulse/contracts'
 import type { ComponentChildren } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { ApiError, api, useResource } from './api.js'
+import { AccountLink, accountLinkOf } from './pages/account-links.js'
 import { Contact, Inbox } from './pages/contact.js'
 import { Mood } from './pages/mood.js'
 import { Overview } from './pages/overview.js'
@@ -39,16 +40,20 @@ export function App () {
   const path = url.pathname.replace(/\/+$/, '') || '/'
   const page = PAGES.find((p) => p.path === path)
   const publicPage = path === '/sign-in' || (path === '/dashboard/contact' && user === null)
+  // A mailed link (reset a password, confirm an address) opens whether or not someone is signed in.
+  const link = accountLinkOf(url)
 
   useEffect(() => {
+    if (link !== undefined) return
     if (user === null && !publicPage) navigate(`/sign-in${url.search}`, { replace: true })
     else if (user !== null && user !== undefined && (path === '/' || path === '/sign-in')) navigate(`/dashboard${url.search}`, { replace: true })
-  }, [user, path, publicPage, url.search])
+  }, [user, path, publicPage, url.search, link])
 
   useEffect(() => {
     document.title = `${page?.title ?? (path === '/sign-in' ? 'Sign in' : 'Pulse')} · Pulse`
   }, [page, path])
 
+  if (link !== undefined) return <Shell user={user ?? null} path={path}><AccountLink kind={link} /></Shell>
   if (user === undefined) {
     return (
       <Shell user={null} path={path}>

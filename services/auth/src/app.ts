@@ -1,10 +1,13 @@
 import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import { AUTH_STREAM } from '@pulse/contracts'
+import { Mailer } from '@pulse/mail'
 import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, redisConnectionOf, redisPlugin, servicePlugin, sessionCookieName } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { AuthConfig } from './config.js'
 import { AUTH_SCHEMA } from './db/database.js'
+import { AccountSessions } from './account-sessions.js'
+import { sendQueuedMails } from './events/mail-sender.js'
 import { serveTokenRequests } from './events/token-responder.js'
 import { AddressLimit, LoginThrottle } from './login-throttle.js'
 import { OAuthAttempts } from './oauth/attempts.js'
@@ -14,6 +17,10 @@ import { TwitchClient } from './providers/twitch.js'
 import { TwitterClient } from './providers/twitter.js'
 import accountRoutes from './routes/accounts.js'
 import connectionRoutes from './routes/connections.js'
+import emailRoutes from './routes/email.js'
+import passwordRoutes from './routes/password.js'
+import sessionRoutes from './routes/sessions.js'
+import twoFactorRoutes from './routes/two-factor.js'
 import twitchRoutes from './routes/twitch.js'
 import twitterRoutes from './routes/twitter.js'
 import { RedisSessionStore } from './session-store.js'
@@ -21,6 +28,8 @@ import { TokenCipher } from './tokens/token-cipher.js'
 import { TokenService } from './tokens/token-service.js'
 import { TokenStore } from './tokens/token-store.js'
 import { TwitchValidator } from './tokens/twitch-validation.js'
+import { Totp } from './two-factor/totp.js'
+import { TwoFactorCodes } from './two-factor/two-factor.js'
 
 export interface AuthAppOptions {
   config: AuthConfig
@@ -74,10 +83,16 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
     maxPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT, maxPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS, windowSeconds: config.LOGIN_FAILURE_WINDOW_S
   })
   const registrations = new AddressLimit(app.redis, { name: 'registrations', max: config.REGISTER_MAX_PER_ADDRESS, windowSeconds: config.REGISTER_WINDOW_S })
-  await app.register(accountRoutes, { config, passwords, throttle, registrations, sessions })
+  // Provider tokens and TOTP seeds are encrypted at rest with the same keys.
+  const cipher = TokenCipher.fromSetting(config.TOKEN_ENCRYPTION_KEYS)
+  const totp = new Totp(cipher, config.TWO_FACTOR_ISSUER, now)
+  const twoFactor = new TwoFactorCodes(app.db, app.redis, totp, {
+    maxPerAccountAndAddress: config.LOGIN_MAX_FAILURES_PER_ACCOUNT, maxPerAccount: config.TWO_FACTOR_MAX_FAILURES_PER_ACCOUNT, windowSeconds: config.LOGIN_FAILURE_WINDOW_S, challengeTtlSeconds: config.TWO_FACTOR_CHALLENGE_TTL_S
+  })
+  await app.register(accountRoutes, { config, passwords, throttle, registrations, sessions, twoFactor })
+  await registerAccountSecurity(app, { config, passwords, throttle, sessions, totp, twoFactor })
 
   // Provider connections: auth is the only holder of provider tokens.
-  const cipher = TokenCipher.fromSetting(config.TOKEN_ENCRYPTION_KEYS)
   const store = new TokenStore(cipher)
   const twitch = new TwitchClient({
     clientId: config.TWITCH_CLIENT_ID,
@@ -121,4 +136,22 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
       twitter: async ({ accessToken, tokenSecret }) => { await x.invalidate(accessToken, tokenSecret ?? '') }
     }
   })
+}
+
+/** E-mail, mail sending, password reset and change, sessions, two-factor (docs/api.md, "Account security"). */
+async function registerAccountSecurity (app: FastifyInstance, { config, passwords, throttle, sessions, totp, twoFactor }: {
+  config: AuthConfig, passwords: Passwords, throttle: LoginThrottle, sessions: RedisSessionStore, totp: Totp, twoFactor: TwoFactorCodes
+}) {
+  const accountSessions = new AccountSessions(app.redis, sessions, config.SESSION_IDLE_TIMEOUT_S)
+  await app.register(emailRoutes, { config })
+  await app.register(passwordRoutes, { config, passwords, throttle, accountSessions })
+  await app.register(sessionRoutes, { config, accountSessions })
+  await app.register(twoFactorRoutes, { totp, codes: twoFactor, passwords, throttle })
+  const mailer = new Mailer({ url: config.SMTP_URL, from: config.MAIL_FROM, timeoutMs: config.MAIL_SMTP_TIMEOUT_MS })
+  app.addHook('onReady', async () => {
+    await sendQueuedMails(app, {
+      mailer, frontendUrl: config.FRONTEND_URL, retryBaseMs: config.MAIL_RETRY_BASE_MS, retryMaxMs: config.MAIL_RETRY_MAX_MS, maxDeliver: config.MAIL_MAX_DELIVER, smtpTimeoutMs: config.MAIL_SMTP_TIMEOUT_MS
+    })
+  })
+  app.addHook('onClose', async () => { mailer.close() })
 }

@@ -1,4 +1,5 @@
 import { SIMULATOR_CREDENTIALS } from '@pulse/contracts'
+import { MailConfigProperties } from '@pulse/mail'
 import Type from 'typebox'
 import {
   BaseConfigProperties, DEVELOPMENT_SECRETS, DatabaseConfigProperties, NatsConfigProperties, RedisConfigProperties,
@@ -25,6 +26,30 @@ const SIMULATOR = {
  * streams (`user:read:follows`) and the bits leaderboard (`bits:read`). Nothing more: no e-mail.
  */
 export const DEFAULT_TWITCH_SCOPES = 'moderator:read:followers channel:read:subscriptions user:read:follows bits:read'
+
+/** E-mail, password reset, two-factor and the mails auth sends (docs/api.md, "Account security"). */
+const AccountSecurityConfigProperties = {
+  ...MailConfigProperties,
+  /** How long a password-reset link works. */
+  PASSWORD_RESET_TTL_S: Type.Integer({ minimum: 60, maximum: 24 * 3600, default: 30 * 60 }),
+  /** Reset requests per client address, and per username or address asked for, within PASSWORD_RESET_WINDOW_S, then 429. */
+  PASSWORD_RESET_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, default: 10 }),
+  PASSWORD_RESET_MAX_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 3 }),
+  PASSWORD_RESET_WINDOW_S: Type.Integer({ minimum: 1, default: 3600 }),
+  /** How long the link that verifies an e-mail address works. */
+  EMAIL_VERIFICATION_TTL_S: Type.Integer({ minimum: 60, default: 24 * 3600 }),
+  /** Wrong two-factor codes per account (all addresses) within LOGIN_FAILURE_WINDOW_S, then 429; per (account, address) LOGIN_MAX_FAILURES_PER_ACCOUNT applies too. */
+  TWO_FACTOR_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 10 }),
+  /** How long the second step of a login may wait for its code. */
+  TWO_FACTOR_CHALLENGE_TTL_S: Type.Integer({ minimum: 30, maximum: 3600, default: 300 }),
+  /** The name authenticator apps show beside the account. */
+  TWO_FACTOR_ISSUER: Type.String({ minLength: 1, maxLength: 64, default: 'Pulse' }),
+  /** A mail the SMTP server did not take is tried again after this delay, doubling up to MAIL_RETRY_MAX_MS. */
+  MAIL_RETRY_BASE_MS: Type.Integer({ minimum: 10, default: 1000 }),
+  MAIL_RETRY_MAX_MS: Type.Integer({ minimum: 10, default: 5 * 60 * 1000 }),
+  /** Attempts at one mail before it goes to the dead-letter stream (at the maximum delay: days). */
+  MAIL_MAX_DELIVER: Type.Integer({ minimum: 1, default: 1000 })
+}
 
 export const AuthConfigProperties = {
   ...BaseConfigProperties,
@@ -90,7 +115,8 @@ export const AuthConfigProperties = {
   /** How long a call to Twitch or X may take. */
   PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   /** How often the outbox relay looks for events to publish when nothing woke it. */
-  OUTBOX_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 })
+  OUTBOX_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 }),
+  ...AccountSecurityConfigProperties
 }
 
 export type AuthConfig = ReturnType<typeof loadAuthConfig>

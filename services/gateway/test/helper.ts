@@ -1,6 +1,6 @@
 import authApp from '@pulse/auth/app'
 import { loadAuthConfig } from '@pulse/auth/config'
-import { METRICS_STREAM } from '@pulse/contracts'
+import { AUTH_STREAM, METRICS_STREAM } from '@pulse/contracts'
 import { EventBus, createServerOptions, migrateToLatest, requireIdentity, servicePlugin } from '@pulse/service-kit'
 import { createTestDatabase, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -75,7 +75,7 @@ export async function startStack (t: Teardown, { gatewayEnv = {}, authEnv = {} }
   await migrateToLatest({ url: databaseUrl, schema: 'auth', folder: fileURLToPath(new URL('../../auth/src/db/migrations', import.meta.url)) })
   const shared = { REDIS_URL: infra.redisUrl, REDIS_PREFIX: redisPrefix, IDENTITY_SECRET, SESSION_SECRET, LOG_LEVEL: 'silent' }
 
-  const authConfig = loadAuthConfig({ ...shared, DATABASE_URL: databaseUrl, ...authEnv, PUBLIC_URL: gatewayEnv.PUBLIC_URL ?? 'http://127.0.0.1:3000' })
+  const authConfig = loadAuthConfig({ ...shared, DATABASE_URL: databaseUrl, NATS_URL: infra.natsUrl, NATS_PREFIX: natsPrefix, ...authEnv, PUBLIC_URL: gatewayEnv.PUBLIC_URL ?? 'http://127.0.0.1:3000' })
   const auth = Fastify(createServerOptions(authConfig, { trustProxy: (_address: string, hop: number) => hop === 0 }))
   await auth.register(authApp, { config: authConfig })
   await auth.listen({ port: 0, host: '127.0.0.1' })
@@ -108,6 +108,7 @@ export async function startStack (t: Teardown, { gatewayEnv = {}, authEnv = {} }
     await echo.close()
     const bus = await EventBus.connect({ url: infra.natsUrl, name: 'gateway-test-cleanup', prefix: natsPrefix })
     await bus.jsm.streams.delete(bus.streamName(METRICS_STREAM)).catch(() => {})
+    await bus.jsm.streams.delete(bus.streamName(AUTH_STREAM)).catch(() => {})
     await bus.close()
     const keys = await redis.keys(`${redisPrefix}*`)
     if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(redisPrefix.length)))

@@ -31,3 +31,10 @@ export const ConnectionInvalidatedV1 = defineEvent('auth.connection.invalidated.
   reason: Type.String(),
   invalidatedAt: Type.String({ format: 'date-time' })
 }))
+
+/** A data export the user asked for is ready to download until `expiresAt`. */
+export const ExportReadyV1 = defineEvent('auth.export.ready.v1', Type.Object({
+  userId: Type.String(),
+  exportId: Type.String(),
+  expiresAt: Type.String({ format: 'date-time' })
+}))

@@ -1,7 +1,8 @@
-import type { User } from '@pulse/contracts'
+import type { TwoFactorChallenge, User } from '@pulse/contracts'
 import { useState } from 'preact/hooks'
 import { ApiError, api } from '../api.js'
 import { Field } from '../ui.js'
+import { ForgotPassword, TwoFactorStep } from './account-links.js'
 
 /** What auth's OAuth callbacks put in `?error=` when a sign-in through a provider fails. */
 const PROVIDER_ERRORS: Record<string, string> = {
@@ -10,7 +11,8 @@ const PROVIDER_ERRORS: Record<string, string> = {
 }
 
 export function SignIn ({ onSignedIn }: { onSignedIn: (user: User) => void }) {
-  const [mode, setMode] = useState<'login' | 'register'>('login')
+  const [mode, setMode] = useState<'login' | 'register' | 'forgot'>('login')
+  const [challenge, setChallenge] = useState<TwoFactorChallenge | undefined>()
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | undefined>()
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
@@ -30,7 +32,8 @@ export function SignIn ({ onSignedIn }: { onSignedIn: (user: User) => void }) {
     setError(undefined)
     setFieldErrors({})
     try {
-      await api<{ user: User }>(`/auth/${mode}`, { method: 'POST', body })
+      const answer = await api<{ user: User } | TwoFactorChallenge>(`/auth/${mode}`, { method: 'POST', body })
+      if ('twoFactorRequired' in answer) { setChallenge(answer); return }
       // The login's answer need not list the connected accounts; /auth/me does.
       const { user } = await api<{ user: User }>('/auth/me')
       onSignedIn(user)
@@ -47,6 +50,16 @@ export function SignIn ({ onSignedIn }: { onSignedIn: (user: User) => void }) {
   }
 
   const returnTo = encodeURIComponent('/dashboard')
+  if (challenge !== undefined || mode === 'forgot') {
+    return (
+      <section class="sign-in" aria-labelledby="sign-in-title">
+        <h1 id="sign-in-title">Sign in to Pulse</h1>
+        {challenge !== undefined
+          ? <TwoFactorStep challenge={challenge} onSignedIn={onSignedIn} onCancel={() => setChallenge(undefined)} />
+          : <ForgotPassword onBack={() => setMode('login')} />}
+      </section>
+    )
+  }
   return (
     <section class="sign-in" aria-labelledby="sign-in-title">
       <h1 id="sign-in-title">{mode === 'login' ? 'Sign in to Pulse' : 'Create your Pulse account'}</h1>
@@ -65,6 +78,7 @@ export function SignIn ({ onSignedIn }: { onSignedIn: (user: User) => void }) {
         {error !== undefined && <p class="form-error" role="alert">{error}</p>}
         <button type="submit" class="primary" disabled={busy} aria-busy={busy}>{mode === 'login' ? 'Log in' : 'Create account'}</button>
       </form>
+      {mode === 'login' && <p><button type="button" class="link" onClick={() => { setMode('forgot'); setError(undefined) }}>Forgot your password?</button></p>}
       <p>
         {mode === 'login' ? 'New here? ' : 'Have an account? '}
         <button type="button" class="link" onClick={() => { setMode(mode === 'login' ? 'register' : 'login'); setError(undefined); setFieldErrors({}) }}>

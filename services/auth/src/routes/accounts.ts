@@ -1,5 +1,5 @@
 import {
-  ErrorResponseSchema, LoginBodySchema, PatchMeBodySchema, RegisterBodySchema, UserResponseSchema
+  ErrorResponseSchema, LoginBodySchema, PatchMeBodySchema, RegisterBodySchema, TwoFactorChallengeSchema, UserResponseSchema
 } from '@pulse/contracts'
 import { requireIdentity, sessionCookieName } from '@pulse/service-kit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -11,7 +11,9 @@ import type { AddressLimit, LoginThrottle } from '../login-throttle.js'
 import type { Passwords } from '../passwords.js'
 import { listConnectionsOfUser, toConnection } from '../repositories/connections.js'
 import { findUserById, findUserByUsername, insertUser, toUser, updateUser } from '../repositories/users.js'
+import { isTwoFactorEnabled } from '../repositories/two-factor.js'
 import type { RedisSessionStore } from '../session-store.js'
+import type { TwoFactorCodes } from '../two-factor/two-factor.js'
 import { startSession } from '../sessions.js'
 import { canonicalTimezone } from '../timezones.js'
 
@@ -21,11 +23,13 @@ export interface AccountRoutesOptions {
   throttle: LoginThrottle
   registrations: AddressLimit
   sessions: RedisSessionStore
+  /** The second step of a login for accounts with two-factor on (routes/two-factor.ts). */
+  twoFactor: TwoFactorCodes
 }
 
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponseSchema]))
 
-export default async function accountRoutes (fastify: FastifyInstance, { config, passwords, throttle, registrations, sessions }: AccountRoutesOptions) {
+export default async function accountRoutes (fastify: FastifyInstance, { config, passwords, throttle, registrations, sessions, twoFactor }: AccountRoutesOptions) {
   // Every route's request and reply types come from its schema.
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const cookieName = sessionCookieName(config.PUBLIC_URL)
@@ -57,7 +61,7 @@ export default async function accountRoutes (fastify: FastifyInstance, { config,
 
   app.post('/auth/login', {
     config: { public: true },
-    schema: { tags: ['accounts'], summary: 'Log in', security: [], body: LoginBodySchema, response: { 200: UserResponseSchema, ...errors(400, 401, 429, 503) } }
+    schema: { tags: ['accounts'], summary: 'Log in (202: a two-factor code is needed, see POST /auth/login/two-factor)', security: [], body: LoginBodySchema, response: { 200: UserResponseSchema, 202: TwoFactorChallengeSchema, ...errors(400, 401, 429, 503) } }
   }, async (request, reply) => {
     const { username, password } = request.body
     // Counted before the password is verified (and given back if it was right), so concurrent
@@ -73,6 +77,9 @@ export default async function accountRoutes (fastify: FastifyInstance, { config,
     await throttle.succeeded(username, request.clientIp)
     if (user.password_hash !== null && passwords.needsRehash(user.password_hash)) {
       await updateUser(app.db, user.id, { passwordHash: await passwords.hash(password) })
+    }
+    if (await isTwoFactorEnabled(app.db, user.id)) {
+      return reply.code(202).send({ twoFactorRequired: true as const, ...await twoFactor.startChallenge(user.id) })
     }
     await startSession(request, user)
     return { user: toUser(user) }

@@ -5,9 +5,10 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import Type from 'typebox'
 import type { Database, ProviderName } from '../db/database.js'
-import { AuthNotConnectedError, AuthProviderUnavailableError } from '../errors.js'
+import { AuthLastSignInMethodError, AuthNotConnectedError, AuthProviderUnavailableError } from '../errors.js'
 import { ProviderUnavailable } from '../providers/http.js'
-import { deleteConnection, findConnection, lockGrant } from '../repositories/connections.js'
+import { deleteConnection, findConnection, listConnectionsOfUser, lockGrant } from '../repositories/connections.js'
+import { findUserById } from '../repositories/users.js'
 import { grantLeaseName, releaseLease, takeLease } from '../repositories/leases.js'
 import type { ProviderTokens, TokenStore } from '../tokens/token-store.js'
 
@@ -39,7 +40,7 @@ export default async function connectionRoutes (fastify: FastifyInstance, { db, 
       tags: ['connections'],
       summary: 'Disconnect a provider: tokens revoked at the provider and deleted',
       params: ParamsSchema,
-      response: { 204: Type.Null(), 400: ErrorResponseSchema, 401: ErrorResponseSchema, 404: ErrorResponseSchema, 503: ErrorResponseSchema }
+      response: { 204: Type.Null(), 400: ErrorResponseSchema, 401: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema, 503: ErrorResponseSchema }
     }
   }, async (request, reply) => {
     const { userId } = requireIdentity(request)
@@ -51,6 +52,8 @@ export default async function connectionRoutes (fastify: FastifyInstance, { db, 
     try {
       const row = await findConnection(db, userId, provider)
       if (row === undefined) throw new AuthNotConnectedError()
+      // No account may lose its last way in: without a password, the last provider stays.
+      if ((await findUserById(db, userId))?.password_hash === null && (await listConnectionsOfUser(db, userId)).length <= 1) throw new AuthLastSignInMethodError()
       try {
         await revokers[provider](store.open(row))
       } catch (error) {

@@ -1,0 +1,3 @@
+export * from './config.js'
+export * from './mailer.js'
+export * from './templates.js'
