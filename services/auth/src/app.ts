@@ -6,14 +6,16 @@ import type { FastifyInstance } from 'fastify'
 import type { AuthConfig } from './config.js'
 import { AUTH_SCHEMA } from './db/database.js'
 import { serveTokenRequests } from './events/token-responder.js'
+import { consumeUserDeletions } from './events/user-deleted.js'
 import { AddressLimit, LoginThrottle } from './login-throttle.js'
 import { OAuthAttempts } from './oauth/attempts.js'
 import { connectionFlow } from './oauth/flow.js'
 import { Passwords } from './passwords.js'
 import { TwitchClient } from './providers/twitch.js'
 import { TwitterClient } from './providers/twitter.js'
+import accountDataRoutes from './routes/account-data.js'
 import accountRoutes from './routes/accounts.js'
-import connectionRoutes from './routes/connections.js'
+import connectionRoutes, { type Revoker } from './routes/connections.js'
 import twitchRoutes from './routes/twitch.js'
 import twitterRoutes from './routes/twitter.js'
 import { RedisSessionStore } from './session-store.js'
@@ -108,17 +110,16 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
   await app.register(twitchRoutes, { config, attempts, flow, twitch, now })
   const twitterStarts = new AddressLimit(app.redis, { name: 'twitter-login', max: config.TWITTER_LOGIN_MAX_PER_ADDRESS, windowSeconds: config.TWITTER_LOGIN_WINDOW_S })
   await app.register(twitterRoutes, { config, attempts, flow, x, cipher, starts: twitterStarts })
-  await app.register(connectionRoutes, {
-    db: app.db,
-    store,
-    leaseTtlMs: grantLeaseTtlMs,
-    revokers: {
-      twitch: async ({ accessToken, refreshToken }) => {
-        // An expired access token is "invalid" to /revoke; the refresh token still ends the grant.
-        if (!await twitch.revoke(accessToken) && refreshToken !== null) await twitch.revoke(refreshToken)
-      },
-      // A token X already considers invalid (401) needs no revoking.
-      twitter: async ({ accessToken, tokenSecret }) => { await x.invalidate(accessToken, tokenSecret ?? '') }
-    }
-  })
+  const revokers: Record<'twitch' | 'twitter', Revoker> = {
+    twitch: async ({ accessToken, refreshToken }) => {
+      // An expired access token is "invalid" to /revoke; the refresh token still ends the grant.
+      if (!await twitch.revoke(accessToken) && refreshToken !== null) await twitch.revoke(refreshToken)
+    },
+    // A token X already considers invalid (401) needs no revoking.
+    twitter: async ({ accessToken, tokenSecret }) => { await x.invalidate(accessToken, tokenSecret ?? '') }
+  }
+  await app.register(connectionRoutes, { db: app.db, store, leaseTtlMs: grantLeaseTtlMs, revokers })
+  // Deleting the account (and, with it, every service's data of the user).
+  await app.register(accountDataRoutes, { config, db: app.db, passwords, throttle, store, revokers, leaseTtlMs: grantLeaseTtlMs })
+  consumeUserDeletions(app, { redisPrefix: config.REDIS_PREFIX })
 }

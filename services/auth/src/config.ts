@@ -49,6 +49,11 @@ export const AuthConfigProperties = {
   /** Starts of "Sign in with X" (each one asks X for a request token) allowed from one address within TWITTER_LOGIN_WINDOW_S, then 429. */
   TWITTER_LOGIN_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, default: 30 }),
   TWITTER_LOGIN_WINDOW_S: Type.Integer({ minimum: 1, default: 15 * 60 }),
+  /**
+   * Deleting an account without a password (signed up with Twitch or X) needs a session started by a
+   * provider sign-in at most this many seconds ago: the fresh sign-in stands in for the password.
+   */
+  ACCOUNT_DELETE_REAUTH_S: Type.Integer({ minimum: 30, default: 300 }),
 
   /** Twitch app credentials; the defaults are the simulator's. */
   TWITCH_CLIENT_ID: Type.String({ minLength: 1, default: SIMULATOR.twitchClientId }),
