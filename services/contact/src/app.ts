@@ -1,8 +1,9 @@
-import { CONTACT_STREAM } from '@pulse/contracts'
+import { AUTH_STREAM, CONTACT_STREAM } from '@pulse/contracts'
 import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, servicePlugin } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { ContactConfig } from './config.js'
 import { CONTACT_SCHEMA } from './db/database.js'
+import { consumeUserDeletions } from './events/user-deleted.js'
 import rateLimiter from './plugins/rate-limiter.js'
 import contactRoutes from './routes/contact.js'
 
@@ -10,7 +11,7 @@ export interface ContactAppOptions {
   config: ContactConfig
 }
 
-/** The contact service as a plugin: the kit, Postgres, NATS and its outbox, the limiter, the routes. */
+/** The contact service as a plugin: the kit, Postgres, NATS and its outbox, the limiter, the routes, the deletion consumer. */
 export default async function app (fastify: FastifyInstance, { config }: ContactAppOptions) {
   const identitySecrets = [config.IDENTITY_SECRET, ...(config.IDENTITY_SECRET_PREVIOUS === undefined ? [] : [config.IDENTITY_SECRET_PREVIOUS])]
   await fastify.register(servicePlugin, {
@@ -21,7 +22,7 @@ export default async function app (fastify: FastifyInstance, { config }: Contact
     openapi: { title: 'Pulse contact', description: 'The contact form: anyone writes to the team, admins read and triage.' }
   })
   await fastify.register(databasePlugin, databaseOptionsOf(config, CONTACT_SCHEMA))
-  await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'contact', prefix: config.NATS_PREFIX, streams: [CONTACT_STREAM] })
+  await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'contact', prefix: config.NATS_PREFIX, streams: [CONTACT_STREAM, AUTH_STREAM] })
   // Messages are taken while NATS is down (their events wait in the outbox), so a replica that
   // reaches Postgres stays ready: taking it out of rotation would refuse messages it can store.
   fastify.readiness.delete('nats')
@@ -34,4 +35,5 @@ export default async function app (fastify: FastifyInstance, { config }: Contact
     windowMs: config.CONTACT_RATE_LIMIT_WINDOW_MS
   })
   await fastify.register(contactRoutes, { pageSizeDefault: config.CONTACT_PAGE_SIZE_DEFAULT, pageSizeMax: config.CONTACT_PAGE_SIZE_MAX })
+  consumeUserDeletions(fastify)
 }
