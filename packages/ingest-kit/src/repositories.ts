@@ -229,3 +229,12 @@ export async function readHistory (db: IngestDb, userId: string, column: string,
     order by t`.execute(db)
   return rows.rows.map((r) => ({ t: r.t, value: Number(r.value) }))
 }
+
+/** One page of a user's snapshots (every metric column) for their data export, by id. */
+export async function pageUserSnapshots (db: IngestDb, userId: string, cursor: string | undefined, limit: number): Promise<{ records: Array<Record<string, unknown>>, nextCursor: string | null }> {
+  const rows = await sql<Record<string, unknown> & { id: string }>`
+    select * from snapshots where user_id = ${userId} ${cursor === undefined ? sql`` : sql`and id > ${cursor}::uuid`}
+    order by id limit ${limit + 1}`.execute(db)
+  const records = rows.rows.slice(0, limit).map(({ user_id: _userId, ...record }) => record)
+  return { records, nextCursor: rows.rows.length > limit ? String(records.at(-1)!.id) : null }
+}

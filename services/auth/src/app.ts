@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { AuthConfig } from './config.js'
 import { AUTH_SCHEMA } from './db/database.js'
 import { serveTokenRequests } from './events/token-responder.js'
+import { prepareExports } from './events/exports.js'
 import { consumeUserDeletions } from './events/user-deleted.js'
 import { AddressLimit, LoginThrottle } from './login-throttle.js'
 import { OAuthAttempts } from './oauth/attempts.js'
@@ -119,7 +120,8 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
     twitter: async ({ accessToken, tokenSecret }) => { await x.invalidate(accessToken, tokenSecret ?? '') }
   }
   await app.register(connectionRoutes, { db: app.db, store, leaseTtlMs: grantLeaseTtlMs, revokers })
-  // Deleting the account (and, with it, every service's data of the user).
+  // Exporting the account's data, and deleting the account (and, with it, every service's data of the user).
   await app.register(accountDataRoutes, { config, db: app.db, passwords, throttle, store, revokers, leaseTtlMs: grantLeaseTtlMs })
   consumeUserDeletions(app, { redisPrefix: config.REDIS_PREFIX })
+  prepareExports(app, config)
 }

@@ -10,5 +10,7 @@ export const AuthUserNotFoundError = createError('AUTH_USER_NOT_FOUND', 'No such
 export const AuthPasswordRequiredError = createError('AUTH_PASSWORD_REQUIRED', 'body/password is required: confirm with the account\'s password', 400)
 export const AuthWrongPasswordError = createError('AUTH_WRONG_PASSWORD', 'body/password is not this account\'s password', 403)
 export const AuthReauthenticationRequiredError = createError('AUTH_REAUTHENTICATION_REQUIRED', 'Sign in with %s again, then confirm within %d seconds', 403)
+export const AuthExportNotFoundError = createError('AUTH_EXPORT_NOT_FOUND', 'No such export (it may have expired)', 404)
+export const AuthExportNotReadyError = createError('AUTH_EXPORT_NOT_READY', 'This export is still being prepared', 409)
 export const AuthNotConnectedError = createError('AUTH_NOT_CONNECTED', 'This provider is not connected', 404)
 export const AuthProviderUnavailableError = createError('AUTH_PROVIDER_UNAVAILABLE', '%s could not be reached; nothing was changed, try again later', 503)

@@ -1,9 +1,11 @@
 import { AUTH_STREAM, CONTACT_STREAM } from '@pulse/contracts'
-import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, servicePlugin } from '@pulse/service-kit'
+import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, servicePlugin, serveUserData } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
 import type { ContactConfig } from './config.js'
-import { CONTACT_SCHEMA } from './db/database.js'
+import { CONTACT_SCHEMA, type Database } from './db/database.js'
 import { consumeUserDeletions } from './events/user-deleted.js'
+import { pageUserSubmissions } from './repositories/account-data.js'
 import rateLimiter from './plugins/rate-limiter.js'
 import contactRoutes from './routes/contact.js'
 
@@ -11,7 +13,7 @@ export interface ContactAppOptions {
   config: ContactConfig
 }
 
-/** The contact service as a plugin: the kit, Postgres, NATS and its outbox, the limiter, the routes, the deletion consumer. */
+/** The contact service as a plugin: the kit, Postgres, NATS and its outbox, the limiter, the routes, the deletion consumer, the export responder. */
 export default async function app (fastify: FastifyInstance, { config }: ContactAppOptions) {
   const identitySecrets = [config.IDENTITY_SECRET, ...(config.IDENTITY_SECRET_PREVIOUS === undefined ? [] : [config.IDENTITY_SECRET_PREVIOUS])]
   await fastify.register(servicePlugin, {
@@ -36,4 +38,6 @@ export default async function app (fastify: FastifyInstance, { config }: Contact
   })
   await fastify.register(contactRoutes, { pageSizeDefault: config.CONTACT_PAGE_SIZE_DEFAULT, pageSizeMax: config.CONTACT_PAGE_SIZE_MAX })
   consumeUserDeletions(fastify)
+  // 20 messages a page stay below NATS's 1 MB payload whatever their length and script.
+  serveUserData(fastify, 'contact', async (userId, cursor) => await pageUserSubmissions(fastify.db as Kysely<Database>, userId, cursor, 20))
 }

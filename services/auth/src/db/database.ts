@@ -48,9 +48,21 @@ export interface LeasesTable {
   expires_at: Date
 }
 
+/** A data export (routes/account-data.ts): the archive is a zip, kept until expires_at. */
+export interface ExportsTable {
+  id: Generated<string>
+  user_id: string
+  status: ColumnType<'pending' | 'ready', 'pending' | undefined, 'ready'>
+  archive: Buffer | null
+  requested_at: ColumnType<Date, Date | undefined, never>
+  ready_at: Date | null
+  expires_at: Date | null
+}
+
 export interface Database extends OutboxTable {
   users: UsersTable
   connections: ConnectionsTable
   job_runs: JobRunsTable
   leases: LeasesTable
+  exports: ExportsTable
 }

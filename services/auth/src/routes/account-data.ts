@@ -1,19 +1,22 @@
-import { DeleteAccountBodySchema, ErrorResponseSchema, UserDeletedV1 } from '@pulse/contracts'
+import {
+  DataExportListSchema, DataExportParamsSchema, DataExportResponseSchema, DeleteAccountBodySchema, ErrorResponseSchema, ExportRequestedV1, UserDeletedV1,
+  type DataExport
+} from '@pulse/contracts'
 import { enqueueEvent, requireIdentity, sessionCookieName } from '@pulse/service-kit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import Type from 'typebox'
 import type { AuthConfig } from '../config.js'
 import type { Database } from '../db/database.js'
 import {
-  AuthPasswordRequiredError, AuthProviderUnavailableError, AuthReauthenticationRequiredError, AuthTooManyAttemptsError,
+  AuthExportNotFoundError, AuthExportNotReadyError, AuthPasswordRequiredError, AuthProviderUnavailableError, AuthReauthenticationRequiredError, AuthTooManyAttemptsError,
   AuthUserNotFoundError, AuthWrongPasswordError
 } from '../errors.js'
 import type { LoginThrottle } from '../login-throttle.js'
 import type { Passwords } from '../passwords.js'
 import { ProviderUnavailable } from '../providers/http.js'
-import { deleteUserRows } from '../repositories/account-data.js'
+import { deleteUserRows, findExport, findPendingExport, insertExport, listExports, type ExportRow } from '../repositories/account-data.js'
 import { listConnectionsOfUser } from '../repositories/connections.js'
 import { grantLeaseName, releaseLease, takeLease, type Lease } from '../repositories/leases.js'
 import { findUserById } from '../repositories/users.js'
@@ -34,7 +37,11 @@ export interface AccountDataRoutesOptions {
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponseSchema]))
 const PROVIDER_NAMES = { twitch: 'Twitch', twitter: 'X' } as const
 
-/** The account's own data: deleting it for good. */
+function toDataExport (row: Omit<ExportRow, 'archive'>): DataExport {
+  return { id: row.id, status: row.status, requestedAt: row.requested_at.toISOString(), expiresAt: row.expires_at?.toISOString() ?? null }
+}
+
+/** The account's own data: exporting it, and deleting it for good. */
 export default async function accountDataRoutes (fastify: FastifyInstance, options: AccountDataRoutesOptions) {
   const { config, db, passwords, throttle, store, revokers, leaseTtlMs } = options
   // Every route's request and reply types come from its schema.
@@ -116,5 +123,54 @@ export default async function accountDataRoutes (fastify: FastifyInstance, optio
     void reply.clearCookie(cookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure })
     request.log.info({ connections: connections.length }, 'account deleted')
     return reply.code(204).send(null)
+  })
+
+  /**
+   * Asks for an export of everything Pulse holds about the user: answered at once (202), prepared in
+   * the background (events/exports.ts), announced by ExportReadyV1 (a live event on /events). One at
+   * a time: while one is pending, asking again answers that one.
+   */
+  app.post('/auth/me/exports', {
+    schema: { tags: ['accounts'], summary: 'Export my data: prepares a zip archive to download', response: { 202: DataExportResponseSchema, ...errors(401, 404) } }
+  }, async (request, reply) => {
+    const { userId } = requireIdentity(request)
+    const row = await db.transaction().execute(async (trx) => {
+      // Serialised per user, so two clicks make one export.
+      await sql`select pg_advisory_xact_lock(hashtext('pulse-auth-export'), hashtext(${userId}))`.execute(trx)
+      if (await findUserById(trx, userId) === undefined) throw new AuthUserNotFoundError()
+      const pending = await findPendingExport(trx, userId)
+      if (pending !== undefined) return pending
+      const created = await insertExport(trx, userId)
+      await enqueueEvent(trx, ExportRequestedV1, { userId, exportId: created.id, requestedAt: created.requested_at.toISOString() })
+      return created
+    })
+    app.outbox.wake()
+    return reply.code(202).send({ export: toDataExport(row) })
+  })
+
+  app.get('/auth/me/exports', {
+    schema: { tags: ['accounts'], summary: 'My data exports that have not expired, newest first', response: { 200: DataExportListSchema, ...errors(401) } }
+  }, async (request) => {
+    const { userId } = requireIdentity(request)
+    return { items: (await listExports(db, userId)).map(toDataExport) }
+  })
+
+  app.get('/auth/me/exports/:id/archive', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'Download a ready export (a zip of JSON files); only its owner, until it expires',
+      params: DataExportParamsSchema,
+      // The archive is sent as bytes (Fastify serialises no Buffer); the schema documents it.
+      response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'the zip archive (application/zip)' }), ...errors(400, 401, 404, 409) }
+    }
+  }, async (request, reply) => {
+    const { userId } = requireIdentity(request)
+    const row = await findExport(db, userId, request.params.id)
+    if (row === undefined) throw new AuthExportNotFoundError()
+    if (row.status !== 'ready' || row.archive === null) throw new AuthExportNotReadyError()
+    void reply.header('content-type', 'application/zip')
+    void reply.header('content-disposition', `attachment; filename="pulse-export-${row.requested_at.toISOString().slice(0, 10)}.zip"`)
+    void reply.header('cache-control', 'no-store')
+    return reply.send(row.archive)
   })
 }
