@@ -4,6 +4,8 @@ import { startStack } from '../../scripts/stack.mjs'
 import { Browser, eventually, listen, startE2E, urlOf } from './helper.js'
 
 const PASSWORD = 'a good long password'
+// The whole stack, two provider connections and a service stopped and started again: more than tap's default on a busy machine.
+t.setTimeout(600_000)
 
 /** Clicks "Connect …" while logged in and approves on the simulator's consent page as `login`. */
 async function connect (browser: Browser, provider: 'twitch' | 'twitter', login: string) {
