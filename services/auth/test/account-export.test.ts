@@ -1,6 +1,6 @@
-import { UserDataRpcV1, type UserDataService } from '@pulse/contracts'
+import { UserDataRpcV1, type UserDataReply, type UserDataService } from '@pulse/contracts'
 import { answerRequests, EventBus, type Responder } from '@pulse/service-kit'
-import { testInfra } from '@pulse/testing'
+import { testInfra, type Teardown } from '@pulse/testing'
 import { strFromU8, unzipSync } from 'fflate'
 import t from 'tap'
 import { Browser, consent, me } from './browser.js'
@@ -12,21 +12,20 @@ const PASSWORD = 'a long enough password'
 const SETTINGS = { EXPORT_TTL_S: '2', EXPORT_RETRY_MS: '200', EXPORT_REQUEST_TIMEOUT_MS: '300' }
 
 /** Every service's answer to "the user's data", on the real bus, the way the services answer: records in pages of two. */
-async function answerAs (t: Tap, auth: TestAuth, service: UserDataService, records: (userId: string) => Array<Record<string, unknown>>): Promise<Responder> {
+async function answerAs (t: Teardown, auth: TestAuth, service: UserDataService, records: (userId: string) => Array<Record<string, unknown>>): Promise<Responder> {
   const bus = await EventBus.connect({ url: (await testInfra()).natsUrl, name: `export-test-${service}`, prefix: auth.config.NATS_PREFIX })
   const contract = { ...UserDataRpcV1, subjects: { [service]: UserDataRpcV1.subjects[service] } as Record<UserDataService, string> }
   const responder = await answerRequests(bus, contract, {
-    handle: async ({ userId, cursor }) => {
+    handle: async ({ userId, cursor }): Promise<UserDataReply> => {
       const all = records(userId)
       const start = cursor === undefined ? 0 : Number(cursor)
       return { ok: true, records: all.slice(start, start + 2), nextCursor: start + 2 < all.length ? String(start + 2) : null }
     },
-    refuse: () => ({ ok: false, error: 'invalid', message: 'refused' })
+    refuse: (): UserDataReply => ({ ok: false, error: 'invalid', message: 'refused' })
   })
   t.teardown(async () => { await responder.close(); await bus.close() })
   return responder
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
 
 async function registeredWithProviders (auth: TestAuth, username: string, ip?: string) {
   const browser = new Browser(auth, ip)
