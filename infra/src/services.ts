@@ -82,6 +82,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     enabled: true,
     upstreamVar: 'MOOD_URL',
     schema: 'mood',
+    nats: true,
     resources: { cpu: '100m', memory: '128Mi', memoryLimit: '256Mi' },
     replicas: { min: 2, max: 6 }
   },

@@ -11,7 +11,8 @@ const permissions = readPermissions()
 /** Every event contract of @pulse/contracts, by its export name. */
 const events = Object.entries(contracts).filter(([, v]) => typeof v === 'object' && v !== null && typeof (v as { subject?: unknown }).subject === 'string' && 'schema' in v) as [string, { subject: string }][]
 const eventSubjects = events.map(([, e]) => e.subject)
-const RPC: string[] = Object.values(contracts.TOKEN_REQUEST_SUBJECTS)
+const TOKEN_RPC: string[] = Object.values(contracts.TOKEN_REQUEST_SUBJECTS)
+const RPC: string[] = [...TOKEN_RPC, ...Object.values(contracts.USER_DATA_SUBJECTS)]
 
 t.test('every subject in permissions.json is a subject of @pulse/contracts', async (t) => {
   for (const [user, p] of Object.entries(permissions.users)) {
@@ -78,7 +79,7 @@ t.test('every event and request a service\'s code refers to is allowed for its N
       // A service asks for (or answers) exactly the tokens of the providers it works with.
       const own = (s.providers ?? []).map((p) => contracts.TOKEN_REQUEST_SUBJECTS[p]).sort()
       t.ok(own.length > 0, `${s.name} uses the provider-token request-reply and names its providers`)
-      t.same([...user?.requests ?? [], ...user?.responds ?? []].sort(), own, `${s.name} may request or answer the token subjects of ${(s.providers ?? []).join(' and ')} only`)
+      t.same([...user?.requests ?? [], ...user?.responds ?? []].filter((r) => TOKEN_RPC.includes(r)).sort(), own, `${s.name} may request or answer the token subjects of ${(s.providers ?? []).join(' and ')} only`)
     }
   }
 })
@@ -93,6 +94,13 @@ t.test('each ingest service may ask for its own provider\'s tokens and no other\
       const may = granted.some((g) => subjectMatches(g, subject))
       t.equal(may, user.requests.includes(subject), `${name} ${may ? 'may' : 'may not'} ask for ${provider} tokens`)
     }
+  }
+})
+
+t.test('auth may ask every service for a user\'s data; each service answers on its own subject only', async (t) => {
+  t.same(permissions.users.auth?.requests.filter((r) => !TOKEN_RPC.includes(r)).sort(), Object.values(contracts.USER_DATA_SUBJECTS).sort())
+  for (const [service, subject] of Object.entries(contracts.USER_DATA_SUBJECTS)) {
+    t.same(permissions.users[service]?.responds.filter((r) => !TOKEN_RPC.includes(r)), [subject], `${service} answers ${subject} only`)
   }
 })
 

@@ -96,6 +96,7 @@ export function useLiveEvents (onEvent: (name: string, data: Record<string, unkn
     }
     source.addEventListener('metrics.refreshed', listen('metrics.refreshed'))
     source.addEventListener('metrics.refresh.failed', listen('metrics.refresh.failed'))
+    source.addEventListener('export.ready', listen('export.ready'))
     return () => source.close()
   }, [enabled])
 }

@@ -26,6 +26,12 @@ export interface ProcessedRefreshesTable {
   processed_at: Generated<Date>
 }
 
+/** Users who deleted their account, by the sha256 of their id (repositories.ts, userHash). */
+export interface DeletedUsersTable {
+  user_hash: string
+  deleted_at: Generated<Date>
+}
+
 export interface UnlinksTable {
   user_id: string
   unlinked_at: Date
@@ -45,6 +51,7 @@ export interface IngestDatabase extends OutboxTable {
   tracked_accounts: TrackedAccountsTable
   processed_refreshes: ProcessedRefreshesTable
   unlinks: UnlinksTable
+  deleted_users: DeletedUsersTable
   snapshots: SnapshotBaseTable
 }
 

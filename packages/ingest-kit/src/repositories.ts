@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { sql } from 'kysely'
 import type { IngestDb, MetricColumns, TrackedAccount } from './db.js'
 
@@ -150,6 +151,29 @@ export async function recordProcessedRefresh (db: IngestDb, processed: Processed
 export async function deleteOldBookkeeping (db: IngestDb, before: Date): Promise<void> {
   await db.deleteFrom('processed_refreshes').where('processed_at', '<', before).execute()
   await db.deleteFrom('unlinks').where('unlinked_at', '<', before).execute()
+  await db.deleteFrom('deleted_users').where('deleted_at', '<', before).execute()
+}
+
+// ------------------------------------------------------------------------------------------------
+// Deleted accounts
+
+/** How a deleted user is remembered: the sha256 of the id, never the id. */
+export const userHash = (userId: string): string => createHash('sha256').update(userId).digest('hex')
+
+export async function recordUserDeleted (db: IngestDb, userId: string): Promise<void> {
+  await db.insertInto('deleted_users').values({ user_hash: userHash(userId) }).onConflict((oc) => oc.column('user_hash').doNothing()).execute()
+}
+
+export async function isUserDeleted (db: IngestDb, userId: string): Promise<boolean> {
+  return await db.selectFrom('deleted_users').select('user_hash').where('user_hash', '=', userHash(userId)).executeTakeFirst() !== undefined
+}
+
+/**
+ * Deletes the outbox rows whose event names the user (refresh requests, results, failures), sent or
+ * not: the user is gone, so nothing of theirs still has to go out.
+ */
+export async function purgeOutboxOfUser (db: IngestDb, userId: string): Promise<void> {
+  await db.deleteFrom('outbox').where(sql<string>`payload->>'userId'`, '=', userId).execute()
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -204,4 +228,13 @@ export async function readHistory (db: IngestDb, userId: string, column: string,
     ) s
     order by t`.execute(db)
   return rows.rows.map((r) => ({ t: r.t, value: Number(r.value) }))
+}
+
+/** One page of a user's snapshots (every metric column) for their data export, by id. */
+export async function pageUserSnapshots (db: IngestDb, userId: string, cursor: string | undefined, limit: number): Promise<{ records: Array<Record<string, unknown>>, nextCursor: string | null }> {
+  const rows = await sql<Record<string, unknown> & { id: string }>`
+    select * from snapshots where user_id = ${userId} ${cursor === undefined ? sql`` : sql`and id > ${cursor}::uuid`}
+    order by id limit ${limit + 1}`.execute(db)
+  const records = rows.rows.slice(0, limit).map(({ user_id: _userId, ...record }) => record)
+  return { records, nextCursor: rows.rows.length > limit ? String(records.at(-1)!.id) : null }
 }

@@ -1,14 +1,17 @@
-import { AUTH_STREAM, METRICS_STREAM } from '@pulse/contracts'
-import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, servicePlugin } from '@pulse/service-kit'
+import { AUTH_STREAM, METRICS_STREAM, USER_DATA_SUBJECTS, type UserDataService } from '@pulse/contracts'
+import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, servicePlugin, serveUserData } from '@pulse/service-kit'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import type { Kysely } from 'kysely'
 import type { TSchema } from 'typebox'
 import { systemClock, type Clock } from './clock.js'
 import { ingestSettingsOf, type IngestConfig, type IngestSettingValues } from './config.js'
+import type { IngestDatabase } from './db.js'
 import type { IngestHttpErrors } from './http-errors.js'
 import { ingestPipeline, type MetricsContracts, type ProviderAdapter, type ProviderName } from './pipeline/index.js'
 import { ProviderHttp } from './provider-http.js'
 import { RateLimitTracker } from './rate-limit.js'
+import { pageUserSnapshots } from './repositories.js'
 import { providerRoutes } from './routes.js'
 
 export interface IngestServiceOptions<P extends string, R> {
@@ -100,6 +103,11 @@ async function ingestServicePlugin<P extends string, R> (app: FastifyInstance, o
     refreshConcurrency: settings.REFRESH_CONCURRENCY,
     bookkeepingRetentionMs: settings.BOOKKEEPING_RETENTION_DAYS * 24 * 3600 * 1000
   })
+
+  // A data export asks for every snapshot of the user (a few hundred bytes each: 500 a page).
+  if (options.service in USER_DATA_SUBJECTS) {
+    serveUserData(app, options.service as UserDataService, async (userId, cursor) => await pageUserSnapshots(app.db as Kysely<IngestDatabase>, userId, cursor, 500))
+  }
 
   const shared = providerRoutes(app, {
     name: options.provider,

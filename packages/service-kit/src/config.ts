@@ -24,7 +24,7 @@ export const DEVELOPMENT_VALUES: readonly string[] = [
   // The key inside the development TOKEN_ENCRYPTION_KEYS, whatever id it is listed under.
   'MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=',
   ...Object.values(SIMULATOR_CREDENTIALS).flatMap((app) => Object.values(app)),
-  'pulse-local-postgres', 'pulse-local-redis', 'pulse-local-auth', 'pulse-local-contact', 'pulse-local-gateway',
+  'pulse-local-postgres', 'pulse-local-redis', 'pulse-local-auth', 'pulse-local-contact', 'pulse-local-gateway', 'pulse-local-mood',
   'pulse-local-twitch-ingest', 'pulse-local-twitter-ingest'
 ]
 

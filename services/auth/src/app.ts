@@ -9,14 +9,17 @@ import { AUTH_SCHEMA } from './db/database.js'
 import { AccountSessions } from './account-sessions.js'
 import { sendQueuedMails } from './events/mail-sender.js'
 import { serveTokenRequests } from './events/token-responder.js'
+import { prepareExports } from './events/exports.js'
+import { consumeUserDeletions } from './events/user-deleted.js'
 import { AddressLimit, LoginThrottle } from './login-throttle.js'
 import { OAuthAttempts } from './oauth/attempts.js'
 import { connectionFlow } from './oauth/flow.js'
 import { Passwords } from './passwords.js'
 import { TwitchClient } from './providers/twitch.js'
 import { TwitterClient } from './providers/twitter.js'
+import accountDataRoutes from './routes/account-data.js'
 import accountRoutes from './routes/accounts.js'
-import connectionRoutes from './routes/connections.js'
+import connectionRoutes, { type Revoker } from './routes/connections.js'
 import emailRoutes from './routes/email.js'
 import passwordRoutes from './routes/password.js'
 import sessionRoutes from './routes/sessions.js'
@@ -123,19 +126,19 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
   await app.register(twitchRoutes, { config, attempts, flow, twitch, now })
   const twitterStarts = new AddressLimit(app.redis, { name: 'twitter-login', max: config.TWITTER_LOGIN_MAX_PER_ADDRESS, windowSeconds: config.TWITTER_LOGIN_WINDOW_S })
   await app.register(twitterRoutes, { config, attempts, flow, x, cipher, starts: twitterStarts })
-  await app.register(connectionRoutes, {
-    db: app.db,
-    store,
-    leaseTtlMs: grantLeaseTtlMs,
-    revokers: {
-      twitch: async ({ accessToken, refreshToken }) => {
-        // An expired access token is "invalid" to /revoke; the refresh token still ends the grant.
-        if (!await twitch.revoke(accessToken) && refreshToken !== null) await twitch.revoke(refreshToken)
-      },
-      // A token X already considers invalid (401) needs no revoking.
-      twitter: async ({ accessToken, tokenSecret }) => { await x.invalidate(accessToken, tokenSecret ?? '') }
-    }
-  })
+  const revokers: Record<'twitch' | 'twitter', Revoker> = {
+    twitch: async ({ accessToken, refreshToken }) => {
+      // An expired access token is "invalid" to /revoke; the refresh token still ends the grant.
+      if (!await twitch.revoke(accessToken) && refreshToken !== null) await twitch.revoke(refreshToken)
+    },
+    // A token X already considers invalid (401) needs no revoking.
+    twitter: async ({ accessToken, tokenSecret }) => { await x.invalidate(accessToken, tokenSecret ?? '') }
+  }
+  await app.register(connectionRoutes, { db: app.db, store, leaseTtlMs: grantLeaseTtlMs, revokers })
+  // Exporting the account's data, and deleting the account (and, with it, every service's data of the user).
+  await app.register(accountDataRoutes, { config, db: app.db, passwords, throttle, store, revokers, leaseTtlMs: grantLeaseTtlMs })
+  consumeUserDeletions(app, { redisPrefix: config.REDIS_PREFIX })
+  prepareExports(app, config)
 }
 
 /** E-mail, mail sending, password reset and change, sessions, two-factor (docs/api.md, "Account security"). */

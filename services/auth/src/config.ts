@@ -74,6 +74,17 @@ export const AuthConfigProperties = {
   /** Starts of "Sign in with X" (each one asks X for a request token) allowed from one address within TWITTER_LOGIN_WINDOW_S, then 429. */
   TWITTER_LOGIN_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, default: 30 }),
   TWITTER_LOGIN_WINDOW_S: Type.Integer({ minimum: 1, default: 15 * 60 }),
+  /**
+   * Deleting an account without a password (signed up with Twitch or X) needs a session started by a
+   * provider sign-in at most this many seconds ago: the fresh sign-in stands in for the password.
+   */
+  ACCOUNT_DELETE_REAUTH_S: Type.Integer({ minimum: 30, default: 300 }),
+  /** How long a prepared data export can be downloaded before it is deleted (7 days). */
+  EXPORT_TTL_S: Type.Integer({ minimum: 1, default: 7 * 24 * 3600 }),
+  /** How long auth waits for one page of a service's data while preparing an export; a service that does not answer delays the export. */
+  EXPORT_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000 }),
+  /** How long an export waits before asking a service that did not answer again. */
+  EXPORT_RETRY_MS: Type.Integer({ minimum: 100, default: 15_000 }),
 
   /** Twitch app credentials; the defaults are the simulator's. */
   TWITCH_CLIENT_ID: Type.String({ minLength: 1, default: SIMULATOR.twitchClientId }),

@@ -21,6 +21,9 @@ export interface Visit {
   status: number
   location: URL | undefined
   body: string
+  /** The body's bytes (a download); only for requests to the gateway. */
+  bytes?: Buffer
+  headers?: Record<string, unknown>
 }
 
 function parseSetCookie (raw: string, now: number): StoredCookie {
@@ -131,7 +134,7 @@ export class Browser {
       const setCookie = res.headers['set-cookie']
       this.store(url.origin, setCookie === undefined ? [] : Array.isArray(setCookie) ? setCookie : [setCookie])
       const location = res.headers.location
-      return { url, status: res.statusCode, location: typeof location === 'string' ? new URL(location, url) : undefined, body: res.body }
+      return { url, status: res.statusCode, location: typeof location === 'string' ? new URL(location, url) : undefined, body: res.body, bytes: res.rawPayload, headers: res.headers }
     }
     const res = await fetch(url, { method: init.method ?? 'GET', redirect: 'manual', headers: cookie !== undefined ? { cookie } : {} })
     this.store(url.origin, res.headers.getSetCookie())

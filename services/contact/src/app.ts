@@ -1,8 +1,11 @@
-import { CONTACT_STREAM } from '@pulse/contracts'
-import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, redisConnectionOf, servicePlugin } from '@pulse/service-kit'
+import { AUTH_STREAM, CONTACT_STREAM } from '@pulse/contracts'
+import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, redisConnectionOf, servicePlugin, serveUserData } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
 import type { ContactConfig } from './config.js'
-import { CONTACT_SCHEMA } from './db/database.js'
+import { CONTACT_SCHEMA, type Database } from './db/database.js'
+import { consumeUserDeletions } from './events/user-deleted.js'
+import { pageUserSubmissions } from './repositories/account-data.js'
 import rateLimiter from './plugins/rate-limiter.js'
 import contactRoutes from './routes/contact.js'
 
@@ -10,7 +13,7 @@ export interface ContactAppOptions {
   config: ContactConfig
 }
 
-/** The contact service as a plugin: the kit, Postgres, NATS and its outbox, the limiter, the routes. */
+/** The contact service as a plugin: the kit, Postgres, NATS and its outbox, the limiter, the routes, the deletion consumer, the export responder. */
 export default async function app (fastify: FastifyInstance, { config }: ContactAppOptions) {
   const identitySecrets = [config.IDENTITY_SECRET, ...(config.IDENTITY_SECRET_PREVIOUS === undefined ? [] : [config.IDENTITY_SECRET_PREVIOUS])]
   await fastify.register(servicePlugin, {
@@ -21,7 +24,7 @@ export default async function app (fastify: FastifyInstance, { config }: Contact
     openapi: { title: 'Pulse contact', description: 'The contact form: anyone writes to the team, admins read and triage.' }
   })
   await fastify.register(databasePlugin, databaseOptionsOf(config, CONTACT_SCHEMA))
-  await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'contact', prefix: config.NATS_PREFIX, streams: [CONTACT_STREAM], streamReplicas: config.NATS_STREAM_REPLICAS })
+  await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'contact', prefix: config.NATS_PREFIX, streams: [CONTACT_STREAM, AUTH_STREAM], streamReplicas: config.NATS_STREAM_REPLICAS })
   // Messages are taken while NATS is down (their events wait in the outbox), so a replica that
   // reaches Postgres stays ready: taking it out of rotation would refuse messages it can store.
   fastify.readiness.delete('nats')
@@ -34,4 +37,7 @@ export default async function app (fastify: FastifyInstance, { config }: Contact
     windowMs: config.CONTACT_RATE_LIMIT_WINDOW_MS
   })
   await fastify.register(contactRoutes, { pageSizeDefault: config.CONTACT_PAGE_SIZE_DEFAULT, pageSizeMax: config.CONTACT_PAGE_SIZE_MAX })
+  consumeUserDeletions(fastify)
+  // 20 messages a page stay below NATS's 1 MB payload whatever their length and script.
+  serveUserData(fastify, 'contact', async (userId, cursor) => await pageUserSubmissions(fastify.db as Kysely<Database>, userId, cursor, 20))
 }

@@ -1,9 +1,10 @@
-import { BaseConfigProperties, ConfigError, DatabaseConfigProperties, loadConfig } from '@pulse/service-kit'
+import { BaseConfigProperties, ConfigError, DatabaseConfigProperties, NatsConfigProperties, loadConfig } from '@pulse/service-kit'
 import Type from 'typebox'
 
 export const MoodConfigProperties = {
   ...BaseConfigProperties,
   ...DatabaseConfigProperties,
+  ...NatsConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002 }),
   /** Entries per page of GET /mood when the caller sends no limit. */
   MOOD_PAGE_SIZE_DEFAULT: Type.Integer({ minimum: 1, default: 20 }),

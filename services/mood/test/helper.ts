@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { MoodEntryResponse } from '@pulse/contracts'
 import { sql, type Kysely } from 'kysely'
-import { createDatabase, createServerOptions, IDENTITY_HEADER, signIdentity } from '@pulse/service-kit'
-import { createTestDatabase, type Teardown } from '@pulse/testing'
+import { AUTH_STREAM } from '@pulse/contracts'
+import { createDatabase, createServerOptions, EventBus, IDENTITY_HEADER, signIdentity } from '@pulse/service-kit'
+import { createTestDatabase, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import moodApp from '../src/app.js'
 import { loadMoodConfig } from '../src/config.js'
 import { MOOD_SCHEMA, type Database } from '../src/db/database.js'
@@ -32,16 +33,21 @@ export interface BuildOptions {
 export async function build (t: Teardown, { env = {}, clock, databaseUrl = '' }: BuildOptions = {}) {
   databaseUrl ||= await createTestDatabase(t)
   await migrate(databaseUrl)
-  const config = loadMoodConfig({ IDENTITY_SECRET: SECRET, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', ...env })
+  const infra = await testInfra()
+  const config = loadMoodConfig({ IDENTITY_SECRET: SECRET, DATABASE_URL: databaseUrl, NATS_URL: infra.natsUrl, NATS_PREFIX: uniqueName('mood'), LOG_LEVEL: 'silent', ...env })
   const app = Fastify(createServerOptions(config, { logger: false }))
   await app.register(moodApp, { config, now: clock?.now })
   const db = createDatabase<Database>({ url: databaseUrl, schema: MOOD_SCHEMA, poolMax: 2 })
+  // The test's own connection to the app's bus (its prefix): to publish auth's events, and to delete the stream at the end.
+  const bus = await EventBus.connect({ url: config.NATS_URL, name: 'mood-test', prefix: config.NATS_PREFIX, streams: [AUTH_STREAM] })
   t.teardown(async () => {
     await app.close()
     await db.destroy()
+    await bus.jsm.streams.delete(bus.streamName(AUTH_STREAM)).catch(() => {})
+    await bus.close()
   })
   await app.ready()
-  return { app, db }
+  return { app, db, bus, config }
 }
 
 /** The gateway's signed identity header for a user in a time zone. */

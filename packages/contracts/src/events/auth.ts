@@ -32,6 +32,15 @@ export const ConnectionInvalidatedV1 = defineEvent('auth.connection.invalidated.
   invalidatedAt: Type.String({ format: 'date-time' })
 }))
 
+/**
+ * A user deleted their account: every service that holds data about the user deletes it (from a
+ * durable consumer, idempotently, so a service that was down deletes it when it starts again).
+ */
+export const UserDeletedV1 = defineEvent('auth.user.deleted.v1', Type.Object({
+  userId: Type.String(),
+  deletedAt: Type.String({ format: 'date-time' })
+}))
+
 /** A data export the user asked for is ready to download until `expiresAt`. */
 export const ExportReadyV1 = defineEvent('auth.export.ready.v1', Type.Object({
   userId: Type.String(),

@@ -5,6 +5,7 @@ import { logout, type PageProps } from '../app.js'
 import { formatDateTime } from '../format.js'
 import { Field } from '../ui.js'
 import { SecuritySettings } from './settings-security.js'
+import { SettingsData } from './settings-data.js'
 
 const NAMES: Record<string, string> = { twitch: 'Twitch', twitter: 'X' }
 
@@ -86,6 +87,7 @@ export function Settings ({ user, onUserChange }: PageProps) {
         </ul>
       </section>
       <SecuritySettings user={user} onUserChange={onUserChange} />
+      <SettingsData user={user} onUserChange={onUserChange} />
       <section class="card" aria-labelledby="session-title">
         <h2 id="session-title">Session</h2>
         <button type="button" onClick={() => logout(onUserChange).catch((err: ApiError) => setError(err.message))}>Log out</button>

@@ -50,3 +50,20 @@ export const ingestCoreTablesV1: Migration = {
     await db.schema.dropTable('tracked_accounts').execute()
   }
 }
+
+/**
+ * The users who deleted their account, by a hash of their id (so that no row holds the id itself):
+ * a connection event of such a user arriving late (a redelivery after the deletion) must not track
+ * the account again, and a refresh request for them reports nothing.
+ */
+export const ingestDeletedUsersV1: Migration = {
+  async up (db: Kysely<any>) {
+    await db.schema.createTable('deleted_users')
+      .addColumn('user_hash', 'text', (c) => c.primaryKey())
+      .addColumn('deleted_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .execute()
+  },
+  async down (db: Kysely<any>) {
+    await db.schema.dropTable('deleted_users').execute()
+  }
+}

@@ -1,5 +1,5 @@
 import {
-  AUTH_STREAM, ConnectionInvalidatedV1, ConnectionLinkedV1, ConnectionUnlinkedV1, METRICS_STREAM, type EventPayload
+  AUTH_STREAM, ConnectionInvalidatedV1, ConnectionLinkedV1, ConnectionUnlinkedV1, METRICS_STREAM, UserDeletedV1, type EventPayload
 } from '@pulse/contracts'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
@@ -52,7 +52,12 @@ async function ingestPipelinePlugin<R> (app: FastifyInstance, options: IngestPip
   } satisfies IngestPipeline)
 
   app.addHook('onReady', async () => {
-    await app.nats.consume([ConnectionLinkedV1, ConnectionUnlinkedV1, ConnectionInvalidatedV1], { durable: options.durables.auth, stream: AUTH_STREAM }, async (payload, contract) => {
+    // One durable consumer, in stream order: a user's deletion comes after every link event of theirs.
+    await app.nats.consume([ConnectionLinkedV1, ConnectionUnlinkedV1, ConnectionInvalidatedV1, UserDeletedV1], { durable: options.durables.auth, stream: AUTH_STREAM }, async (payload, contract) => {
+      if (contract === UserDeletedV1) {
+        await connections.onUserDeleted(payload as EventPayload<typeof UserDeletedV1>)
+        return
+      }
       const event = payload as { provider: ProviderName }
       if (event.provider !== provider) return
       if (contract === ConnectionLinkedV1) await connections.onLinked(payload as EventPayload<typeof ConnectionLinkedV1>)

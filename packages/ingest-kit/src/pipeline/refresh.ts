@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { enqueueEvent, type EventContext } from '@pulse/service-kit'
 import { classifyRefreshError, type FailureReason } from '../provider-errors.js'
 import {
-  findTrackedAccount, isRefreshProcessed, lockTrackedAccount, recordProcessedRefresh, recordRefreshFailure, recordRefreshSuccess
+  findTrackedAccount, isRefreshProcessed, isUserDeleted, lockTrackedAccount, recordProcessedRefresh, recordRefreshFailure, recordRefreshSuccess
 } from '../repositories.js'
 import { ProviderSession } from '../session.js'
 import { requestProviderToken } from '../token-client.js'
@@ -35,6 +35,9 @@ export function refreshHandler<R> ({ app, db, log, options }: PipelineContext<R>
         })
         if (!first) return false
         await recordRefreshFailure(trx, request.userId, reason, failedAt, invalidate)
+      } else if (await isUserDeleted(trx, request.userId)) {
+        // Nobody to tell, and no row may name a deleted user again.
+        return false
       }
       await enqueueEvent(trx, contracts.failed, payload)
       return true

@@ -95,6 +95,17 @@ export interface RecoveryCodesTable {
   used_at: ColumnType<Date | null, never, Date>
 }
 
+/** A data export (routes/account-data.ts): the archive is a zip, kept until expires_at. */
+export interface ExportsTable {
+  id: Generated<string>
+  user_id: string
+  status: ColumnType<'pending' | 'ready', 'pending' | undefined, 'ready'>
+  archive: Buffer | null
+  requested_at: ColumnType<Date, Date | undefined, never>
+  ready_at: Date | null
+  expires_at: Date | null
+}
+
 export interface Database extends OutboxTable {
   users: UsersTable
   account_tokens: AccountTokensTable
@@ -104,4 +115,5 @@ export interface Database extends OutboxTable {
   connections: ConnectionsTable
   job_runs: JobRunsTable
   leases: LeasesTable
+  exports: ExportsTable
 }

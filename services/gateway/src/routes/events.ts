@@ -1,4 +1,4 @@
-import { ErrorResponseSchema, METRICS_STREAM } from '@pulse/contracts'
+import { AUTH_STREAM, ErrorResponseSchema, METRICS_STREAM } from '@pulse/contracts'
 import { natsPlugin, sessionKey } from '@pulse/service-kit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
@@ -6,6 +6,7 @@ import type { OutgoingHttpHeaders } from 'node:http'
 import Type from 'typebox'
 import type { GatewayConfig } from '../config.js'
 import { GatewayUnauthenticatedError } from '../errors.js'
+import { AccountEvents } from '../events/account-events.js'
 import { LiveEvents } from '../events/live-events.js'
 import { SseStream } from '../sse.js'
 
@@ -22,7 +23,7 @@ const ended = (reason: 'session_ended' | 'too_many_streams') => `event: stream.c
 
 /**
  * GET /events: Server-Sent Events for the logged-in user — `metrics.refreshed` and
- * `metrics.refresh.failed` of their own accounts only, a heartbeat comment every
+ * `metrics.refresh.failed` of their own accounts only, `export.ready` when their data export is ready, a heartbeat comment every
  * EVENTS_HEARTBEAT_MS, and catch-up from `Last-Event-ID` within EVENTS_REPLAY_WINDOW_S.
  * A stream lives no longer than its session: a logout or revocation (announced on Redis) ends it at
  * once, an idle expiry within EVENTS_SESSION_CHECK_MS, the absolute lifetime on time. At most
@@ -32,9 +33,11 @@ const ended = (reason: 'session_ended' | 'too_many_streams') => `event: stream.c
 export default async function eventsRoutes (fastify: FastifyInstance, { config }: { config: GatewayConfig }) {
   // The route's request and reply types come from its schema.
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  await app.register(natsPlugin, { url: config.NATS_URL, name: 'gateway', prefix: config.NATS_PREFIX, streams: [METRICS_STREAM], streamReplicas: config.NATS_STREAM_REPLICAS })
+  await app.register(natsPlugin, { url: config.NATS_URL, name: 'gateway', prefix: config.NATS_PREFIX, streams: [METRICS_STREAM, AUTH_STREAM], streamReplicas: config.NATS_STREAM_REPLICAS })
   const live = new LiveEvents(app.nats, { replayWindowMs: config.EVENTS_REPLAY_WINDOW_S * 1000, perUser: config.EVENTS_PER_USER, log: app.log })
   await live.start()
+  const account = new AccountEvents(app.nats, app.log)
+  await account.start()
   const byUser = new Map<string, OpenStream[]>()
   const bySession = new Map<string, Set<OpenStream>>()
 
@@ -81,6 +84,7 @@ export default async function eventsRoutes (fastify: FastifyInstance, { config }
 
   app.addHook('preClose', async () => {
     live.stop()
+    account.stop()
     clearInterval(periodic)
     stopListening()
     for (const set of [...bySession.values()]) for (const stream of [...set]) stream.sse.end()
@@ -91,7 +95,7 @@ export default async function eventsRoutes (fastify: FastifyInstance, { config }
       summary: 'Live updates of the logged-in user\'s metrics (Server-Sent Events)',
       tags: ['live'],
       headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
-      response: { 200: Type.String({ description: 'text/event-stream: `metrics.refreshed` and `metrics.refresh.failed` events' }), 401: ErrorResponseSchema }
+      response: { 200: Type.String({ description: 'text/event-stream: `metrics.refreshed`, `metrics.refresh.failed` and `export.ready` events' }), 401: ErrorResponseSchema }
     }
   }, async (request, reply) => {
     const user = request.user
@@ -119,6 +123,7 @@ export default async function eventsRoutes (fastify: FastifyInstance, { config }
     const unsubscribe = live.subscribe(user.userId, lastEventId, (e) => {
       if (!sse.send(`id: ${e.id}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`)) request.log.info({ userId: user.userId }, 'live events: slow reader dropped')
     })
+    const unsubscribeAccount = account.subscribe(user.userId, (e) => { sse.send(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`) })
     const heartbeat = setInterval(() => sse.heartbeat(), config.EVENTS_HEARTBEAT_MS)
     // setTimeout cannot wait longer than about 24.8 days; the periodic check covers what is beyond.
     const lifetime = stream.endsAt - Date.now()
@@ -127,6 +132,7 @@ export default async function eventsRoutes (fastify: FastifyInstance, { config }
       clearInterval(heartbeat)
       clearTimeout(absolute)
       unsubscribe()
+      unsubscribeAccount()
     })
   })
 }

@@ -1,0 +1,60 @@
+import { AUTH_STREAM, ExportReadyV1, METRICS_STREAM, TwitchRefreshedV1 } from '@pulse/contracts'
+import { EventBus } from '@pulse/service-kit'
+import { testInfra } from '@pulse/testing'
+import t from 'tap'
+import { Browser, startStack } from './helper.js'
+
+/** Reads a Server-Sent Events response as it arrives. */
+async function openStream (url: string, headers: Record<string, string>) {
+  const controller = new AbortController()
+  const res = await fetch(url, { headers, signal: controller.signal })
+  let text = ''
+  const reader = res.body!.getReader()
+  const done = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) return
+        text += new TextDecoder().decode(value)
+      }
+    } catch { /* aborted */ }
+  })()
+  return {
+    res,
+    text: () => text,
+    async waitFor (pattern: RegExp, ms = 10_000) {
+      const end = Date.now() + ms
+      while (!pattern.test(text) && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 25))
+      return pattern.test(text)
+    },
+    async close () { controller.abort(); await done }
+  }
+}
+
+t.test('/events tells the user, and only them, that their data export is ready, without disturbing the event ids', async (t) => {
+  const stack = await startStack(t)
+  const alice = new Browser(stack.gatewayUrl)
+  const bob = new Browser(stack.gatewayUrl)
+  const aliceId = (await alice.fetch('/auth/register', { method: 'POST', body: { username: 'alice', password: 'a fine password' } })).json.user.id as string
+  await bob.fetch('/auth/register', { method: 'POST', body: { username: 'bob', password: 'a fine password' } })
+  const bus = await EventBus.connect({ url: (await testInfra()).natsUrl, name: 'account-events-test', prefix: stack.natsPrefix, streams: [METRICS_STREAM, AUTH_STREAM] })
+  t.teardown(() => bus.close())
+
+  const aliceStream = await openStream(`${stack.gatewayUrl}/events`, { cookie: `pulse_session=${alice.cookie('pulse_session')}` })
+  const bobStream = await openStream(`${stack.gatewayUrl}/events`, { cookie: `pulse_session=${bob.cookie('pulse_session')}` })
+  t.teardown(async () => { await aliceStream.close(); await bobStream.close() })
+  t.ok(await aliceStream.waitFor(/: connected/))
+  t.ok(await bobStream.waitFor(/: connected/))
+
+  const expiresAt = new Date(Date.now() + 3600_000).toISOString()
+  await bus.publish(ExportReadyV1, { userId: aliceId, exportId: 'export-1', expiresAt })
+  // A metrics event after it: handled after it on the gateway, so once it arrives the other would have too.
+  await bus.publish(TwitchRefreshedV1, { userId: aliceId, provider: 'twitch', capturedAt: new Date().toISOString(), snapshotId: 'marker' })
+  t.ok(await aliceStream.waitFor(/event: export\.ready\ndata: \{"exportId":"export-1","expiresAt":"[^"]+"\}\n\n/), 'alice is told, without her user id')
+  t.ok(await aliceStream.waitFor(/marker/))
+  t.notMatch(aliceStream.text(), /id: [^\n]*\nevent: export\.ready/, 'the export event carries no event id')
+  t.notMatch(aliceStream.text(), new RegExp(aliceId), 'the user id is not sent')
+  await bus.publish(TwitchRefreshedV1, { userId: aliceId, provider: 'twitch', capturedAt: new Date().toISOString(), snapshotId: 'marker-2' })
+  t.ok(await aliceStream.waitFor(/marker-2/))
+  t.notMatch(bobStream.text(), /export/, 'bob is not told')
+})
