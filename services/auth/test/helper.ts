@@ -159,3 +159,11 @@ export async function storedTokens (auth: TestAuth, userId: string, provider: Pr
   const tokens: ProviderTokens = new TokenStore(TokenCipher.fromSetting(auth.config.TOKEN_ENCRYPTION_KEYS)).open(row)
   return { row, tokens }
 }
+
+/**
+ * Gives an account made by a provider sign-in a password (a stand-in hash), so that its last
+ * provider may be disconnected: no account may lose its last way in (AUTH_LAST_SIGN_IN_METHOD).
+ */
+export async function giveAPassword (auth: TestAuth, userId: string): Promise<void> {
+  await auth.db.updateTable('users').set({ password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c3RhbmQtaW4$c3RhbmQtaW4', updated_at: new Date() }).where('id', '=', userId).execute()
+}

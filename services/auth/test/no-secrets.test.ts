@@ -3,7 +3,7 @@ import { testInfra } from '@pulse/testing'
 import { connect } from '@nats-io/transport-node'
 import t from 'tap'
 import { Browser, consent, type Visit } from './browser.js'
-import { TEST_PUBLIC_URL, build, eventually, startSim, storedTokens } from './helper.js'
+import { TEST_PUBLIC_URL, build, eventually, giveAPassword, startSim, storedTokens } from './helper.js'
 
 const sim = await startSim(t)
 const PUBLIC = TEST_PUBLIC_URL
@@ -52,6 +52,7 @@ t.test('no token, code or secret appears in the logs, the responses or the event
   await requestToken({ userId, provider: 'twitch', rejectedAccessToken: current.ok ? current.accessToken : '' })
   await remember()
   await auth.inner.twitchValidator.runRound()
+  await giveAPassword(auth, userId)
   keep(await browser.request(`${PUBLIC}/auth/connections/twitch`, { method: 'DELETE' }))
   t.ok(first.ok, 'tokens were handed out')
 
@@ -82,6 +83,7 @@ t.test('no token, code or secret appears in the logs, the responses or the event
   secrets.add(auth.config.TWITTER_API_SECRET)
   await requestToken({ userId: xUser, provider: 'twitter', rejectedAccessToken: xReply.accessToken })
   keep(await xBrowser.request(`${PUBLIC}/auth/me`))
+  await giveAPassword(auth, xUser)
   keep(await xBrowser.request(`${PUBLIC}/auth/connections/twitter`, { method: 'DELETE' }))
 
   t.ok(await eventually(async () => (await auth.events()).length >= 7), 'linked, unlinked, linked, invalidated; X linked, invalidated, unlinked')

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { signIn } from './browser.js'
-import { TEST_PUBLIC_URL, build, eventually, startSim } from './helper.js'
+import { TEST_PUBLIC_URL, build, eventually, giveAPassword, startSim } from './helper.js'
 
 const sim = await startSim(t)
 
@@ -57,6 +57,7 @@ t.test('a provider call in flight holds no database connection: with a pool of o
   }, { sim })
   const refreshing = await signIn(auth, 'twitch', 'sim_mid')
   const unlinking = await signIn(auth, 'twitch', 'sim_big')
+  await giveAPassword(auth, unlinking.userId)
   const me = async () => (await refreshing.browser.request(`${TEST_PUBLIC_URL}/auth/me`)).status
 
   // A refresh (the caller reports the token rejected) and an unlink (revoke), both stuck at Twitch.

@@ -3,7 +3,7 @@ import { signRequest } from '@pulse/oauth1'
 import { SIM_CREDENTIALS } from '@pulse/provider-sim'
 import t from 'tap'
 import { Browser, consent, me } from './browser.js'
-import { TEST_PUBLIC_URL, build, callsTo, countRows, eventually, settle, startSim } from './helper.js'
+import { TEST_PUBLIC_URL, build, callsTo, countRows, eventually, giveAPassword, settle, startSim } from './helper.js'
 
 const sim = await startSim(t)
 const PUBLIC = TEST_PUBLIC_URL
@@ -153,6 +153,7 @@ t.test('unlinking X invalidates the token at X, deletes the connection and annou
   const browser = new Browser(auth)
   await browser.navigate(`${PUBLIC}/auth/twitter/login`, consent('sim_mid'))
   const { user } = await me(browser)
+  await giveAPassword(auth, user.id)
   const reply = await auth.inner.tokens.handle({ userId: user.id, provider: 'twitter' })
   if (!reply.ok) throw new Error('no token')
   const invalidations = callsTo(sim, 'POST /1.1/oauth/invalidate_token')

@@ -1,13 +1,14 @@
 import { ConnectionUnlinkedV1 } from '@pulse/contracts'
 import t from 'tap'
 import { Browser, signIn } from './browser.js'
-import { TEST_PUBLIC_URL, build, callsTo, eventually, settle, startSim, storedTokens, type TestAuth } from './helper.js'
+import { TEST_PUBLIC_URL, build, callsTo, eventually, giveAPassword, settle, startSim, storedTokens, type TestAuth } from './helper.js'
 
 const sim = await startSim(t)
 const PUBLIC = TEST_PUBLIC_URL
 
 async function connectedBrowser (auth: TestAuth, login: string) {
   const { browser, userId } = await signIn(auth, 'twitch', login)
+  await giveAPassword(auth, userId)
   const { row } = await storedTokens(auth, userId)
   const reply = await auth.inner.tokens.handle({ userId: row.user_id, provider: 'twitch' })
   if (!reply.ok) throw new Error('no token')
