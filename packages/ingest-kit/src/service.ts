@@ -63,7 +63,7 @@ async function ingestServicePlugin<P extends string, R> (app: FastifyInstance, o
   const { config, prefix, now = systemClock } = options
   const settings = ingestSettingsOf(prefix, config)
   const identitySecrets = [config.IDENTITY_SECRET, ...(config.IDENTITY_SECRET_PREVIOUS === undefined ? [] : [config.IDENTITY_SECRET_PREVIOUS])]
-  await app.register(servicePlugin, { prefix, audience: options.service, identitySecrets, testProbes: config.TEST_PROBES, openapi: options.openapi })
+  await app.register(servicePlugin, { prefix, audience: options.service, identitySecrets, testProbes: config.TEST_PROBES, openapi: options.openapi, metrics: config.METRICS_PORT !== undefined })
   await app.register(databasePlugin, databaseOptionsOf(config, options.schema))
   await app.register(natsPlugin, { url: config.NATS_URL, name: options.service, prefix: config.NATS_PREFIX, streams: [METRICS_STREAM, AUTH_STREAM], maxDeliver: config.NATS_MAX_DELIVER })
   // The dashboard's reads need Postgres only: a replica that lost NATS keeps serving them (manual

@@ -23,6 +23,15 @@ export async function enqueueEvent<E extends EventContract> (trx: Transaction<an
   await (trx as Kysely<OutboxTable>).insertInto('outbox').values({ subject: contract.subject, payload: JSON.stringify(payload) }).execute()
 }
 
+/** Unsent events and the age of the oldest, in seconds (0 when there is none): the relay's backlog. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any service's database that has the outbox table
+export async function outboxBacklog (db: Kysely<any>): Promise<{ unsent: number, oldestAgeSeconds: number }> {
+  const row = await (db as Kysely<OutboxTable>).selectFrom('outbox')
+    .select([sql<number>`count(*)::int`.as('unsent'), sql<number>`coalesce(extract(epoch from now() - min(created_at)), 0)::float8`.as('age')])
+    .where('sent_at', 'is', null).executeTakeFirstOrThrow()
+  return { unsent: row.unsent, oldestAgeSeconds: row.age }
+}
+
 export interface OutboxRelayOptions {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any service's database that has the outbox table
   db: Kysely<any>
@@ -107,7 +116,8 @@ export class OutboxRelay {
         this.failures++
         log?.warn({ err: error, failures: this.failures }, 'outbox relay could not publish; retrying')
       }
-      if (sent === batchSize && this.running) continue
+      if (!this.running) break // stop() arrived during the batch: no wait for the next poll
+      if (sent === batchSize) continue
       const delay = this.failures === 0 ? pollIntervalMs : Math.min(5000, pollIntervalMs * 2 ** this.failures)
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay)

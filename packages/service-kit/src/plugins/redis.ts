@@ -2,6 +2,7 @@ import fastifyRedis from '@fastify/redis'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
+import { instrumentRedis } from '../metrics.js'
 
 export interface RedisPluginOptions {
   url: string
@@ -28,10 +29,11 @@ async function redisPlugin (app: FastifyInstance, { url, keyPrefix = '', command
     commandTimeout: commandTimeoutMs,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000)
   })
+  if (app.metrics !== null) instrumentRedis(app.metrics, client as unknown as Parameters<typeof instrumentRedis>[1])
   client.on('error', (err) => app.log.warn({ err: { message: err.message } }, 'redis error'))
   await client.connect()
   await app.register(fastifyRedis, { client, closeClient: true })
   app.readiness.set('redis', async () => { await client.ping() })
 }
 
-export default fp(redisPlugin, { name: 'pulse-redis', fastify: '5.x', dependencies: ['pulse-health'] })
+export default fp(redisPlugin, { name: 'pulse-redis', fastify: '5.x', dependencies: ['pulse-health', 'pulse-metrics'] })
