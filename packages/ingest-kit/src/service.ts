@@ -6,6 +6,7 @@ import type { TSchema } from 'typebox'
 import { systemClock, type Clock } from './clock.js'
 import { ingestSettingsOf, type IngestConfig, type IngestSettingValues } from './config.js'
 import type { IngestHttpErrors } from './http-errors.js'
+import { createIngestMetrics } from './metrics.js'
 import { ingestPipeline, type MetricsContracts, type ProviderAdapter, type ProviderName } from './pipeline/index.js'
 import { ProviderHttp } from './provider-http.js'
 import { RateLimitTracker } from './rate-limit.js'
@@ -71,7 +72,9 @@ async function ingestServicePlugin<P extends string, R> (app: FastifyInstance, o
   app.readiness.delete('nats')
   await app.register(outboxPlugin, { service: options.service, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS })
 
+  const metrics = app.metrics === null ? undefined : createIngestMetrics(app.metrics.registry, options.provider)
   const http = new ProviderHttp({
+    metrics,
     now,
     tracker: new RateLimitTracker(now),
     rateLimitHeaders: options.rateLimitHeaders,
@@ -83,6 +86,7 @@ async function ingestServicePlugin<P extends string, R> (app: FastifyInstance, o
     log: app.log
   })
   await app.register(ingestPipeline, {
+    metrics,
     provider: options.provider,
     providerName: options.providerName,
     contracts: options.contracts,

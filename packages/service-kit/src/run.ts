@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { ConfigError } from './config.js'
 import { startMetricsServer } from './metrics.js'
+import { metricsOf } from './plugins/metrics.js'
 
 export interface ListenOptions {
   host: string
@@ -37,8 +38,9 @@ export async function listenUntilSignalled (app: FastifyInstance, { host, port, 
   process.once('SIGTERM', shutdown)
   process.once('SIGINT', shutdown)
   await app.listen({ host, port })
-  if (metricsPort !== undefined && app.metrics !== null) {
-    metricsServer = await startMetricsServer(app.metrics.registry, { port: metricsPort, host: metricsHost ?? host })
+  const metrics = metricsOf(app)
+  if (metricsPort !== undefined && metrics !== null) {
+    metricsServer = await startMetricsServer(metrics.registry, { port: metricsPort, host: metricsHost ?? host })
     app.log.info({ port: metricsServer.port }, 'metrics served at /metrics')
   }
 }

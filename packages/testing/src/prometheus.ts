@@ -24,10 +24,12 @@ function parseLabels (text: string, line: string): Record<string, string> {
   return labels
 }
 
+/** Go's ParseFloat, which Prometheus uses, takes NaN and Inf in any case (prom-client writes `Nan`). */
 function parseValue (text: string, line: string): number {
-  if (text === '+Inf') return Infinity
-  if (text === '-Inf') return -Infinity
-  if (text === 'NaN') return NaN
+  const lower = text.toLowerCase()
+  if (lower === '+inf' || lower === 'inf') return Infinity
+  if (lower === '-inf') return -Infinity
+  if (lower === 'nan') return NaN
   const value = Number(text)
   if (text === '' || Number.isNaN(value)) throw new Error(`malformed value in "${line}"`)
   return value

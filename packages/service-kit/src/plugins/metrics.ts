@@ -15,6 +15,17 @@ export interface MetricsPluginOptions {
   enabled: boolean
 }
 
+/** Each app's metrics by its HTTP server, which every encapsulated context of the app shares. */
+const byServer = new WeakMap<object, ServiceMetrics>()
+
+/**
+ * The metrics of the app that `app` is, or is a context of: a service registers the kit inside its
+ * own (encapsulated) plugin, so the root instance that listens does not see the `metrics` decorator.
+ */
+export function metricsOf (app: FastifyInstance): ServiceMetrics | null {
+  return byServer.get(app.server) ?? null
+}
+
 /** Counts and times every request by route pattern and status class (see ../metrics.ts). */
 async function metricsPlugin (app: FastifyInstance, { service, enabled }: MetricsPluginOptions) {
   if (!enabled) {
@@ -23,6 +34,7 @@ async function metricsPlugin (app: FastifyInstance, { service, enabled }: Metric
   }
   const metrics = createServiceMetrics(service)
   app.decorate('metrics', metrics)
+  byServer.set(app.server, metrics)
   const histogram = metrics.httpDuration
   // Callback style and Fastify's own timer: no promise, no clock read of our own per request.
   app.addHook('onResponse', (request, reply, done) => {
