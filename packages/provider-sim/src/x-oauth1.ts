@@ -2,7 +2,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify'
 import { consentPage } from './consent-page.js'
 import { plannedFault } from './endpoint.js'
 import { X_V1 } from './errors.js'
-import { escapeHtml, formBodyPairs, queryOne, rawQueryPairs, withQuery } from './http.js'
+import { escapeHtml, queryOne, rawQueryPairs, withQuery } from './http.js'
 import type { SimState } from './state.js'
 import { xMetrics } from './x-data.js'
 import { verifyOAuth1, type OAuth1Failure } from './x-signature.js'
@@ -111,8 +111,7 @@ export const xOAuth1: FastifyPluginAsync<{ state: SimState }> = async (app, { st
     const token = verified.token
     const pending = token === undefined ? undefined : xTokens.requestToken(token, now)
     if (token === undefined || pending === undefined) return reply.code(401).send(X_V1.invalidToken())
-    const verifier = verified.oauth.get('oauth_verifier') ?? queryOne(request, 'oauth_verifier') ??
-      formBodyPairs(request).find(([k]) => k === 'oauth_verifier')?.[1]
+    const verifier = verified.oauth.get('oauth_verifier')
     // Request tokens are single-use: whatever happens now, this one is spent.
     xTokens.dropRequestToken(token)
     if (pending.approval === undefined || verifier !== pending.approval.verifier) {

@@ -28,15 +28,24 @@ export type OAuth1Result =
 
 const REQUIRED = ['oauth_consumer_key', 'oauth_nonce', 'oauth_signature', 'oauth_signature_method', 'oauth_timestamp'] as const
 
-/** The oauth_* parameters: from the header, else from the query or a form body (RFC 5849 §3.5). */
-function oauthParameters (request: FastifyRequest, query: Param[], form: Param[]): { params: Map<string, string>, inHeader: boolean } | undefined {
+/**
+ * The oauth_* protocol parameters (RFC 5849 §3.5): those of the Authorization header, then any sent
+ * in the query string or a form body. X reads them wherever they are, so a client that signs with the
+ * header but sends `oauth_callback` or `oauth_verifier` in the body (a common library behaviour) is
+ * understood; the header wins when a name appears twice. `fromHeader` lists what the header carried:
+ * those are signed as extra pairs, while query and body pairs are signed where they stand.
+ */
+function oauthParameters (request: FastifyRequest, query: Param[], form: Param[]): { params: Map<string, string>, fromHeader: Param[] } | undefined {
   const authorization = header(request, 'authorization')
+  let fromHeader: Param[] = []
   if (authorization !== undefined && /^OAuth\s/i.test(authorization)) {
     const parsed = parseAuthorizationHeader(authorization)
-    return parsed === undefined ? undefined : { params: parsed, inHeader: true }
+    if (parsed === undefined) return undefined
+    fromHeader = [...parsed]
   }
   const params = new Map([...query, ...form].filter(([k]) => k.startsWith('oauth_')))
-  return params.size === 0 ? undefined : { params, inHeader: false }
+  for (const [k, v] of fromHeader) params.set(k, v)
+  return params.size === 0 ? undefined : { params, fromHeader }
 }
 
 function seenNonce (state: SimState, key: string): boolean {
@@ -82,8 +91,9 @@ export function verifyOAuth1 (state: SimState, request: FastifyRequest, tokenSec
     secret = known
   }
 
-  // oauth_* parameters sent in the query or the body are already among those pairs.
-  const all: Param[] = found.inHeader ? [...query, ...form, ...params] : [...query, ...form]
+  // oauth_* parameters sent in the query or the body are already among those pairs; the header's
+  // are added (oauth_signature is left out of the base string by verifySignature).
+  const all: Param[] = [...query, ...form, ...found.fromHeader]
   const path = request.url.split('?')[0] ?? '/'
   const url = `${request.protocol}://${request.host}${path}`
   if (!verifySignature({ method: request.method, url, params: all, consumerSecret, tokenSecret: secret })) return { ok: false, failure: 'signature' }
