@@ -95,7 +95,11 @@ export const BaseConfigProperties = {
    */
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   /** The address the metrics port listens on; unset: HOST. */
-  METRICS_HOST: Type.Optional(Type.String({ minLength: 1 }))
+  METRICS_HOST: Type.Optional(Type.String({ minLength: 1 })),
+  /** OpenTelemetry collector (OTLP over HTTP, `<url>/v1/traces`). Unset: no tracing, no SDK loaded. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ 'x-url-protocols': ['http', 'https'] })),
+  /** The share of new traces recorded, 0…1 (a trace begun upstream follows the caller's decision). */
+  OTEL_TRACES_SAMPLER_ARG: Type.Number({ minimum: 0, maximum: 1, default: 1 })
 } satisfies TProperties
 
 export const DatabaseConfigProperties = {

@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import client, { type Registry } from 'prom-client'
 import type pg from 'pg'
+import { SpanKind, SpanStatusCode, context } from '@opentelemetry/api'
+import { tracer, tracingEnabled } from './tracing.js'
 
 /**
  * Prometheus metrics of one process, in its own registry (never prom-client's global one: a test
@@ -100,22 +102,57 @@ export function instrumentPool (metrics: ServiceMetrics, pool: pg.Pool): void {
 interface CommandLike { name: string, promise: Promise<unknown> }
 
 /**
- * Times every command of an ioredis client. ioredis emits no event per command, so its
- * `sendCommand` is wrapped; the command name is the label (a bounded set, Redis' own commands).
+ * Times every command of an ioredis client (metrics), and makes a client span of each (tracing).
+ * ioredis emits no event per command and its OpenTelemetry instrumentation patches the module only
+ * when loaded with `require`, so its `sendCommand` is wrapped; the command name is the label (a
+ * bounded set, Redis' own commands). Keys and arguments are never recorded.
  */
-export function instrumentRedis (metrics: ServiceMetrics, redis: { sendCommand: (command: CommandLike, ...rest: unknown[]) => unknown }): void {
+export function instrumentRedis (metrics: ServiceMetrics | null, redis: { sendCommand: (command: CommandLike, ...rest: unknown[]) => unknown }, service = 'pulse'): void {
+  if (metrics === null && !tracingEnabled()) return
   const send = redis.sendCommand.bind(redis)
-  const histogram = metrics.redisCommandDuration
+  const histogram = metrics?.redisCommandDuration
   redis.sendCommand = (command: CommandLike, ...rest: unknown[]) => {
     const start = process.hrtime.bigint()
-    const result = send(command, ...rest)
     const name = String(command.name).toLowerCase()
+    const span = tracingEnabled() ? tracer(service).startSpan(`redis ${name}`, { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'redis', 'db.operation.name': name } }, context.active()) : undefined
+    const result = send(command, ...rest)
     command.promise.then(
-      () => { histogram.observe({ command: name, outcome: 'ok' }, Number(process.hrtime.bigint() - start) / 1e9) },
-      () => { histogram.observe({ command: name, outcome: 'error' }, Number(process.hrtime.bigint() - start) / 1e9) }
+      () => { histogram?.observe({ command: name, outcome: 'ok' }, Number(process.hrtime.bigint() - start) / 1e9); span?.end() },
+      (error: Error) => {
+        histogram?.observe({ command: name, outcome: 'error' }, Number(process.hrtime.bigint() - start) / 1e9)
+        span?.setStatus({ code: SpanStatusCode.ERROR, message: error.message })
+        span?.end()
+      }
     )
     return result
   }
+}
+
+/**
+ * A client span for every query on the pool's connections (tracing on). @opentelemetry/instrumentation-pg
+ * patches `pg` only when it is loaded with `require`, which the kit's ESM import bypasses; the
+ * pool's clients are wrapped as they connect instead. The statement text (with `$1` placeholders,
+ * never the values) is recorded.
+ */
+export function tracePool (pool: pg.Pool, service: string): void {
+  if (!tracingEnabled()) return
+  const t = tracer(service)
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown
+    Object.assign(client, {
+      query (...args: unknown[]) {
+        if (typeof args[args.length - 1] === 'function' || typeof args[0] !== 'string') return query(...args)
+        const text = args[0]
+        const span = t.startSpan(`pg ${text.slice(0, text.search(/\s|$/)).toLowerCase()}`, {
+          kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.query.text': text.slice(0, 2000) }
+        }, context.active())
+        return (query(...args) as Promise<unknown>).then(
+          (result) => { span.end(); return result },
+          (error: Error) => { span.setStatus({ code: SpanStatusCode.ERROR, message: error.message }); span.end(); throw error }
+        )
+      }
+    })
+  })
 }
 
 export interface MetricsServerOptions {

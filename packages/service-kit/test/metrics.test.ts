@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import Type from 'typebox'
 import { sql } from 'kysely'
 import {
@@ -42,7 +42,7 @@ async function build (t: Teardown, { metrics = true, events = true }: { metrics?
   return app
 }
 
-async function scrape (app: Awaited<ReturnType<typeof build>>, t: Teardown): Promise<{ text: string, families: Map<string, PrometheusFamily> }> {
+async function scrape (app: Awaited<ReturnType<typeof build>>, t: Test): Promise<{ text: string, families: Map<string, PrometheusFamily> }> {
   const server = await startMetricsServer(app.metrics!.registry, { port: 0, host: '127.0.0.1' })
   t.teardown(() => { server.close() })
   const res = await fetch(`http://127.0.0.1:${server.port}/metrics`)

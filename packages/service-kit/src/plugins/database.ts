@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import type pg from 'pg'
 import { createPool, type DatabaseOptions } from '../database.js'
-import { instrumentPool } from '../metrics.js'
+import { instrumentPool, tracePool } from '../metrics.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,6 +19,7 @@ declare module 'fastify' {
 async function databasePlugin (app: FastifyInstance, options: Omit<DatabaseOptions, 'onPoolError'>) {
   const pool = createPool({ ...options, onPoolError: (err) => app.log.error({ err }, 'idle Postgres client failed') })
   if (app.metrics !== null) instrumentPool(app.metrics, pool)
+  tracePool(pool, options.schema)
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see the decorator above
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
   app.decorate('db', db)

@@ -29,7 +29,7 @@ async function redisPlugin (app: FastifyInstance, { url, keyPrefix = '', command
     commandTimeout: commandTimeoutMs,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000)
   })
-  if (app.metrics !== null) instrumentRedis(app.metrics, client as unknown as Parameters<typeof instrumentRedis>[1])
+  instrumentRedis(app.metrics, client as unknown as Parameters<typeof instrumentRedis>[1])
   client.on('error', (err) => app.log.warn({ err: { message: err.message } }, 'redis error'))
   await client.connect()
   await app.register(fastifyRedis, { client, closeClient: true })

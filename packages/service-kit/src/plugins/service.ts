@@ -7,6 +7,8 @@ import health from './health.js'
 import identity from './identity.js'
 import metrics from './metrics.js'
 import requestId from './request-id.js'
+import tracing from './tracing.js'
+import { tracingEnabled } from '../tracing.js'
 
 export interface ServicePluginOptions {
   /** The error-code prefix: AUTH, MOOD, CONTACT… */
@@ -64,7 +66,9 @@ async function servicePlugin (app: FastifyInstance, options: ServicePluginOption
     // A fuzzer sending `__proto__` payloads must see pollution where it would happen: in the service.
     app.get('/_test/prototype', { config: { public: true }, schema: { hide: true } }, async () => ({ polluted: prototypePollution() }))
   }
-  await app.register(metrics, { service: options.audience ?? options.prefix.toLowerCase(), enabled: options.metrics === true })
+  const service = options.audience ?? options.prefix.toLowerCase()
+  await app.register(metrics, { service, enabled: options.metrics === true })
+  if (tracingEnabled()) await app.register(tracing, { service })
   await app.register(requestId)
   await app.register(errors, { prefix: options.prefix })
   await app.register(health, { prefix: options.prefix })

@@ -31,7 +31,10 @@ export function upstreamsOf (config: GatewayConfig): Upstream[] {
  */
 function isClientClaim (name: string): boolean {
   return name.startsWith('x-forwarded-') || name.startsWith('x-pulse-') || name.startsWith('x-user') ||
-    name === 'forwarded' || name === 'x-real-ip' || name === 'x-request-id'
+    name === 'forwarded' || name === 'x-real-ip' || name === 'x-request-id' ||
+    // The trace context is the gateway's own (the undici instrumentation adds it when tracing is
+    // on, after these headers: a client's copy would make two).
+    name === 'traceparent' || name === 'tracestate' || name === 'baggage'
 }
 
 /**
