@@ -7,7 +7,7 @@ import {
   BaseConfigProperties, DatabaseConfigProperties, RedisConfigProperties, createServerOptions, databaseOptionsOf, databasePlugin,
   enqueueEvent, loadConfig, migrateToLatest, outboxPlugin, natsPlugin, redisPlugin, servicePlugin, startMetricsServer, UNMATCHED_ROUTE
 } from '../src/index.js'
-import { createTestDatabase, parsePrometheusText, testInfra, uniqueName, type PrometheusFamily, type Teardown } from '@pulse/testing'
+import { createTestDatabase, eventually, parsePrometheusText, testInfra, uniqueName, type PrometheusFamily, type Teardown } from '@pulse/testing'
 import { ItemCreatedV1, KIT_STREAM, MIGRATIONS } from './fixtures/events.js'
 
 const SECRET = 'a-test-identity-secret-of-at-least-32-chars'
@@ -113,4 +113,29 @@ t.test('with metrics off nothing is collected', async (t) => {
   const app = await build(t, { metrics: false, events: false })
   t.equal(app.metrics, null)
   t.equal((await app.inject({ url: '/items/1' })).statusCode, 200)
+})
+
+t.test('NATS: published, consumed and redelivered messages, and each durable consumer\'s lag', async (t) => {
+  const app = await build(t)
+  const handled: number[] = []
+  let failures = 0
+  await app.nats.consume([ItemCreatedV1], { durable: 'metrics-items', stream: KIT_STREAM, ackWaitMs: 30_000 }, async (payload) => {
+    const { id } = payload as { id: number }
+    // The first delivery of item 2 fails once: one redelivery.
+    if (id === 2 && failures++ === 0) throw new Error('not yet')
+    handled.push(id)
+  })
+  await app.db.transaction().execute(async (trx) => {
+    for (const id of [1, 2, 3]) await enqueueEvent(trx, ItemCreatedV1, { id, name: `item ${id}` })
+  })
+  app.outbox.wake()
+  t.ok(await eventually(() => handled.length === 3, 15_000), 'all three handled')
+  const { families } = await scrape(app, t)
+  t.equal(total(families.get('nats_messages_published_total'), { subject: 'kit.item.created.v1' }), 3, 'the subject without the test prefix')
+  t.equal(total(families.get('nats_messages_consumed_total'), { consumer: 'metrics-items', outcome: 'ok' }), 3)
+  t.equal(total(families.get('nats_messages_consumed_total'), { consumer: 'metrics-items', outcome: 'failed' }), 1)
+  t.equal(total(families.get('nats_messages_redelivered_total'), { consumer: 'metrics-items' }), 1)
+  t.equal(total(families.get('nats_consumer_pending_messages'), { consumer: 'metrics-items' }), 0, 'nothing left to deliver')
+  t.ok(families.get('nats_consumer_ack_pending_messages')?.samples.some((s) => s.labels.consumer === 'metrics-items'), 'ack pending is read from the server')
+  t.equal(total(families.get('outbox_unsent_events')), 0, 'the outbox is drained')
 })
