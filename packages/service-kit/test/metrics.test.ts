@@ -91,7 +91,7 @@ t.test('/metrics is Prometheus text with the families of the kit and counts requ
 
 t.test('label sets stay bounded whatever paths are requested', async (t) => {
   const app = await build(t)
-  // No '%': a malformed escape is refused by Fastify before routing and any hook (see docs/observability.md).
+  // No '%': a malformed escape is refused by Fastify before routing and any hook (README, "Operating Pulse").
   const alphabet = 'abcXYZ019-_.~:@!$/'
   for (let i = 0; i < 300; i++) {
     const bytes = randomBytes(1 + (i % 40))
