@@ -17,8 +17,11 @@ export function parseYamlDocuments (text: string): K8s[] {
   return parseAllDocuments(text).map((d) => d.toJS() as K8s).filter((d) => d !== null)
 }
 
-/** `kubectl kustomize` of an overlay. production needs secrets.env: a copy of the tree gets the example's keys. */
-export function renderOverlay (overlay: 'local' | 'production'): K8s[] {
+/**
+ * `kubectl kustomize` of an overlay. production needs secrets.env: a copy of the tree gets the
+ * example's keys. `components` (paths relative to the overlay) are added to the copy's kustomization.
+ */
+export function renderOverlay (overlay: 'local' | 'production', { components = [] }: { components?: string[] } = {}): K8s[] {
   const work = mkdtempSync(path.join(tmpdir(), 'pulse-k8s-'))
   try {
     cpSync(path.join(INFRA, 'k8s'), path.join(work, 'k8s'), { recursive: true })
@@ -27,6 +30,10 @@ export function renderOverlay (overlay: 'local' | 'production'): K8s[] {
     if (existsSync(example)) {
       const filled = readFileSync(example, 'utf8').split('\n').map((line) => /^[A-Z0-9_]+=$/.test(line) ? `${line}test-value-${line.length}` : line)
       writeFileSync(path.join(dir, 'secrets.env'), filled.join('\n'))
+    }
+    if (components.length > 0) {
+      const file = path.join(dir, 'kustomization.yaml')
+      writeFileSync(file, `${readFileSync(file, 'utf8')}\ncomponents:\n${components.map((c) => `  - ${c}\n`).join('')}`)
     }
     return parseYamlDocuments(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }))
   } finally {

@@ -4,6 +4,7 @@ import { sleep, type Clock } from './clock.js'
 import {
   ProviderRateLimitedError, ProviderRequestError, ProviderUnauthorizedError, ProviderUnavailableError
 } from './provider-errors.js'
+import type { IngestMetrics } from './metrics.js'
 import { countHeader, epochSecondsHeader, type RateLimitTracker } from './rate-limit.js'
 
 export interface ProviderHttpOptions {
@@ -26,6 +27,8 @@ export interface ProviderHttpOptions {
   maxRateLimitWaitMs: number
   log?: { warn: (obj: object, msg: string) => void }
   fetch?: typeof fetch
+  /** Calls by endpoint and status, their duration, the budget left (off when the service has no metrics). */
+  metrics?: IngestMetrics
 }
 
 /** What a provider's answer must look like, compiled once from the service's schema of the parts it reads. */
@@ -74,15 +77,19 @@ export class ProviderHttp {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       await this.respectBudget(call)
       let response: Response
+      const headers = await call.headers()
+      const started = performance.now()
       try {
-        response = await this.fetch(call.url, { headers: await call.headers(), signal: AbortSignal.timeout(timeoutMs) })
+        response = await this.fetch(call.url, { headers, signal: AbortSignal.timeout(timeoutMs) })
+        this.options.metrics?.providerCall(call.endpoint, response.status, (performance.now() - started) / 1000)
       } catch (error) {
+        this.options.metrics?.providerCall(call.endpoint, 'network', (performance.now() - started) / 1000)
         lastProblem = `${call.endpoint} failed: ${(error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (error as Error).message}`
         log?.warn({ endpoint: call.endpoint, attempt, err: error }, 'provider call failed')
         if (attempt < maxAttempts) await sleep(retryBaseMs * 2 ** (attempt - 1))
         continue
       }
-      this.recordBudget(call.bucket, response.headers)
+      this.recordBudget(call, response.headers)
       if (response.ok) {
         let body: unknown
         try {
@@ -128,9 +135,11 @@ export class ProviderHttp {
     await sleep(wait)
   }
 
-  private recordBudget (bucket: string, headers: Headers): void {
+  private recordBudget (call: ProviderCall, headers: Headers): void {
     const { remaining, reset } = this.options.rateLimitHeaders
-    this.options.tracker.record(bucket, countHeader(headers.get(remaining)), epochSecondsHeader(headers.get(reset)))
+    const left = countHeader(headers.get(remaining))
+    this.options.tracker.record(call.bucket, left, epochSecondsHeader(headers.get(reset)))
+    if (left !== undefined) this.options.metrics?.rateLimitRemaining(call.endpoint, left)
   }
 
   /** When to try again: the reset, or one second from now without one, never beyond one window. */

@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './clock.js'
 import { ingestSettingsOf, type IngestConfig, type IngestSettingValues } from './config.js'
 import type { IngestDatabase } from './db.js'
 import type { IngestHttpErrors } from './http-errors.js'
+import { createIngestMetrics } from './metrics.js'
 import { ingestPipeline, type MetricsContracts, type ProviderAdapter, type ProviderName } from './pipeline/index.js'
 import { ProviderHttp } from './provider-http.js'
 import { RateLimitTracker } from './rate-limit.js'
@@ -66,7 +67,7 @@ async function ingestServicePlugin<P extends string, R> (app: FastifyInstance, o
   const { config, prefix, now = systemClock } = options
   const settings = ingestSettingsOf(prefix, config)
   const identitySecrets = [config.IDENTITY_SECRET, ...(config.IDENTITY_SECRET_PREVIOUS === undefined ? [] : [config.IDENTITY_SECRET_PREVIOUS])]
-  await app.register(servicePlugin, { prefix, audience: options.service, identitySecrets, testProbes: config.TEST_PROBES, openapi: options.openapi })
+  await app.register(servicePlugin, { prefix, audience: options.service, identitySecrets, testProbes: config.TEST_PROBES, openapi: options.openapi, metrics: config.METRICS_PORT !== undefined })
   await app.register(databasePlugin, databaseOptionsOf(config, options.schema))
   await app.register(natsPlugin, { url: config.NATS_URL, name: options.service, prefix: config.NATS_PREFIX, streams: [METRICS_STREAM, AUTH_STREAM], maxDeliver: config.NATS_MAX_DELIVER, streamReplicas: config.NATS_STREAM_REPLICAS })
   // The dashboard's reads need Postgres only: a replica that lost NATS keeps serving them (manual
@@ -74,7 +75,9 @@ async function ingestServicePlugin<P extends string, R> (app: FastifyInstance, o
   app.readiness.delete('nats')
   await app.register(outboxPlugin, { service: options.service, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS })
 
+  const metrics = app.metrics === null ? undefined : createIngestMetrics(app.metrics.registry, options.provider)
   const http = new ProviderHttp({
+    metrics,
     now,
     tracker: new RateLimitTracker(now),
     rateLimitHeaders: options.rateLimitHeaders,
@@ -86,6 +89,7 @@ async function ingestServicePlugin<P extends string, R> (app: FastifyInstance, o
     log: app.log
   })
   await app.register(ingestPipeline, {
+    metrics,
     provider: options.provider,
     providerName: options.providerName,
     contracts: options.contracts,

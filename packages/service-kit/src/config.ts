@@ -99,7 +99,18 @@ export const BaseConfigProperties = {
    * Test-only probes (GET /_test/prototype: was Object.prototype polluted in this process?), for the
    * end-to-end fuzzer to look inside the services. Refused unless NODE_ENV=test.
    */
-  TEST_PROBES: Type.Boolean({ default: false })
+  TEST_PROBES: Type.Boolean({ default: false }),
+  /**
+   * Where the process serves Prometheus metrics (`GET /metrics`), on a port of its own that the
+   * gateway never exposes. Unset: no metrics are collected and nothing listens. 0: any free port.
+   */
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  /** The address the metrics port listens on; unset: HOST. */
+  METRICS_HOST: Type.Optional(Type.String({ minLength: 1 })),
+  /** OpenTelemetry collector (OTLP over HTTP, `<url>/v1/traces`). Unset: no tracing, no SDK loaded. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ 'x-url-protocols': ['http', 'https'] })),
+  /** The share of new traces recorded, 0…1 (a trace begun upstream follows the caller's decision). */
+  OTEL_TRACES_SAMPLER_ARG: Type.Number({ minimum: 0, maximum: 1, default: 1 })
 } satisfies TProperties
 
 export const DatabaseConfigProperties = {

@@ -5,6 +5,11 @@ import { DEAD_LETTER_STREAM, type EventContract, type EventPayload, type StreamC
 import { Compile } from 'typebox/compile'
 import type { Validator } from 'typebox/compile'
 import type { TSchema } from 'typebox'
+import client from 'prom-client'
+import type { ServiceMetrics } from './metrics.js'
+import {
+  REQUEST_ID_CARRIER_KEY, SpanKind, context, contextOf, currentCarrier, propagation, requestContext, tracer, tracingEnabled, withSpan, type Carrier
+} from './tracing.js'
 
 export interface EventBusOptions {
   /**
@@ -37,6 +42,8 @@ export interface EventBusOptions {
    */
   streamReplicas?: number
   log?: { info: (obj: object, msg: string) => void, warn: (obj: object, msg: string) => void, error: (obj: object, msg: string) => void }
+  /** Counts published, consumed and redelivered messages and reads consumer lag at scrape time. */
+  metrics?: ServiceMetrics | null
 }
 
 export interface ConsumeOptions {
@@ -157,6 +164,9 @@ export class EventBus {
   private deadLetterStreamReady: Promise<void> | undefined
   /** Messages this process moved to the dead-letter stream, per durable consumer (shown on /ready). */
   readonly deadLettered = new Map<string, number>()
+  private natsMetrics: NatsMetrics | undefined
+  /** The durable consumers this process runs, by name, with their stream: their lag is read at scrape time. */
+  private readonly durables = new Map<string, string>()
 
   private constructor (
     readonly nc: NatsConnection,
@@ -165,10 +175,12 @@ export class EventBus {
     readonly prefix: string,
     private readonly log: NonNullable<EventBusOptions['log']>,
     readonly maxDeliver: number,
-    readonly streamReplicas: number
+    readonly streamReplicas: number,
+    /** The connection's (the service's) name. */
+    readonly name: string = 'pulse'
   ) {}
 
-  static async connect ({ url, name, user, pass, prefix = '', streams = [], maxDeliver = DEFAULT_MAX_DELIVER, streamReplicas = 1, log }: EventBusOptions): Promise<EventBus> {
+  static async connect ({ url, name, user, pass, prefix = '', streams = [], maxDeliver = DEFAULT_MAX_DELIVER, streamReplicas = 1, log, metrics }: EventBusOptions): Promise<EventBus> {
     const logger = log ?? { info: () => {}, warn: () => {}, error: () => {} }
     const { servers, ...login } = natsServerLogin(url, { user, pass })
     const nc = await connect({
@@ -187,7 +199,8 @@ export class EventBus {
       }
     })().catch(() => {})
     const jsm = await jetstreamManager(nc)
-    const bus = new EventBus(nc, jetstream(nc), jsm, prefix, logger, maxDeliver, streamReplicas)
+    const bus = new EventBus(nc, jetstream(nc), jsm, prefix, logger, maxDeliver, streamReplicas, name)
+    if (metrics !== undefined && metrics !== null) bus.natsMetrics = natsMetrics(metrics, bus)
     for (const stream of streams) await bus.ensureStream(stream)
     return bus
   }
@@ -232,11 +245,28 @@ export class EventBus {
     await this.publishRaw(contract.subject, payload, options)
   }
 
-  /** Publishes an already validated payload (the outbox relay). */
-  async publishRaw (subject: string, payload: unknown, { msgID, timeoutMs = 5000 }: { msgID?: string, timeoutMs?: number } = {}): Promise<void> {
+  /**
+   * Publishes an already validated payload (the outbox relay). The message carries the trace context
+   * (W3C `traceparent`, when tracing) and the request id (`x-request-id`) of `carrier` — what the
+   * outbox stored when the event was written — or else of the work in progress.
+   */
+  async publishRaw (subject: string, payload: unknown, { msgID, timeoutMs = 5000, carrier }: { msgID?: string, timeoutMs?: number, carrier?: Carrier } = {}): Promise<void> {
     const h = natsHeaders()
     h.set('content-type', 'application/json')
-    await this.js.publish(this.subject(subject), Buffer.from(JSON.stringify(payload)), { msgID, timeout: timeoutMs, headers: h })
+    const send = async () => {
+      for (const [key, value] of Object.entries(currentCarrier())) h.set(key, value)
+      await this.js.publish(this.subject(subject), Buffer.from(JSON.stringify(payload)), { msgID, timeout: timeoutMs, headers: h })
+      this.natsMetrics?.published.inc({ subject })
+    }
+    const requestId = carrier === undefined ? undefined : carrier[REQUEST_ID_CARRIER_KEY]
+    const run = requestId === undefined ? send : async () => await requestContext.run({ requestId }, send)
+    if (!tracingEnabled()) return await run()
+    const parent = carrier === undefined ? context.active() : contextOf(carrier)
+    const span = tracer(this.name).startSpan(`${subject} publish`, {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.operation.type': 'send', ...(msgID === undefined ? {} : { 'messaging.message.id': msgID }) }
+    }, parent)
+    await withSpan(span, parent, run)
   }
 
   /**
@@ -267,6 +297,7 @@ export class EventBus {
       max_deliver: maxDeliver + 1
     })
     const consumer = await this.js.consumers.get(stream, options.durable)
+    this.durables.set(options.durable, stream)
     const concurrency = Math.max(1, options.concurrency ?? 1)
     const run = async () => {
       while (!this.closing) {
@@ -315,12 +346,32 @@ export class EventBus {
       msg.term()
       return
     }
+    const subject = this.prefix === '' ? msg.subject : msg.subject.slice(this.prefix.length + 1)
+    if (msg.info.deliveryCount > 1) this.natsMetrics?.redelivered.inc({ consumer: durable })
+    // The request that caused the event: its id goes to this handler's log lines, its trace goes on.
+    const carrier: Carrier = {}
+    for (const key of msg.headers?.keys() ?? []) carrier[key.toLowerCase()] = msg.headers!.get(key)
+    const requestId = carrier[REQUEST_ID_CARRIER_KEY]
+    await requestContext.run({ requestId: requestId ?? `event:${msg.info.stream}:${msg.seq}`, fromEvent: true }, async () => {
+      if (!tracingEnabled()) return await this.process(msg, payload, contract, handler, durable, maxDeliver, subject)
+      const parent = propagation.extract(context.active(), carrier)
+      const span = tracer(this.name).startSpan(`${subject} process`, {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.operation.type': 'process', 'messaging.consumer.group.name': durable, 'messaging.nats.delivery_count': msg.info.deliveryCount }
+      }, parent)
+      await withSpan(span, parent, async () => { await this.process(msg, payload, contract, handler, durable, maxDeliver, subject) })
+    })
+  }
+
+  private async process (msg: JsMsg, payload: unknown, contract: EventContract, handler: (payload: unknown, contract: EventContract, ctx: EventContext) => Promise<void>, durable: string, maxDeliver: number, subject: string) {
     let delayed: number | undefined
     try {
       await handler(payload, contract, { subject: msg.subject, redeliveryCount: msg.info.deliveryCount, retryLater: (ms) => { delayed = ms } })
       if (delayed !== undefined) msg.nak(delayed)
       else msg.ack()
+      this.natsMetrics?.consumed.inc({ consumer: durable, subject, outcome: delayed !== undefined ? 'postponed' : 'ok' })
     } catch (error) {
+      this.natsMetrics?.consumed.inc({ consumer: durable, subject, outcome: 'failed' })
       if (msg.info.deliveryCount >= maxDeliver) {
         await this.deadLetter(msg, durable, `handler failed ${maxDeliver} times; last: ${(error as Error).message ?? String(error)}`.slice(0, 500))
         return
@@ -359,6 +410,14 @@ export class EventBus {
     this.log.error({ subject: msg.subject, stream: msg.info.stream, seq: msg.seq, msgId: original, durable, deliveries: msg.info.deliveryCount, reason }, 'event moved to the dead-letter stream')
   }
 
+  /** The lag of this process's durable consumers, as the server sees it. */
+  async consumerLag (): Promise<{ consumer: string, pending: number, ackPending: number }[]> {
+    return await Promise.all([...this.durables].map(async ([consumer, stream]) => {
+      const info = await this.jsm.consumers.info(stream, consumer)
+      return { consumer, pending: info.num_pending, ackPending: info.num_ack_pending }
+    }))
+  }
+
   /** Readiness: a round trip to the server. */
   async ping (): Promise<void> {
     if (this.nc.isClosed()) throw new Error('nats connection closed')
@@ -369,5 +428,40 @@ export class EventBus {
     this.closing = true
     for (const c of this.consumers) c.stop()
     if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close())
+  }
+}
+
+interface NatsMetrics {
+  published: client.Counter<'subject'>
+  consumed: client.Counter<'consumer' | 'subject' | 'outcome'>
+  redelivered: client.Counter<'consumer'>
+}
+
+/**
+ * NATS families: subjects are the contracts' (without the test prefix: a fixed list), consumers the
+ * durable names. Pending and ack-pending counts are read from the server at scrape time.
+ */
+function natsMetrics (metrics: ServiceMetrics, bus: EventBus): NatsMetrics {
+  const registers = [metrics.registry]
+  let lag: Promise<{ consumer: string, pending: number, ackPending: number }[]> | undefined
+  const read = () => (lag ??= bus.consumerLag().catch(() => []).finally(() => { lag = undefined }))
+  new client.Gauge({
+    name: 'nats_consumer_pending_messages',
+    help: 'Messages of the stream this durable consumer has not been given yet.',
+    labelNames: ['consumer'],
+    registers,
+    async collect () { this.reset(); for (const c of await read()) this.set({ consumer: c.consumer }, c.pending) }
+  })
+  new client.Gauge({
+    name: 'nats_consumer_ack_pending_messages',
+    help: 'Messages given to this durable consumer and not acknowledged yet.',
+    labelNames: ['consumer'],
+    registers,
+    async collect () { this.reset(); for (const c of await read()) this.set({ consumer: c.consumer }, c.ackPending) }
+  })
+  return {
+    published: new client.Counter({ name: 'nats_messages_published_total', help: 'Messages published to JetStream and acknowledged by it, by subject.', labelNames: ['subject'], registers }),
+    consumed: new client.Counter({ name: 'nats_messages_consumed_total', help: 'Messages handled by a durable consumer, by outcome (ok, postponed, failed).', labelNames: ['consumer', 'subject', 'outcome'], registers }),
+    redelivered: new client.Counter({ name: 'nats_messages_redelivered_total', help: 'Deliveries after the first, by durable consumer.', labelNames: ['consumer'], registers })
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { LogController, type FastifyServerOptions } from 'fastify'
+import { requestContext, traceLogFields } from './tracing.js'
 import { schemaErrorFormatter } from './validation.js'
 
 export const REQUEST_ID_HEADER = 'x-request-id'
@@ -27,6 +28,17 @@ export function serializeRequest (req: { method: string, url: string, headers?: 
   return { method: req.method, url: q < 0 ? req.url : `${req.url.slice(0, q)}?[redacted]`, remoteAddress: req.ip, remotePort: req.socket?.remotePort }
 }
 
+/**
+ * Fields every log line gets: the trace and span ids when tracing is on, and the request id in
+ * work started by an event (a consumer's lines; a request's lines have it from Fastify already).
+ */
+export function logMixin (): Record<string, string> {
+  const store = requestContext.getStore()
+  const fields: Record<string, string> = traceLogFields()
+  if (store?.fromEvent === true) fields.requestId = store.requestId
+  return fields
+}
+
 export interface ServerOptionsConfig {
   LOG_LEVEL: string
   REQUEST_TIMEOUT_MS: number
@@ -38,7 +50,7 @@ export interface ServerOptionsConfig {
  * log like production. `logger` may be replaced (tests pass a stream to read log lines).
  */
 export function createServerOptions (config: ServerOptionsConfig, overrides: FastifyServerOptions = {}): FastifyServerOptions {
-  const logger = { level: config.LOG_LEVEL, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: { req: serializeRequest } }
+  const logger = { level: config.LOG_LEVEL, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: { req: serializeRequest }, mixin: logMixin }
   return {
     genReqId: requestIdFrom,
     requestIdHeader: false,

@@ -57,7 +57,7 @@ declare module 'fastify' {
 
 export default async function authApp (app: FastifyInstance, { config, now = Date.now }: AuthAppOptions) {
   const identitySecrets = [config.IDENTITY_SECRET, config.IDENTITY_SECRET_PREVIOUS].filter((s): s is string => s !== undefined)
-  await app.register(servicePlugin, { prefix: 'AUTH', audience: 'auth', identitySecrets, openapi: { title: 'Pulse accounts' }, testProbes: config.TEST_PROBES })
+  await app.register(servicePlugin, { prefix: 'AUTH', audience: 'auth', identitySecrets, openapi: { title: 'Pulse accounts' }, testProbes: config.TEST_PROBES, metrics: config.METRICS_PORT !== undefined })
   await app.register(databasePlugin, databaseOptionsOf(config, AUTH_SCHEMA))
   await app.register(redisPlugin, { ...redisConnectionOf(config), keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
   await app.register(natsPlugin, { url: config.NATS_URL, name: 'auth', prefix: config.NATS_PREFIX, streams: [AUTH_STREAM], streamReplicas: config.NATS_STREAM_REPLICAS })

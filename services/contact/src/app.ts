@@ -21,6 +21,7 @@ export default async function app (fastify: FastifyInstance, { config }: Contact
     audience: 'contact',
     identitySecrets,
     testProbes: config.TEST_PROBES,
+    metrics: config.METRICS_PORT !== undefined,
     openapi: { title: 'Pulse contact', description: 'The contact form: anyone writes to the team, admins read and triage.' }
   })
   await fastify.register(databasePlugin, databaseOptionsOf(config, CONTACT_SCHEMA))

@@ -17,7 +17,7 @@ export interface GatewayAppOptions {
 }
 
 export default async function gatewayApp (app: FastifyInstance, { config }: GatewayAppOptions) {
-  await app.register(servicePlugin, { prefix: 'GATEWAY', identitySecrets: [], verifyIdentity: false, testProbes: config.TEST_PROBES })
+  await app.register(servicePlugin, { prefix: 'GATEWAY', identitySecrets: [], verifyIdentity: false, testProbes: config.TEST_PROBES, metrics: config.METRICS_PORT !== undefined })
   await app.register(redisPlugin, { ...redisConnectionOf(config), keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
   const csp = { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], fontSrc: ["'self'"], objectSrc: ["'none'"], frameAncestors: ["'none'"], formAction: ["'self'"] }
   await app.register(securityHeaders, { contentSecurityPolicy: { directives: csp } })

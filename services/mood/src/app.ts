@@ -25,6 +25,7 @@ export default async function moodApp (app: FastifyInstance, { config, now = Dat
     audience: 'mood',
     identitySecrets,
     testProbes: config.TEST_PROBES,
+    metrics: config.METRICS_PORT !== undefined,
     openapi: { title: 'Pulse mood', description: 'Mood entries and streaks of the logged-in user.' }
   })
 

@@ -21,7 +21,7 @@ const DEFAULT_MESSAGES: Record<FailureReason, (provider: string) => string> = {
  * exactly once per request; transient failures are postponed, final ones reported.
  */
 export function refreshHandler<R> ({ app, db, log, options }: PipelineContext<R>) {
-  const { provider, contracts, adapter, now } = options
+  const { provider, contracts, adapter, now, metrics } = options
 
   const fail = async (request: RefreshRequest, reason: FailureReason, detail: string, invalidate: boolean) => {
     const failedAt = new Date(now())
@@ -43,6 +43,7 @@ export function refreshHandler<R> ({ app, db, log, options }: PipelineContext<R>
       return true
     })
     if (recorded) app.outbox.wake()
+    if (recorded) metrics?.refreshFailed(reason)
     log.warn({ userId: request.userId, requestedAt: request.requestedAt, reason, detail }, 'refresh failed')
   }
 
@@ -67,17 +68,17 @@ export function refreshHandler<R> ({ app, db, log, options }: PipelineContext<R>
   const redeliveryDelay = (delivery: number) =>
     Math.min(options.redeliveryMaxMs, options.redeliveryBaseMs * 2 ** Math.max(0, Math.min(delivery - 1, 20)))
 
-  return async (request: RefreshRequest, ctx: EventContext) => {
+  const handle = async (request: RefreshRequest, ctx: EventContext): Promise<'stored' | 'duplicate' | 'failed' | 'postponed'> => {
     const requestedAt = new Date(request.requestedAt)
     const context = { userId: request.userId, requestedAt: request.requestedAt, reason: request.reason, delivery: ctx.redeliveryCount }
     if (await isRefreshProcessed(db, request.userId, requestedAt)) {
       log.info(context, 'refresh request already handled')
-      return
+      return 'duplicate'
     }
     const account = await findTrackedAccount(db, request.userId)
     if (account === undefined) {
       await fail(request, 'not_connected', 'the account is not tracked (never linked, or unlinked)', false)
-      return
+      return 'failed'
     }
     try {
       const session = await ProviderSession.open((rejectedAccessToken) => requestProviderToken(app.nats, {
@@ -87,12 +88,13 @@ export function refreshHandler<R> ({ app, db, log, options }: PipelineContext<R>
       const outcome = await store(request, result)
       if (outcome === 'untracked') await fail(request, 'not_connected', 'the account was unlinked during the refresh', false)
       log.info({ ...context, outcome }, 'refresh handled')
+      return outcome === 'untracked' ? 'failed' : outcome
     } catch (error) {
       const decision = classifyRefreshError(error)
       const age = now() - requestedAt.getTime()
       if (decision.kind === 'final') {
         await fail(request, decision.reason, decision.message, decision.invalidate)
-        return
+        return 'failed'
       }
       if (age < options.giveUpAfterMs) {
         if (decision.kind === 'unexpected') throw error // the consumer redelivers with its own backoff
@@ -101,11 +103,23 @@ export function refreshHandler<R> ({ app, db, log, options }: PipelineContext<R>
           : redeliveryDelay(ctx.redeliveryCount)
         log.warn({ ...context, reason: decision.reason, detail: decision.message, retryInMs: delay }, 'refresh postponed')
         ctx.retryLater(delay)
-        return
+        metrics?.refreshPostponed(decision.reason)
+        return 'postponed'
       }
       const reason = decision.kind === 'retry' ? decision.reason : 'internal'
       if (decision.kind === 'unexpected') log.error({ ...context, err: error }, 'refresh failed unexpectedly')
       await fail(request, reason, `${decision.message} (gave up ${Math.round(age / 1000)} s after the request)`, false)
+      return 'failed'
+    }
+  }
+
+  return async (request: RefreshRequest, ctx: EventContext): Promise<void> => {
+    const started = performance.now()
+    let outcome: Parameters<NonNullable<typeof metrics>['refreshHandled']>[0] = 'error'
+    try {
+      outcome = await handle(request, ctx)
+    } finally {
+      metrics?.refreshHandled(outcome, (performance.now() - started) / 1000)
     }
   }
 }

@@ -1,3 +1,4 @@
+import type { IngestMetrics } from '../metrics.js'
 import type { EventPayload, ProviderName, TwitchRefreshFailedV1, TwitchRefreshRequestedV1, TwitchRefreshedV1 } from '@pulse/contracts'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Kysely, Transaction } from 'kysely'
@@ -31,6 +32,8 @@ export interface ProviderAdapter<R> {
 
 export interface IngestPipelineOptions<R> {
   provider: ProviderName
+  /** Refresh durations and failures (off when the service has no metrics). */
+  metrics?: IngestMetrics
   /** How the provider is called in messages people read ("Twitch", "X"). */
   providerName: string
   contracts: MetricsContracts

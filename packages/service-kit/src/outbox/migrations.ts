@@ -16,5 +16,14 @@ export const outboxMigrations: Record<string, Migration> = {
     async down (db: Kysely<any>) {
       await db.schema.dropTable('outbox').execute()
     }
+  },
+  /** The trace context and request id of the request that wrote the event, sent on with it. */
+  '2026-12-02T03-00_pulse_outbox_headers': {
+    async up (db: Kysely<any>) {
+      await db.schema.alterTable('outbox').addColumn('headers', 'jsonb').execute()
+    },
+    async down (db: Kysely<any>) {
+      await db.schema.alterTable('outbox').dropColumn('headers').execute()
+    }
   }
 }

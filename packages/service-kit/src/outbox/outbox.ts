@@ -1,6 +1,7 @@
 import type { EventContract, EventPayload } from '@pulse/contracts'
 import { sql, type ColumnType, type Generated, type Kysely, type Transaction } from 'kysely'
 import { assertEvent, type EventBus } from '../nats.js'
+import { currentCarrier, type Carrier } from '../tracing.js'
 
 /** The outbox table, as every service that publishes events has it (see ./migrations.ts). */
 export interface OutboxTable {
@@ -8,6 +9,8 @@ export interface OutboxTable {
     id: Generated<number>
     subject: string
     payload: ColumnType<unknown, string, string>
+    /** The writer's trace context (`traceparent`) and request id; null for rows written before it existed. */
+    headers: ColumnType<Carrier | null, string | undefined, string>
     created_at: Generated<Date>
     sent_at: ColumnType<Date | null, never, Date>
   }
@@ -20,7 +23,20 @@ export interface OutboxTable {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any service's database that has the outbox table
 export async function enqueueEvent<E extends EventContract> (trx: Transaction<any> | Kysely<any>, contract: E, payload: EventPayload<E>): Promise<void> {
   assertEvent(contract, payload)
-  await (trx as Kysely<OutboxTable>).insertInto('outbox').values({ subject: contract.subject, payload: JSON.stringify(payload) }).execute()
+  // The relay publishes later, outside this request: what continues its trace and names it is kept now.
+  const carrier = currentCarrier()
+  await (trx as Kysely<OutboxTable>).insertInto('outbox').values({
+    subject: contract.subject, payload: JSON.stringify(payload), ...(Object.keys(carrier).length === 0 ? {} : { headers: JSON.stringify(carrier) })
+  }).execute()
+}
+
+/** Unsent events and the age of the oldest, in seconds (0 when there is none): the relay's backlog. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any service's database that has the outbox table
+export async function outboxBacklog (db: Kysely<any>): Promise<{ unsent: number, oldestAgeSeconds: number }> {
+  const row = await (db as Kysely<OutboxTable>).selectFrom('outbox')
+    .select([sql<number>`count(*)::int`.as('unsent'), sql<number>`coalesce(extract(epoch from now() - min(created_at)), 0)::float8`.as('age')])
+    .where('sent_at', 'is', null).executeTakeFirstOrThrow()
+  return { unsent: row.unsent, oldestAgeSeconds: row.age }
 }
 
 export interface OutboxRelayOptions {
@@ -73,13 +89,13 @@ export class OutboxRelay {
   async relayBatch (): Promise<number> {
     const { db, bus, service, batchSize = 100, afterPublish } = this.options
     return await db.transaction().execute(async (trx) => {
-      const rows = await (trx as Transaction<OutboxTable>).selectFrom('outbox').select(['id', 'subject', 'payload'])
+      const rows = await (trx as Transaction<OutboxTable>).selectFrom('outbox').select(['id', 'subject', 'payload', 'headers'])
         .where('sent_at', 'is', null).orderBy('id').limit(batchSize).forUpdate().skipLocked().execute()
       const sent: number[] = []
       let failure: unknown
       for (const row of rows) {
         try {
-          await bus.publishRaw(row.subject, row.payload, { msgID: `${service}:outbox:${row.id}` })
+          await bus.publishRaw(row.subject, row.payload, { msgID: `${service}:outbox:${row.id}`, carrier: row.headers ?? {} })
         } catch (error) {
           failure = error
           break
@@ -107,7 +123,8 @@ export class OutboxRelay {
         this.failures++
         log?.warn({ err: error, failures: this.failures }, 'outbox relay could not publish; retrying')
       }
-      if (sent === batchSize && this.running) continue
+      if (!this.running) break // stop() arrived during the batch: no wait for the next poll
+      if (sent === batchSize) continue
       const delay = this.failures === 0 ? pollIntervalMs : Math.min(5000, pollIntervalMs * 2 ** this.failures)
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay)

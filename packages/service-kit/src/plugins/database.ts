@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import type pg from 'pg'
 import { createPool, type DatabaseOptions } from '../database.js'
+import { instrumentPool, tracePool } from '../metrics.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,6 +18,8 @@ declare module 'fastify' {
 /** Postgres through pg + Kysely: checked by /ready, destroyed on close. */
 async function databasePlugin (app: FastifyInstance, options: Omit<DatabaseOptions, 'onPoolError'>) {
   const pool = createPool({ ...options, onPoolError: (err) => app.log.error({ err }, 'idle Postgres client failed') })
+  if (app.metrics !== null) instrumentPool(app.metrics, pool)
+  tracePool(pool, options.schema)
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see the decorator above
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
   app.decorate('db', db)
@@ -26,4 +29,4 @@ async function databasePlugin (app: FastifyInstance, options: Omit<DatabaseOptio
   app.addHook('onClose', async () => { await db.destroy(); if (!pool.ended) await pool.end() })
 }
 
-export default fp(databasePlugin, { name: 'pulse-database', fastify: '5.x', dependencies: ['pulse-health'] })
+export default fp(databasePlugin, { name: 'pulse-database', fastify: '5.x', dependencies: ['pulse-health', 'pulse-metrics'] })

@@ -2,6 +2,7 @@ import fastifyRedis from '@fastify/redis'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { closeRedisClient, createRedisClient, type RedisConnection } from '../redis.js'
+import { instrumentRedis } from '../metrics.js'
 
 export interface RedisPluginOptions extends RedisConnection {
   /** Prepended to every key (unique per test file). */
@@ -28,6 +29,7 @@ async function redisPlugin (app: FastifyInstance, { keyPrefix = '', commandTimeo
     commandTimeout: commandTimeoutMs,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000)
   })
+  instrumentRedis(app.metrics, client as unknown as Parameters<typeof instrumentRedis>[1])
   client.on('error', (err) => app.log.warn({ err: { message: err.message } }, 'redis error'))
   await client.connect()
   await app.register(fastifyRedis, { client, closeClient: false })
@@ -35,4 +37,4 @@ async function redisPlugin (app: FastifyInstance, { keyPrefix = '', commandTimeo
   app.readiness.set('redis', async () => { await client.ping() })
 }
 
-export default fp(redisPlugin, { name: 'pulse-redis', fastify: '5.x', dependencies: ['pulse-health'] })
+export default fp(redisPlugin, { name: 'pulse-redis', fastify: '5.x', dependencies: ['pulse-health', 'pulse-metrics'] })

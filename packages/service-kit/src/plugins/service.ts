@@ -5,7 +5,10 @@ import { validatorCompiler } from '../validation.js'
 import errors from './errors.js'
 import health from './health.js'
 import identity from './identity.js'
+import metrics from './metrics.js'
 import requestId from './request-id.js'
+import tracing from './tracing.js'
+import { tracingEnabled } from '../tracing.js'
 
 export interface ServicePluginOptions {
   /** The error-code prefix: AUTH, MOOD, CONTACT… */
@@ -23,6 +26,11 @@ export interface ServicePluginOptions {
   openapi?: { title: string, description?: string }
   /** TEST_PROBES: the test-only probe routes (never with NODE_ENV other than test; config refuses it). */
   testProbes?: boolean
+  /**
+   * Prometheus metrics (`app.metrics`): on when the process serves them (METRICS_PORT set; see
+   * `listenUntilSignalled`). Labelled with `audience`, else the prefix in lower case (the gateway).
+   */
+  metrics?: boolean
 }
 
 /** Properties the built-in prototypes have at start; anything added later is pollution. */
@@ -58,6 +66,9 @@ async function servicePlugin (app: FastifyInstance, options: ServicePluginOption
     // A fuzzer sending `__proto__` payloads must see pollution where it would happen: in the service.
     app.get('/_test/prototype', { config: { public: true }, schema: { hide: true } }, async () => ({ polluted: prototypePollution() }))
   }
+  const service = options.audience ?? options.prefix.toLowerCase()
+  await app.register(metrics, { service, enabled: options.metrics === true })
+  if (tracingEnabled()) await app.register(tracing, { service })
   await app.register(requestId)
   await app.register(errors, { prefix: options.prefix })
   await app.register(health, { prefix: options.prefix })

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import { GatewayRateLimitedError } from '../errors.js'
+import { gatewayMetricsOf } from '../metrics.js'
 
 interface Counter {
   /** Requests counted here and not yet added to Redis. */
@@ -98,6 +99,7 @@ async function rateLimitPlugin (app: FastifyInstance, options: RateLimitOptions)
     windowMs: options.windowMs,
     onError: (err) => app.log.warn({ err }, 'rate-limit sync failed')
   })
+  const metrics = gatewayMetricsOf(app.metrics)
   app.addHook('onRequest', (request, reply, done) => {
     if (request.url === '/health' || request.url === '/ready') { done(); return }
     const user = request.user
@@ -109,6 +111,7 @@ async function rateLimitPlugin (app: FastifyInstance, options: RateLimitOptions)
     void reply.header('x-ratelimit-reset', resetS)
     if (current > max) {
       void reply.header('retry-after', resetS)
+      metrics?.rateLimited.inc({ subject: user !== null ? 'user' : 'address' })
       done(new GatewayRateLimitedError(resetS))
       return
     }

@@ -8,6 +8,7 @@ import type { GatewayConfig } from '../config.js'
 import { GatewayUnauthenticatedError } from '../errors.js'
 import { AccountEvents } from '../events/account-events.js'
 import { LiveEvents } from '../events/live-events.js'
+import { gatewayMetricsOf } from '../metrics.js'
 import { SseStream } from '../sse.js'
 
 interface OpenStream {
@@ -38,6 +39,7 @@ export default async function eventsRoutes (fastify: FastifyInstance, { config }
   await live.start()
   const account = new AccountEvents(app.nats, app.log)
   await account.start()
+  const metrics = gatewayMetricsOf(app.metrics)
   const byUser = new Map<string, OpenStream[]>()
   const bySession = new Map<string, Set<OpenStream>>()
 
@@ -120,6 +122,7 @@ export default async function eventsRoutes (fastify: FastifyInstance, { config }
     for (const oldest of mine.slice(0, Math.max(0, mine.length - config.EVENTS_MAX_STREAMS_PER_USER + 1))) oldest.sse.end(ended('too_many_streams'))
     const stream: OpenStream = { sse, userId: user.userId, sessionId, endsAt: user.createdAt + config.SESSION_ABSOLUTE_TIMEOUT_S * 1000 }
     add(stream)
+    metrics?.openStreams.inc()
     const unsubscribe = live.subscribe(user.userId, lastEventId, (e) => {
       if (!sse.send(`id: ${e.id}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`)) request.log.info({ userId: user.userId }, 'live events: slow reader dropped')
     })
@@ -129,6 +132,7 @@ export default async function eventsRoutes (fastify: FastifyInstance, { config }
     const lifetime = stream.endsAt - Date.now()
     const absolute = lifetime < 2 ** 31 - 1 ? setTimeout(() => sse.end(ended('session_ended')), Math.max(0, lifetime)) : undefined
     sse.onClose(() => {
+      metrics?.openStreams.dec()
       clearInterval(heartbeat)
       clearTimeout(absolute)
       unsubscribe()

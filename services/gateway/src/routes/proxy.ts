@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerBase, Rout
 import type { IncomingHttpHeaders } from 'node:http'
 import { Stream, Transform, pipeline, type Readable } from 'node:stream'
 import type { GatewayConfig } from '../config.js'
+import { gatewayMetricsOf, statusClass, type GatewayMetrics } from '../metrics.js'
 import { GatewayBadGatewayError, GatewayPayloadTooLargeError, GatewayUpstreamTimeoutError, GatewayUpstreamUnavailableError } from '../errors.js'
 
 export interface Upstream {
@@ -30,7 +31,10 @@ export function upstreamsOf (config: GatewayConfig): Upstream[] {
  */
 function isClientClaim (name: string): boolean {
   return name.startsWith('x-forwarded-') || name.startsWith('x-pulse-') || name.startsWith('x-user') ||
-    name === 'forwarded' || name === 'x-real-ip' || name === 'x-request-id'
+    name === 'forwarded' || name === 'x-real-ip' || name === 'x-request-id' ||
+    // The trace context is the gateway's own (the undici instrumentation adds it when tracing is
+    // on, after these headers: a client's copy would make two).
+    name === 'traceparent' || name === 'tracestate' || name === 'baggage'
 }
 
 /**
@@ -87,9 +91,19 @@ const BUFFERED_BODY_LIMIT = 64 * 1024
  * and sent as one Buffer: headers and body leave in one write instead of a piped stream's several;
  * anything else (no length, large, HEAD) is streamed as it arrives.
  */
-function forwardResponse (upstreamName: string) {
+/** When the request left for the upstream (set as its headers are rewritten, just before sending). */
+const sentUpstreamAt = new WeakMap<object, number>()
+
+function observeUpstream (metrics: GatewayMetrics | null, request: FastifyRequest<RouteGenericInterface, RawServerBase>, upstream: string, status: number | 'error') {
+  const sent = sentUpstreamAt.get(request)
+  if (metrics === null || sent === undefined) return
+  metrics.upstreamDuration.observe({ upstream, status_class: status === 'error' ? 'error' : statusClass(status) }, (performance.now() - sent) / 1000)
+}
+
+function forwardResponse (upstreamName: string, metrics: GatewayMetrics | null) {
   return (request: FastifyRequest<RouteGenericInterface, RawServerBase>, reply: FastifyReply<RouteGenericInterface, RawServerBase>, res: unknown): void => {
-    const { headers, stream } = res as { headers: IncomingHttpHeaders, stream: Readable }
+    const { headers, stream, statusCode } = res as { headers: IncomingHttpHeaders, stream: Readable, statusCode: number }
+    observeUpstream(metrics, request, upstreamName, statusCode)
     const length = Number(headers['content-length'])
     if (!(length <= BUFFERED_BODY_LIMIT) || request.method === 'HEAD') {
       void reply.send(stream)
@@ -108,6 +122,7 @@ function forwardResponse (upstreamName: string) {
 export default async function proxyRoutes (app: FastifyInstance, { config }: { config: GatewayConfig }) {
   const publicUrl = new URL(config.PUBLIC_URL)
   const proto = publicUrl.protocol.slice(0, -1)
+  const metrics = gatewayMetricsOf(app.metrics)
   for (const upstream of upstreamsOf(config)) {
     const assertionFor = assertionCache(config, upstream.name)
     const rewriteRequestHeaders = (request: FastifyRequest<RouteGenericInterface, RawServerBase>, headers: IncomingHttpHeaders): IncomingHttpHeaders => {
@@ -120,10 +135,12 @@ export default async function proxyRoutes (app: FastifyInstance, { config }: { c
       out['x-forwarded-for'] = request.ip
       out['x-forwarded-proto'] = proto
       out['x-forwarded-host'] = publicUrl.host
+      if (metrics !== null) sentUpstreamAt.set(request, performance.now())
       return out
     }
 
     const onError = (reply: FastifyReply<RouteGenericInterface, RawServerBase>, { error }: { error: Error }) => {
+      observeUpstream(metrics, reply.request, upstream.name, 'error')
       const failure = error as Error & { code?: string, cause?: { code?: string } }
       if (failure.cause instanceof GatewayPayloadTooLargeError) {
         void reply.send(failure.cause)
@@ -162,7 +179,7 @@ export default async function proxyRoutes (app: FastifyInstance, { config }: { c
       },
       replyOptions: {
         rewriteRequestHeaders,
-        onResponse: forwardResponse(upstream.name),
+        onResponse: forwardResponse(upstream.name, metrics),
         onError,
         // reply-from retries a GET that got 503 up to ten times by default: a down service must
         // answer at once, not after a minute.
