@@ -9,7 +9,7 @@ import type { IngestHttpErrors } from './http-errors.js'
 import { ingestPipeline, type MetricsContracts, type ProviderAdapter, type ProviderName } from './pipeline/index.js'
 import { ProviderHttp } from './provider-http.js'
 import { RateLimitTracker } from './rate-limit.js'
-import { providerRoutes } from './routes.js'
+import { providerRoutes, type HistoryQuerySchema } from './routes.js'
 
 export interface IngestServiceOptions<P extends string, R> {
   config: IngestConfig<P>
@@ -35,7 +35,7 @@ export interface IngestServiceOptions<P extends string, R> {
     errors: IngestHttpErrors
     /** Each history metric and the snapshot column that holds it. */
     metricColumns: Record<string, string>
-    historyQuerySchema: TSchema
+    historyQuerySchema: HistoryQuerySchema
     historySchema: TSchema
   }
 }
