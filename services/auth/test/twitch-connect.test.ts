@@ -1,27 +1,14 @@
 import { createHash } from 'node:crypto'
 import { ConnectionLinkedV1 } from '@pulse/contracts'
 import t from 'tap'
-import { Browser, consent, me } from './browser.js'
+import { Browser, consent, me, registerWithPassword, twitchCallbackUrl } from './browser.js'
 import { TEST_PUBLIC_URL, build, callsTo, countRows, eventually, startSim } from './helper.js'
 
 const sim = await startSim(t)
 const PUBLIC = TEST_PUBLIC_URL
 const TOKEN = 'POST /oauth2/token'
 
-/** The callback URL Twitch sends this browser to after `login` approves (not followed). */
-async function callbackUrl (browser: Browser, login = 'sim_mid', path = '/auth/twitch/login'): Promise<URL> {
-  const start = await browser.request(`${PUBLIC}${path}`)
-  const authorize = await browser.request(consent(login)(start.location!))
-  const callback = authorize.location!
-  if (!callback.pathname.endsWith('/auth/twitch/callback')) throw new Error(`unexpected redirect ${callback.pathname}`)
-  return callback
-}
-
-async function registerWithPassword (browser: Browser, username: string): Promise<string> {
-  const res = await browser.request(`${PUBLIC}/auth/register`, { method: 'POST', json: { username, password: 'a long enough password' } })
-  if (res.status !== 201) throw new Error(`register: ${res.status} ${res.body}`)
-  return (JSON.parse(res.body) as { user: { id: string } }).user.id
-}
+const callbackUrl = twitchCallbackUrl
 
 t.test('signing in with Twitch when logged out creates the user, starts a session and shows the connection', async (t) => {
   const auth = await build(t, {}, { sim })

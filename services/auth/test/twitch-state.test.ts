@@ -1,5 +1,5 @@
 import t from 'tap'
-import { Browser, consent, me } from './browser.js'
+import { Browser, me, registerWithPassword as register, twitchCallbackUrl } from './browser.js'
 import { TEST_PUBLIC_URL, build, callsTo, countRows, startSim } from './helper.js'
 
 // The Twitch state is single use and bound to the browser (and the user) that started the flow
@@ -9,18 +9,7 @@ const sim = await startSim(t)
 const PUBLIC = TEST_PUBLIC_URL
 const TOKEN = 'POST /oauth2/token'
 
-/** Starts a flow in `browser` and answers the callback URL Twitch sends it to (not followed). */
-async function callbackUrl (browser: Browser, login = 'sim_mid'): Promise<URL> {
-  const start = await browser.request(`${PUBLIC}/auth/twitch/login?returnTo=/settings`)
-  const authorize = await browser.request(consent(login)(start.location!))
-  return authorize.location!
-}
-
-async function register (browser: Browser, username: string): Promise<string> {
-  const res = await browser.request(`${PUBLIC}/auth/register`, { method: 'POST', json: { username, password: 'a long enough password' } })
-  if (res.status !== 201) throw new Error(`register: ${res.status} ${res.body}`)
-  return (JSON.parse(res.body) as { user: { id: string } }).user.id
-}
+const callbackUrl = (browser: Browser, login = 'sim_mid') => twitchCallbackUrl(browser, login, '/auth/twitch/login?returnTo=/settings')
 
 t.test('knowing the state is not enough: a browser that plants it without the verifier is refused, and the attempt is used up', async (t) => {
   const auth = await build(t, {}, { sim })
