@@ -3,7 +3,7 @@ import {
   TwitchBitsLeaderboardSchema, TwitchListQuerySchema, TwitchLiveFollowListSchema,
   TwitchOverviewSchema, TwitchSubscriberListSchema, TwitchVideoListSchema
 } from '@pulse/contracts'
-import { changesOf, connectionOf, pageOf, pageRequest, readOverview, type IngestDb } from '@pulse/ingest-kit'
+import { changesOf, connectionOf, latestCaptureTime, pageOf, pageRequest, readOverview, type IngestDb } from '@pulse/ingest-kit'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely, Selectable } from 'kysely'
 import type { TSchema } from 'typebox'
@@ -64,10 +64,9 @@ export default async function twitchRoutes (fastify: FastifyInstance) {
       const account = await connected(request)
       const page = pageRequest(request.query, sizes, invalid)
       const rows = await listPage(db, table, account.user_id, page.offset, page.limit)
-      const latest = await db.selectFrom('snapshots').select('captured_at').where('user_id', '=', account.user_id)
-        .orderBy('captured_at', 'desc').limit(1).executeTakeFirst()
+      const capturedAt = await latestCaptureTime(ingestDb, account.user_id)
       const { items, nextCursor } = pageOf(rows, page)
-      return { items: items.map(toItem), nextCursor, capturedAt: latest?.captured_at.toISOString() ?? null }
+      return { items: items.map(toItem), nextCursor, capturedAt: capturedAt?.toISOString() ?? null }
     })
   }
 

@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { TwitterOverviewSchema, TwitterPostListSchema, TwitterPostsQuerySchema } from '@pulse/contracts'
-import { changesOf, connectionOf, pageOf, pageRequest, readOverview, type IngestDb } from '@pulse/ingest-kit'
+import { changesOf, connectionOf, latestCaptureTime, pageOf, pageRequest, readOverview, type IngestDb } from '@pulse/ingest-kit'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import { TWITTER_METRIC_COLUMNS, type Database } from '../db/database.js'
@@ -54,8 +54,7 @@ export default async function twitterRoutes (fastify: FastifyInstance) {
     const account = await connected(request)
     const page = pageRequest(request.query, sizes, invalid)
     const rows = await postsPage(db, account.user_id, request.query.sort ?? 'recent', page.offset, page.limit)
-    const latest = await db.selectFrom('snapshots').select('captured_at').where('user_id', '=', account.user_id)
-      .orderBy('captured_at', 'desc').limit(1).executeTakeFirst()
+    const capturedAt = await latestCaptureTime(ingestDb, account.user_id)
     const { items, nextCursor } = pageOf(rows, page)
     return {
       items: items.map((p) => ({
@@ -72,7 +71,7 @@ export default async function twitterRoutes (fastify: FastifyInstance) {
         engagement: p.engagement
       })),
       nextCursor,
-      capturedAt: latest?.captured_at.toISOString() ?? null
+      capturedAt: capturedAt?.toISOString() ?? null
     }
   })
 }
