@@ -146,8 +146,9 @@ export default async function twitchRoutes (fastify: FastifyInstance, { config, 
     const { returnTo, userId } = taken.attempt
     if (query.error !== undefined) return flow.fail(reply, returnTo, 'twitch_denied')
     if (token === undefined) {
+      // Only the status: simple-oauth2's error carries the request it made.
       const status = (exchangeError as { output?: { statusCode?: number } } | undefined)?.output?.statusCode
-      if (status !== undefined) request.log.warn({ provider: 'twitch', status }, 'twitch code exchange failed')
+      request.log.warn({ provider: 'twitch', status }, 'twitch code exchange failed')
       return flow.fail(reply, returnTo, 'exchange_failed')
     }
     let answer
@@ -156,7 +157,7 @@ export default async function twitchRoutes (fastify: FastifyInstance, { config, 
       answer = tokenAnswerOf('twitch exchange', token.token)
       account = await twitch.currentUser(answer.accessToken)
     } catch (error) {
-      request.log.warn({ provider: 'twitch', err: { message: (error as Error).message } }, 'could not read the twitch user')
+      request.log.warn({ provider: 'twitch', err: { message: (error as Error).message } }, 'could not read the twitch token answer or user')
       return flow.fail(reply, returnTo, 'exchange_failed')
     }
     return await flow.complete(request, reply, {
