@@ -194,6 +194,13 @@ function toValues<M extends string> (row: Record<string, unknown>, columns: Metr
   return { id: row.id as string, capturedAt: row.captured_at as Date, values }
 }
 
+/** When the user's newest snapshot was taken: the time of the lists kept from that refresh. */
+export async function latestCaptureTime (db: IngestDb, userId: string): Promise<Date | undefined> {
+  const row = await db.selectFrom('snapshots').select('captured_at').where('user_id', '=', userId)
+    .orderBy('captured_at', 'desc').limit(1).executeTakeFirst()
+  return row?.captured_at
+}
+
 /** The newest snapshot of a user at or before `at` (the newest of all without it). */
 export async function snapshotAtOrBefore<M extends string> (db: IngestDb, userId: string, columns: MetricColumns<M>, at?: Date): Promise<SnapshotValues<M> | undefined> {
   let query = db.selectFrom('snapshots').select(['id', 'captured_at'])

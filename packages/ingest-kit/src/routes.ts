@@ -1,12 +1,23 @@
-import { ErrorResponseSchema, MetricsRefreshAcceptedSchema, type MetricsRefreshAccepted } from '@pulse/contracts'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { ErrorResponseSchema, MetricsRangeQueryProperties, MetricsRefreshAcceptedSchema } from '@pulse/contracts'
 import { requireIdentity } from '@pulse/service-kit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { TSchema } from 'typebox'
+import type { TLiteral, TObject, TSchema, TUnion } from 'typebox'
 import type { Clock } from './clock.js'
 import type { IngestDb, TrackedAccount } from './db.js'
 import type { IngestHttpErrors } from './http-errors.js'
 import { historyRange } from './read.js'
 import { readHistory } from './repositories.js'
+
+/**
+ * The query of `GET /<name>/history` as every ingest service's contract spells it: one of the
+ * service's metrics and the range (`TwitchHistoryQuerySchema`, `TwitterHistoryQuerySchema`).
+ */
+export type HistoryQuerySchema = TObject<{
+  metric: TUnion<Array<TLiteral<string>>>
+  from: typeof MetricsRangeQueryProperties.from
+  to: typeof MetricsRangeQueryProperties.to
+}>
 
 export interface ProviderRoutesOptions {
   /** `twitch`: the path prefix (`/twitch/...`) and the API reference's tag. */
@@ -18,7 +29,7 @@ export interface ProviderRoutesOptions {
   errors: IngestHttpErrors
   /** Each history metric and the snapshot column that holds it. */
   metricColumns: Record<string, string>
-  historyQuerySchema: TSchema
+  historyQuerySchema: HistoryQuerySchema
   historySchema: TSchema
   now: Clock
   historyDefaultDays: number
@@ -31,7 +42,9 @@ export interface ProviderRoutesOptions {
  * bad field, the caller's tracked account (or 409), and the two routes that are the same for every
  * provider: `GET /<name>/history` and `POST /<name>/refresh`. The service adds its overview and lists.
  */
-export function providerRoutes (app: FastifyInstance, options: ProviderRoutesOptions) {
+export function providerRoutes (fastify: FastifyInstance, options: ProviderRoutesOptions) {
+  // Every route's request and reply types come from its schema.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { name, label, errors } = options
   const meanings: Record<number, string> = {
     400: 'Invalid input; the message names the field',
@@ -51,7 +64,7 @@ export function providerRoutes (app: FastifyInstance, options: ProviderRoutesOpt
     return account
   }
 
-  app.get<{ Querystring: { metric: string, from?: string, to?: string } }>(`/${name}/history`, {
+  app.get(`/${name}/history`, {
     schema: {
       summary: `${label} history of one number`,
       description: 'One value per snapshot in [from, to], oldest first (default: the last 30 days). ' +
@@ -68,7 +81,7 @@ export function providerRoutes (app: FastifyInstance, options: ProviderRoutesOpt
     return { metric, from: range.from.toISOString(), to: range.to.toISOString(), points: points.map((p) => ({ t: p.t.toISOString(), value: p.value })) }
   })
 
-  app.post<{ Reply: MetricsRefreshAccepted }>(`/${name}/refresh`, {
+  app.post(`/${name}/refresh`, {
     schema: {
       summary: `Refresh the ${label} numbers now`,
       description: 'Requests a refresh; a metrics.refreshed (or metrics.refresh.failed) live update follows. At most one per user per minute.',

@@ -13,7 +13,7 @@ import { ingestPipeline, type MetricsContracts, type ProviderAdapter, type Provi
 import { ProviderHttp } from './provider-http.js'
 import { RateLimitTracker } from './rate-limit.js'
 import { pageUserSnapshots } from './repositories.js'
-import { providerRoutes } from './routes.js'
+import { providerRoutes, type HistoryQuerySchema } from './routes.js'
 
 export interface IngestServiceOptions<P extends string, R> {
   config: IngestConfig<P>
@@ -39,7 +39,7 @@ export interface IngestServiceOptions<P extends string, R> {
     errors: IngestHttpErrors
     /** Each history metric and the snapshot column that holds it. */
     metricColumns: Record<string, string>
-    historyQuerySchema: TSchema
+    historyQuerySchema: HistoryQuerySchema
     historySchema: TSchema
   }
 }

@@ -187,3 +187,19 @@ export async function me (browser: Browser): Promise<{ status: number, user: { i
   const res = await browser.request(`${browser.gatewayUrl}/auth/me`)
   return { status: res.status, user: (JSON.parse(res.body) as { user: { id: string, username: string, displayName: string, connections: Connection[] } }).user }
 }
+
+/** Starts a Twitch flow in `browser` at `start` and answers the callback URL Twitch sends it to after `login` approves (not followed). */
+export async function twitchCallbackUrl (browser: Browser, login = 'sim_mid', start = '/auth/twitch/login'): Promise<URL> {
+  const begun = await browser.request(`${browser.gatewayUrl}${start}`)
+  const authorize = await browser.request(consent(login)(begun.location!))
+  const callback = authorize.location!
+  if (!callback.pathname.endsWith('/auth/twitch/callback')) throw new Error(`unexpected redirect ${callback.pathname}`)
+  return callback
+}
+
+/** Registers `username` with a password in `browser` (which is then logged in); answers the user's id. */
+export async function registerWithPassword (browser: Browser, username: string): Promise<string> {
+  const res = await browser.request(`${browser.gatewayUrl}/auth/register`, { method: 'POST', json: { username, password: 'a long enough password' } })
+  if (res.status !== 201) throw new Error(`register: ${res.status} ${res.body}`)
+  return (JSON.parse(res.body) as { user: { id: string } }).user.id
+}

@@ -1,26 +1,14 @@
+import { createHash } from 'node:crypto'
 import { ConnectionLinkedV1 } from '@pulse/contracts'
 import t from 'tap'
-import { Browser, consent, me } from './browser.js'
+import { Browser, consent, me, registerWithPassword, twitchCallbackUrl } from './browser.js'
 import { TEST_PUBLIC_URL, build, callsTo, countRows, eventually, startSim } from './helper.js'
 
 const sim = await startSim(t)
 const PUBLIC = TEST_PUBLIC_URL
 const TOKEN = 'POST /oauth2/token'
 
-/** The callback URL Twitch sends this browser to after `login` approves (not followed). */
-async function callbackUrl (browser: Browser, login = 'sim_mid', path = '/auth/twitch/login'): Promise<URL> {
-  const start = await browser.request(`${PUBLIC}${path}`)
-  const authorize = await browser.request(consent(login)(start.location!))
-  const callback = authorize.location!
-  if (!callback.pathname.endsWith('/auth/twitch/callback')) throw new Error(`unexpected redirect ${callback.pathname}`)
-  return callback
-}
-
-async function registerWithPassword (browser: Browser, username: string): Promise<string> {
-  const res = await browser.request(`${PUBLIC}/auth/register`, { method: 'POST', json: { username, password: 'a long enough password' } })
-  if (res.status !== 201) throw new Error(`register: ${res.status} ${res.body}`)
-  return (JSON.parse(res.body) as { user: { id: string } }).user.id
-}
+const callbackUrl = twitchCallbackUrl
 
 t.test('signing in with Twitch when logged out creates the user, starts a session and shows the connection', async (t) => {
   const auth = await build(t, {}, { sim })
@@ -217,7 +205,7 @@ t.test('returnTo keeps same-origin paths and ignores everything else', async (t)
   }
 })
 
-t.test('the authorize redirect: callback built from PUBLIC_URL whatever the Host, the configured scopes, a short-lived HttpOnly cookie', async (t) => {
+t.test('the authorize redirect: callback built from PUBLIC_URL whatever the Host, the configured scopes, PKCE, short-lived HttpOnly cookies', async (t) => {
   const auth = await build(t, {}, { sim })
   const res = await auth.app.inject({
     url: '/auth/twitch/login',
@@ -230,20 +218,35 @@ t.test('the authorize redirect: callback built from PUBLIC_URL whatever the Host
   t.equal(location.searchParams.get('client_id'), auth.config.TWITCH_CLIENT_ID)
   t.equal(location.searchParams.get('response_type'), 'code')
   t.equal(location.searchParams.get('scope'), 'moderator:read:followers channel:read:subscriptions user:read:follows bits:read')
-  t.match(location.searchParams.get('state'), /^[A-Za-z0-9_-]{43}$/)
-  const cookie = String(res.headers['set-cookie'])
-  t.match(cookie, /^pulse_oauth_twitch=/)
-  t.match(cookie, /HttpOnly/)
-  t.match(cookie, /SameSite=Lax/)
-  t.match(cookie, /Max-Age=600/)
-  t.match(cookie, /Path=\//)
-  t.notMatch(cookie, /Secure/, 'not Secure when PUBLIC_URL is http')
-  t.notOk(cookie.includes(location.searchParams.get('state')!), 'the cookie is not the state itself')
+  const state = location.searchParams.get('state')!
+  t.match(state, /^[A-Za-z0-9_-]{43}$/)
+  t.equal(location.searchParams.get('code_challenge_method'), 'S256')
+  const setCookies = [res.headers['set-cookie'] ?? []].flat()
+  const named = (name: string) => setCookies.find((c) => c.startsWith(`${name}=`)) ?? ''
+  // The attempt cookie is the browser's secret (the PKCE verifier); the state cookie only repeats the state.
+  const cookie = named('pulse_oauth_twitch')
+  const verifier = /^pulse_oauth_twitch=([^;]*)/.exec(cookie)?.[1] ?? ''
+  t.match(verifier, /^[A-Za-z0-9_-]{43}$/)
+  t.equal(location.searchParams.get('code_challenge'), createHash('sha256').update(verifier).digest('base64url'), 'the challenge is the verifier\'s S256')
+  t.notOk(location.toString().includes(verifier), 'the verifier never travels in the URL')
+  t.notOk(cookie.includes(state), 'the attempt cookie is not the state itself')
+  t.equal(named('pulse_oauth_twitch_state').split(';')[0], `pulse_oauth_twitch_state=${state}`)
+  for (const c of [cookie, named('pulse_oauth_twitch_state')]) {
+    t.match(c, /HttpOnly/)
+    t.match(c, /SameSite=Lax/)
+    t.match(c, /Max-Age=600/)
+    t.match(c, /Path=\//)
+    t.notMatch(c, /Secure/, 'not Secure when PUBLIC_URL is http')
+  }
+  t.same(JSON.parse((await auth.redis.get(`oauth-attempt:twitch:${state}`))!), { mode: 'sign-in', userId: null, challenge: location.searchParams.get('code_challenge') }, 'the attempt is kept under its state')
 
   const https = await build(t, { PUBLIC_URL: 'https://pulse.example', FRONTEND_URL: 'https://pulse.example' }, { sim })
   const secure = await https.app.inject({ url: '/auth/twitch/login', headers: { ...https.from('198.51.100.61'), 'x-forwarded-proto': 'https' } })
-  const secureCookie = String(secure.headers['set-cookie'])
-  t.match(secureCookie, /^__Host-pulse_oauth_twitch=/)
-  t.match(secureCookie, /; Secure/)
+  const secureCookies = [secure.headers['set-cookie'] ?? []].flat()
+  for (const name of ['__Host-pulse_oauth_twitch', '__Host-pulse_oauth_twitch_state']) {
+    const secureCookie = secureCookies.find((c) => c.startsWith(`${name}=`)) ?? ''
+    t.match(secureCookie, /; Secure/, name)
+    t.match(secureCookie, /Path=\//, name)
+  }
   t.equal(new URL(secure.headers.location as string).searchParams.get('redirect_uri'), 'https://pulse.example/auth/twitch/callback')
 })

@@ -4,7 +4,7 @@ import {
   TwitchRefreshedV1
 } from '@pulse/contracts'
 import {
-  failedOf, identityHeaders, messagesInStream, refreshedOf, rowsOf as rowsOfTables, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
+  failedOf, identityHeaders, messagesInStream, providerCallsSince, refreshedOf, rowsOf as rowsOfTables, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
 } from '@pulse/ingest-kit/testing'
 import { SIM_CREDENTIALS, startProviderSim, type ProviderSim } from '@pulse/provider-sim'
 import { createServerOptions } from '@pulse/service-kit'
@@ -159,13 +159,4 @@ export { failedOf, messagesInStream, refreshedOf }
 export const rowsOf = async (db: Kysely<Database>, userId: string) => await rowsOfTables(db, userId, USER_TABLES)
 
 /** Helix calls per endpoint made since `before` (a copy of an earlier callCounts()). */
-export function callsSince (sim: ProviderSim, before: Record<string, number>): Record<string, number> {
-  const now = sim.control.callCounts()
-  const diff: Record<string, number> = {}
-  for (const [endpoint, count] of Object.entries(now)) {
-    if (!endpoint.includes(' /helix/')) continue
-    const d = count - (before[endpoint] ?? 0)
-    if (d !== 0) diff[endpoint] = d
-  }
-  return diff
-}
+export const callsSince = (sim: ProviderSim, before: Record<string, number>): Record<string, number> => providerCallsSince(sim, before, ' /helix/')

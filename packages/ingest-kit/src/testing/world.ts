@@ -76,6 +76,21 @@ export async function rowsOf<DB> (db: Kysely<DB>, userId: string, tables: readon
   return counts
 }
 
+/**
+ * The simulator's calls per endpoint (`METHOD /path`) since `before` (an earlier
+ * `sim.control.callCounts()`), only those whose endpoint contains `marker` (the provider's API:
+ * `' /helix/'`, `' /2/'`).
+ */
+export function providerCallsSince (sim: { control: { callCounts: () => Record<string, number> } }, before: Record<string, number>, marker: string): Record<string, number> {
+  const diff: Record<string, number> = {}
+  for (const [endpoint, count] of Object.entries(sim.control.callCounts())) {
+    if (!endpoint.includes(marker)) continue
+    const d = count - (before[endpoint] ?? 0)
+    if (d !== 0) diff[endpoint] = d
+  }
+  return diff
+}
+
 /** How many messages of a subject the metrics stream holds. */
 export async function messagesInStream<DB> (world: IngestWorld<DB>, subject: string): Promise<number> {
   const info = await world.bus.jsm.streams.info(world.bus.streamName(METRICS_STREAM), { subjects_filter: world.bus.subject(subject) })

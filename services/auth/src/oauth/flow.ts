@@ -11,7 +11,7 @@ import { frontendRedirect } from './return-to.js'
  * end). No session is created and nothing is stored in any of these cases.
  */
 export type FlowError =
-  | 'invalid_state' // the callback does not belong to an attempt of this browser, or was used already
+  | 'invalid_state' // the callback does not belong to an attempt of this browser, was used already, or the logged-in user changed since the start
   | 'twitch_denied' // the user said no at Twitch
   | 'twitter_denied' // the user said no at X
   | 'exchange_failed' // the provider did not give (or confirm) a grant for the code or verifier
@@ -33,18 +33,21 @@ export function connectionFlow (app: FastifyInstance, deps: ConnectionFlowDeps) 
   return {
     fail,
     /**
-     * Signs in (nobody logged in) or links to the logged-in user (the gateway's identity). When the
-     * account cannot be linked, `onRefused` lets the provider's route drop the grant it just got.
+     * Signs in (the attempt started with nobody logged in) or links to the user who started it
+     * (oauth/attempts.ts checked that this user is still the one logged in). When the account
+     * cannot be linked, `onRefused` lets the provider's route drop the grant it just got.
      */
     async complete (request: FastifyRequest, reply: FastifyReply, input: {
       provider: ProviderName
       account: ProviderAccount
       tokens: ProviderTokens
+      /** The attempt's user: null for a sign-in. */
+      userId: string | null
       returnTo: string | undefined
       onRefused?: () => Promise<void>
     }) {
       const outcome = await connectAccount({ db: deps.db, store: deps.store }, {
-        loggedInUserId: request.identity?.userId ?? null, provider: input.provider, account: input.account, tokens: input.tokens
+        loggedInUserId: input.userId, provider: input.provider, account: input.account, tokens: input.tokens
       })
       if (outcome.kind === 'refused') {
         request.log.info({ provider: input.provider, reason: outcome.error }, 'provider account not linked')

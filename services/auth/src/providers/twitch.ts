@@ -83,26 +83,28 @@ export class TwitchClient {
 
   /** GET /validate with `Authorization: OAuth` (docs/providers.md §1.1): true when valid, false on 401. */
   async validate (accessToken: string): Promise<boolean> {
-    const call = 'twitch validate'
-    const response = await providerFetch(call, below(this.options.authUrl, 'validate'), {
+    return await this.answeredYes('twitch validate', 'validate', {
       headers: { authorization: `OAuth ${accessToken}`, accept: 'application/json' }
-    }, this.options.timeoutMs)
-    await response.body?.cancel()
-    if (response.status === 401) return false
-    if (!response.ok) throw new ProviderUnavailable(call, response.status)
-    return true
+    }, 401)
   }
 
   /** POST /revoke: true when revoked, false when Twitch says the token is not valid (400). */
   async revoke (token: string): Promise<boolean> {
-    const call = 'twitch revoke'
-    const response = await providerFetch(call, below(this.options.authUrl, 'revoke'), {
+    return await this.answeredYes('twitch revoke', 'revoke', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ client_id: this.options.clientId, token }).toString()
-    }, this.options.timeoutMs)
+    }, 400)
+  }
+
+  /**
+   * A call to the identity service whose answer is its status alone: true on success, false on
+   * `no` (Twitch's way of saying the token is not valid), ProviderUnavailable on anything else.
+   */
+  private async answeredYes (call: string, path: string, init: RequestInit, no: number): Promise<boolean> {
+    const response = await providerFetch(call, below(this.options.authUrl, path), init, this.options.timeoutMs)
     await response.body?.cancel()
-    if (response.status === 400) return false
+    if (response.status === no) return false
     if (!response.ok) throw new ProviderUnavailable(call, response.status)
     return true
   }

@@ -2,9 +2,9 @@ import fastifyOauth2 from '@fastify/oauth2'
 import { ErrorResponseSchema } from '@pulse/contracts'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import Type from 'typebox'
+import Type, { type Static } from 'typebox'
 import type { AuthConfig } from '../config.js'
-import { OAuthAttempts } from '../oauth/attempts.js'
+import { OAuthAttempts, starterOf, type TakenAttempt } from '../oauth/attempts.js'
 import type { ConnectionFlow } from '../oauth/flow.js'
 import { safeReturnPath } from '../oauth/return-to.js'
 import { below } from '../providers/http.js'
@@ -27,43 +27,75 @@ const TwitchCallbackQuerySchema = Type.Object({
   error_description: Type.Optional(Type.String())
 })
 
+type TwitchCallbackQuery = Static<typeof TwitchCallbackQuerySchema>
+
 /**
  * Sign in with Twitch, or connect Twitch to the logged-in account: the authorization code flow
- * (docs/providers.md §1.1).
+ * (docs/providers.md §1.1) with PKCE (RFC 7636), through @fastify/oauth2 as it is designed to be
+ * used: it builds the authorize URL, sets and clears its state and PKCE verifier cookies, and
+ * exchanges the code. Its state hooks connect it to Pulse's attempts (oauth/attempts.ts):
  *
- * @fastify/oauth2 is used for the code exchange only (its simple-oauth2 client posts the code with
- * the client credentials in the body, as Twitch wants). Its own state handling is not used: in
- * 8.3 it writes the state cookie without Secure or Max-Age, never clears it, and the cookie holds
- * the state itself (docs/pitfalls.md, "OAuth"). Here state is one half of a browser-bound, single-use
- * attempt (oauth/attempts.ts), checked before the plugin is called; the plugin's
- * checkStateFunction only accepts a request whose attempt was already taken and matched, so no
- * code is ever exchanged for a request that failed that check.
+ * - generateStateFunction gives a 256-bit random state; the login route then keeps the attempt
+ *   (returnTo, sign-in or connect, the user, the S256 challenge of the plugin's verifier) in Redis
+ *   under that state.
+ * - checkStateFunction takes the attempt named by this browser's state cookie with GETDEL (single
+ *   use, whatever happens next) and accepts only when Twitch echoed that state, this browser holds
+ *   the verifier whose challenge was stored (the state is seen in URLs, the verifier never is), and
+ *   the same user is logged in. Only then does the plugin post the code.
+ *
+ * Every callback goes through the plugin, so the attempt is consumed and the cookies are cleared
+ * on every path; a denial or a callback without a code takes the attempt without an exchange.
  */
 export default async function twitchRoutes (fastify: FastifyInstance, { config, attempts, flow, twitch, now }: TwitchRoutesOptions) {
   // Every route's request and reply types come from its schema.
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const authUrl = new URL(config.TWITCH_AUTH_URL)
-  const authPath = authUrl.pathname.replace(/\/+$/, '')
+  const browserAuthUrl = new URL(config.TWITCH_BROWSER_AUTH_URL ?? config.TWITCH_AUTH_URL)
+  const pathOf = (url: URL) => url.pathname.replace(/\/+$/, '')
   // Built from configuration, never from the request's Host or X-Forwarded-* (docs/pitfalls.md, "OAuth").
   const redirectUri = below(config.PUBLIC_URL, '/auth/twitch/callback')
   const scopes = config.TWITCH_SCOPES.split(' ').filter((s) => s !== '')
-  const attemptChecked = new WeakSet<FastifyRequest>()
+  const stateCookie = attempts.cookieName('twitch', 'state')
+  const verifierCookie = attempts.cookieName('twitch')
+  /** The typed query of a callback in progress, and then what checkStateFunction found. */
+  const callbacks = new WeakMap<FastifyRequest, { query: TwitchCallbackQuery, taken?: TakenAttempt }>()
 
   await app.register(fastifyOauth2, {
     name: 'twitch',
     credentials: {
       client: { id: config.TWITCH_CLIENT_ID, secret: config.TWITCH_CLIENT_SECRET },
-      auth: { authorizeHost: authUrl.origin, authorizePath: `${authPath}/authorize`, tokenHost: authUrl.origin, tokenPath: `${authPath}/token` },
+      auth: {
+        // The consent page is where the browser can reach Twitch; the exchange where auth can.
+        authorizeHost: browserAuthUrl.origin,
+        authorizePath: `${pathOf(browserAuthUrl)}/authorize`,
+        tokenHost: authUrl.origin,
+        tokenPath: `${pathOf(authUrl)}/token`
+      },
+      // Twitch wants the client credentials in the form body (docs/providers.md §1.1).
       options: { authorizationMethod: 'body' },
       http: { timeout: config.PROVIDER_TIMEOUT_MS }
     },
     callbackUri: redirectUri,
     scope: scopes,
+    pkce: 'S256',
+    redirectStateCookieName: stateCookie,
+    verifierCookieName: verifierCookie,
+    cookie: attempts.cookieOptions(),
     userAgent: 'pulse-auth',
-    // Never called: the authorize URL is built below, with the state of an attempt.
     generateStateFunction: () => OAuthAttempts.randomValue(),
-    checkStateFunction: (request: FastifyRequest) => attemptChecked.has(request)
+    checkStateFunction: async (request: FastifyRequest) => {
+      const callback = callbacks.get(request)
+      if (callback === undefined) return false
+      const { query } = callback
+      callback.taken = await attempts.takeByState(request, 'twitch', {
+        id: request.cookies[stateCookie], echoed: query.state, verifier: request.cookies[verifierCookie]
+      })
+      // Twitch's denial (`error=access_denied&…&state=…`, docs/providers.md §1.1) and a callback
+      // without a code use the attempt up too, but have nothing to exchange.
+      return callback.taken.ok && query.error === undefined && query.code !== undefined && query.code !== ''
+    }
   })
+  const oauth = app.oauth2Twitch!
 
   app.get('/auth/twitch/login', {
     config: { public: true },
@@ -75,17 +107,15 @@ export default async function twitchRoutes (fastify: FastifyInstance, { config, 
       response: { 302: RedirectSchema, 503: ErrorResponseSchema }
     }
   }, async (request, reply) => {
-    const { returnTo } = request.query
-    const state = OAuthAttempts.randomValue()
-    await attempts.begin(reply, 'twitch', { expect: state, returnTo: safeReturnPath(returnTo, config.FRONTEND_URL) })
-    const authorize = new URL(below(config.TWITCH_BROWSER_AUTH_URL ?? config.TWITCH_AUTH_URL, 'authorize'))
-    authorize.search = new URLSearchParams({
-      client_id: config.TWITCH_CLIENT_ID,
-      redirect_uri: redirectUri,
-      response_type: 'code',
-      scope: scopes.join(' '),
-      state
-    }).toString()
+    const authorize = new URL(await oauth.generateAuthorizationUri(request, reply))
+    const state = authorize.searchParams.get('state')
+    const challenge = authorize.searchParams.get('code_challenge')
+    if (state === null || challenge === null) throw new Error('the authorize URL lacks its state or PKCE challenge')
+    await attempts.keep('twitch', state, {
+      ...starterOf(request),
+      returnTo: safeReturnPath(request.query.returnTo, config.FRONTEND_URL),
+      challenge
+    })
     return reply.redirect(authorize.toString(), 302)
   })
 
@@ -100,28 +130,34 @@ export default async function twitchRoutes (fastify: FastifyInstance, { config, 
     }
   }, async (request, reply) => {
     const query = request.query
-    const taken = await attempts.take(request, reply, 'twitch', query.state)
-    if (!taken.ok) return flow.fail(reply, taken.returnTo, 'invalid_state')
-    const { returnTo } = taken.attempt
-    // Twitch's denial: `error=access_denied&error_description=…&state=…` (docs/providers.md §1.1).
-    if (query.error !== undefined) return flow.fail(reply, returnTo, 'twitch_denied')
-    if (query.code === undefined || query.code === '') return flow.fail(reply, returnTo, 'exchange_failed')
-
-    attemptChecked.add(request)
-    let answer
+    const callback: { query: TwitchCallbackQuery, taken?: TakenAttempt } = { query }
+    callbacks.set(request, callback)
+    let token
+    let exchangeError: unknown
     try {
-      const token = await app.oauth2Twitch!.getAccessTokenFromAuthorizationCodeFlow(request)
-      answer = tokenAnswerOf('twitch exchange', token.token)
+      token = await oauth.getAccessTokenFromAuthorizationCodeFlow(request, reply)
     } catch (error) {
-      const status = (error as { output?: { statusCode?: number } }).output?.statusCode
+      exchangeError = error
+    }
+    const taken = callback.taken
+    // No attempt was looked at: Redis failed inside checkStateFunction (503), or the plugin itself.
+    if (taken === undefined) throw exchangeError instanceof Error ? exchangeError : new Error('the state check did not run')
+    if (!taken.ok) return flow.fail(reply, taken.returnTo, 'invalid_state')
+    const { returnTo, userId } = taken.attempt
+    if (query.error !== undefined) return flow.fail(reply, returnTo, 'twitch_denied')
+    if (token === undefined) {
+      // Only the status: simple-oauth2's error carries the request it made.
+      const status = (exchangeError as { output?: { statusCode?: number } } | undefined)?.output?.statusCode
       request.log.warn({ provider: 'twitch', status }, 'twitch code exchange failed')
       return flow.fail(reply, returnTo, 'exchange_failed')
     }
+    let answer
     let account
     try {
+      answer = tokenAnswerOf('twitch exchange', token.token)
       account = await twitch.currentUser(answer.accessToken)
     } catch (error) {
-      request.log.warn({ provider: 'twitch', err: { message: (error as Error).message } }, 'could not read the twitch user')
+      request.log.warn({ provider: 'twitch', err: { message: (error as Error).message } }, 'could not read the twitch token answer or user')
       return flow.fail(reply, returnTo, 'exchange_failed')
     }
     return await flow.complete(request, reply, {
@@ -134,6 +170,7 @@ export default async function twitchRoutes (fastify: FastifyInstance, { config, 
         expiresAt: answer.expiresIn === undefined ? null : new Date(now() + answer.expiresIn * 1000),
         scopes: answer.scopes
       },
+      userId,
       returnTo,
       // This consent made a new grant that nobody will use: end it at Twitch.
       onRefused: async () => { await twitch.revoke(answer.accessToken) }

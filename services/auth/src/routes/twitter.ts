@@ -5,7 +5,7 @@ import Type from 'typebox'
 import type { AuthConfig } from '../config.js'
 import { AuthTooManySignInStartsError } from '../errors.js'
 import type { AddressLimit } from '../login-throttle.js'
-import type { OAuthAttempts } from '../oauth/attempts.js'
+import { starterOf, type OAuthAttempts } from '../oauth/attempts.js'
 import type { ConnectionFlow } from '../oauth/flow.js'
 import { safeReturnPath } from '../oauth/return-to.js'
 import { ProviderUnavailable, below } from '../providers/http.js'
@@ -70,6 +70,7 @@ export default async function twitterRoutes (fastify: FastifyInstance, { config,
       return flow.fail(reply, returnTo, 'provider_unavailable')
     }
     await attempts.begin(reply, 'twitter', {
+      ...starterOf(request),
       expect: issued.token,
       returnTo,
       sealedSecret: { value: cipher.encrypt(issued.secret, secretContext(issued.token)), keyId: cipher.currentKeyId }
@@ -93,7 +94,7 @@ export default async function twitterRoutes (fastify: FastifyInstance, { config,
     if (!taken.ok) return flow.fail(reply, taken.returnTo, 'invalid_state')
     const { attempt } = taken
     if (query.denied !== undefined) return flow.fail(reply, attempt.returnTo, 'twitter_denied')
-    if (query.oauth_verifier === undefined || query.oauth_verifier === '' || attempt.sealedSecret === undefined) {
+    if (query.oauth_verifier === undefined || query.oauth_verifier === '' || attempt.sealedSecret === undefined || attempt.expect === undefined) {
       return flow.fail(reply, attempt.returnTo, 'invalid_state')
     }
     const requestSecret = cipher.decrypt(attempt.sealedSecret.value, attempt.sealedSecret.keyId, secretContext(attempt.expect))
@@ -110,6 +111,7 @@ export default async function twitterRoutes (fastify: FastifyInstance, { config,
       provider: 'twitter',
       account: { id: access.userId, login: access.screenName, displayName: access.screenName },
       tokens: { accessToken: access.token, refreshToken: null, tokenSecret: access.secret, expiresAt: null, scopes: [] },
+      userId: attempt.userId,
       returnTo: attempt.returnTo
     })
   })

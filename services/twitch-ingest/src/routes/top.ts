@@ -1,9 +1,7 @@
-import {
-  ErrorResponseSchema, TwitchListQuerySchema, TwitchTopGameListSchema, TwitchTopStreamListSchema,
-  type TwitchListQuery, type TwitchTopGameList, type TwitchTopStreamList
-} from '@pulse/contracts'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { ErrorResponseSchema, TwitchListQuerySchema, TwitchTopGameListSchema, TwitchTopStreamListSchema, type TwitchListQuery } from '@pulse/contracts'
 import { ProviderRateLimitedError, ProviderRequestError, ProviderUnavailableError, pageOf, pageRequest } from '@pulse/ingest-kit'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify'
 import { TwitchErrors } from '../errors.js'
 import type { CachedList, TopLists } from '../top-lists.js'
 
@@ -21,10 +19,12 @@ const ERROR_MEANINGS: Record<number, string> = {
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, { ...ErrorResponseSchema, description: ERROR_MEANINGS[code] }]))
 
 /** What is popular on Twitch now: public (no login), fetched with the app's own token and cached. */
-export default async function topRoutes (app: FastifyInstance, { topLists, pageSizeDefault, pageSizeMax }: TopRoutesOptions) {
+export default async function topRoutes (fastify: FastifyInstance, { topLists, pageSizeDefault, pageSizeMax }: TopRoutesOptions) {
+  // Every route's request and reply types come from its schema.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const sizes = { defaultLimit: pageSizeDefault, maxLimit: pageSizeMax }
 
-  const page = async <T, I>(request: FastifyRequest<{ Querystring: TwitchListQuery }>, reply: FastifyReply, list: CachedList<T>, toItem: (item: T) => I) => {
+  const page = async <T, I>(request: { query: TwitchListQuery, log: FastifyBaseLogger }, reply: FastifyReply, list: CachedList<T>, toItem: (item: T) => I) => {
     const window = pageRequest(request.query, sizes, (message) => new TwitchErrors.Validation(message))
     let cached: { items: T[], fetchedAt: number }
     try {
@@ -45,7 +45,7 @@ export default async function topRoutes (app: FastifyInstance, { topLists, pageS
     }
   }
 
-  app.get<{ Querystring: TwitchListQuery, Reply: TwitchTopStreamList }>('/twitch/top-streams', {
+  app.get('/twitch/top-streams', {
     config: { public: true },
     schema: {
       summary: 'Top live streams on Twitch',
@@ -69,7 +69,7 @@ export default async function topRoutes (app: FastifyInstance, { topLists, pageS
     thumbnailUrl: s.thumbnail_url
   })))
 
-  app.get<{ Querystring: TwitchListQuery, Reply: TwitchTopGameList }>('/twitch/top-games', {
+  app.get('/twitch/top-games', {
     config: { public: true },
     schema: {
       summary: 'Top categories on Twitch',

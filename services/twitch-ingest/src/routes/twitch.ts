@@ -1,8 +1,9 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import {
   TwitchBitsLeaderboardSchema, TwitchListQuerySchema, TwitchLiveFollowListSchema,
-  TwitchOverviewSchema, TwitchSubscriberListSchema, TwitchVideoListSchema, type TwitchListQuery, type TwitchOverview
+  TwitchOverviewSchema, TwitchSubscriberListSchema, TwitchVideoListSchema
 } from '@pulse/contracts'
-import { changesOf, connectionOf, pageOf, pageRequest, readOverview, type IngestDb } from '@pulse/ingest-kit'
+import { changesOf, connectionOf, latestCaptureTime, pageOf, pageRequest, readOverview, type IngestDb } from '@pulse/ingest-kit'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely, Selectable } from 'kysely'
 import type { TSchema } from 'typebox'
@@ -10,13 +11,15 @@ import { TWITCH_METRIC_COLUMNS, type Database } from '../db/database.js'
 import { latestSnapshot, listPage } from '../repositories/twitch.js'
 
 /** The logged-in user's own Twitch account: overview and lists (the kit serves history and manual refresh). */
-export default async function twitchRoutes (app: FastifyInstance) {
+export default async function twitchRoutes (fastify: FastifyInstance) {
+  // Every route's request and reply types come from its schema.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const db = app.db as Kysely<Database>
   const ingestDb = app.db as IngestDb
   const { errorResponses: errors, invalid, connected, settings, now } = app.ingestRoutes
   const sizes = { defaultLimit: settings.LIST_PAGE_SIZE_DEFAULT, maxLimit: settings.LIST_PAGE_SIZE_MAX }
 
-  app.get<{ Reply: TwitchOverview }>('/twitch/overview', {
+  app.get('/twitch/overview', {
     schema: {
       summary: 'Twitch overview',
       description: 'The latest snapshot of the connected Twitch account and the change of each number over 1, 7 and 30 days. ' +
@@ -49,7 +52,7 @@ export default async function twitchRoutes (app: FastifyInstance) {
   const listRoute = <T extends 'videos' | 'subscribers' | 'bits_leaderboard' | 'live_follows', I>(
     path: string, table: T, schema: TSchema, summary: string, description: string, toItem: (row: Selectable<Database[T]>) => I
   ) => {
-    app.get<{ Querystring: TwitchListQuery }>(path, {
+    app.get(path, {
       schema: {
         summary,
         description: `${description} From the latest refresh; paginated with an opaque cursor.`,
@@ -61,10 +64,9 @@ export default async function twitchRoutes (app: FastifyInstance) {
       const account = await connected(request)
       const page = pageRequest(request.query, sizes, invalid)
       const rows = await listPage(db, table, account.user_id, page.offset, page.limit)
-      const latest = await db.selectFrom('snapshots').select('captured_at').where('user_id', '=', account.user_id)
-        .orderBy('captured_at', 'desc').limit(1).executeTakeFirst()
+      const capturedAt = await latestCaptureTime(ingestDb, account.user_id)
       const { items, nextCursor } = pageOf(rows, page)
-      return { items: items.map(toItem), nextCursor, capturedAt: latest?.captured_at.toISOString() ?? null }
+      return { items: items.map(toItem), nextCursor, capturedAt: capturedAt?.toISOString() ?? null }
     })
   }
 

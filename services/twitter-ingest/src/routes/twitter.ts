@@ -1,21 +1,21 @@
-import {
-  TwitterOverviewSchema, TwitterPostListSchema, TwitterPostsQuerySchema,
-  type TwitterOverview, type TwitterPostList, type TwitterPostsQuery
-} from '@pulse/contracts'
-import { changesOf, connectionOf, pageOf, pageRequest, readOverview, type IngestDb } from '@pulse/ingest-kit'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { TwitterOverviewSchema, TwitterPostListSchema, TwitterPostsQuerySchema } from '@pulse/contracts'
+import { changesOf, connectionOf, latestCaptureTime, pageOf, pageRequest, readOverview, type IngestDb } from '@pulse/ingest-kit'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import { TWITTER_METRIC_COLUMNS, type Database } from '../db/database.js'
 import { latestSnapshot, postsPage } from '../repositories/twitter.js'
 
 /** The logged-in user's own X account: overview and lists (the kit serves history and manual refresh). */
-export default async function twitterRoutes (app: FastifyInstance) {
+export default async function twitterRoutes (fastify: FastifyInstance) {
+  // Every route's request and reply types come from its schema.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const db = app.db as Kysely<Database>
   const ingestDb = app.db as IngestDb
   const { errorResponses: errors, invalid, connected, settings, now } = app.ingestRoutes
   const sizes = { defaultLimit: settings.LIST_PAGE_SIZE_DEFAULT, maxLimit: settings.LIST_PAGE_SIZE_MAX }
 
-  app.get<{ Reply: TwitterOverview }>('/twitter/overview', {
+  app.get('/twitter/overview', {
     schema: {
       summary: 'X overview',
       description: 'The latest snapshot of the connected X account and the change of each number over 1, 7 and 30 days. ' +
@@ -41,7 +41,7 @@ export default async function twitterRoutes (app: FastifyInstance) {
     }
   })
 
-  app.get<{ Querystring: TwitterPostsQuery, Reply: TwitterPostList }>('/twitter/posts', {
+  app.get('/twitter/posts', {
     schema: {
       summary: 'Recent X posts with their numbers',
       description: 'The recent posts of the latest refresh (at most TWITTER_MAX_POSTS, never past X\'s 3,200), ' +
@@ -54,8 +54,7 @@ export default async function twitterRoutes (app: FastifyInstance) {
     const account = await connected(request)
     const page = pageRequest(request.query, sizes, invalid)
     const rows = await postsPage(db, account.user_id, request.query.sort ?? 'recent', page.offset, page.limit)
-    const latest = await db.selectFrom('snapshots').select('captured_at').where('user_id', '=', account.user_id)
-      .orderBy('captured_at', 'desc').limit(1).executeTakeFirst()
+    const capturedAt = await latestCaptureTime(ingestDb, account.user_id)
     const { items, nextCursor } = pageOf(rows, page)
     return {
       items: items.map((p) => ({
@@ -72,7 +71,7 @@ export default async function twitterRoutes (app: FastifyInstance) {
         engagement: p.engagement
       })),
       nextCursor,
-      capturedAt: latest?.captured_at.toISOString() ?? null
+      capturedAt: capturedAt?.toISOString() ?? null
     }
   })
 }
