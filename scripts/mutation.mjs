@@ -77,7 +77,9 @@ function runModule (module) {
       // (it would keep a survivor a new test kills). Every run is complete.
       coverageAnalysis: 'off',
       incremental: false,
-      concurrency: 1,
+      // One test runner by default (a shared machine); MUTATION_CONCURRENCY=2 runs two mutants at once
+      // (the focused tests are parallel-safe, and mutants are switched by environment, not by file).
+      concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 1),
       // Added to 1.5 × the dry run's time: a mutant that hangs (a loop that never ends) costs no more than this.
       timeoutMS: 10_000,
       reporters: ['json', 'clear-text', 'progress'],
