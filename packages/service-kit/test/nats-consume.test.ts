@@ -1,5 +1,5 @@
 import t from 'tap'
-import { testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { eventually, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import { EventBus } from '../src/index.js'
 import { ItemCreatedV1, KIT_STREAM } from './fixtures/events.js'
 
@@ -24,7 +24,12 @@ async function run (t: Teardown, concurrency?: number) {
   })
   const end = Date.now() + 15_000
   while (handled.length < 6 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20))
-  await new Promise((resolve) => setTimeout(resolve, 300)) // nothing handled twice afterwards
+  // Every message acknowledged: only an unacknowledged one could be handed out again, so nothing is
+  // handled twice after this.
+  await eventually(async () => {
+    const info = await bus.jsm.consumers.info(bus.streamName(KIT_STREAM), 'kit-consume')
+    return info.num_pending === 0 && info.num_ack_pending === 0
+  }, 15_000)
   return { most, handled }
 }
 

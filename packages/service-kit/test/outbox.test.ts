@@ -44,7 +44,17 @@ async function eventually (fn: () => boolean | Promise<boolean>, ms = 15_000) {
   return false
 }
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 1000))
+/**
+ * Waits until the test's consumer has acknowledged everything in the stream: from then on it can
+ * be handed nothing more (a redelivery is only of an unacknowledged message), so what it received
+ * is final.
+ */
+async function consumerCaughtUp (bus: EventBus) {
+  return await eventually(async () => {
+    const info = await bus.jsm.consumers.info(bus.streamName(KIT_STREAM), 'kit-test')
+    return info.num_pending === 0 && info.num_ack_pending === 0
+  })
+}
 
 t.test('a committed write publishes its event once, with the outbox id as message id', async (t) => {
   const { db, bus, received } = await setup(t)
@@ -67,10 +77,10 @@ t.test('a rolled back transaction publishes nothing', async (t) => {
   }))
   const relay = new OutboxRelay({ db, bus, service: 'kit' })
   t.equal(await relay.relayBatch(), 0)
-  await settle()
-  t.same(received, [])
+  t.equal((await db.selectFrom('outbox').select('id').execute()).length, 0, 'the outbox holds nothing')
   const info = await bus.jsm.streams.info(bus.streamName(KIT_STREAM))
-  t.equal(info.state.messages, 0, 'the stream holds nothing')
+  t.equal(info.state.messages, 0, 'the stream holds nothing, so no consumer can receive anything')
+  t.same(received, [])
 })
 
 t.test('an event that breaks its contract fails the write, not the relay', async (t) => {
@@ -98,7 +108,7 @@ t.test('the relay killed between publish and mark-as-sent: after a restart the c
   // The killed relay's row lock lasts until Postgres notices its connection is gone (SKIP LOCKED
   // passes over the row until then).
   t.ok(await eventually(async () => await relay.relayBatch() === 1), 'the restarted relay publishes it again')
-  await settle()
+  t.ok(await consumerCaughtUp(bus))
   t.same(received, [{ id, name: 'crash' }], 'the consumer saw it once')
   const info = await bus.jsm.streams.info(bus.streamName(KIT_STREAM))
   t.equal(info.state.messages, 1, 'JetStream de-duplicated the second publish')
@@ -108,24 +118,27 @@ t.test('with NATS unreachable writes succeed, and the events flow once it return
   const infra = await testInfra()
   const proxy = await TcpProxy.start(infra.natsUrl)
   t.teardown(() => proxy.stop())
-  const { db, received, prefix } = await setup(t)
+  const { db, bus, received, prefix } = await setup(t)
   // the relay publishes through its own connection, which goes through the proxy
   const relayBus = await EventBus.connect({ url: proxy.url(infra.natsUrl), name: 'kit-relay', prefix })
   t.teardown(() => relayBus.close())
-  const relay = new OutboxRelay({ db, bus: relayBus, service: 'kit', pollIntervalMs: 50 })
+  let failedRounds = 0
+  const relay = new OutboxRelay({ db, bus: relayBus, service: 'kit', pollIntervalMs: 50, log: { warn: () => { failedRounds++ } } })
 
   await proxy.cut()
   const ids = [await createItem(db, 'while-down-1'), await createItem(db, 'while-down-2')]
   relay.start()
   t.teardown(() => relay.stop())
-  await settle()
-  t.same(received, [], 'nothing published while NATS is away')
+  t.ok(await eventually(() => failedRounds >= 2, 15_000), 'the relay tried, and failed, to publish')
+  const info = await bus.jsm.streams.info(bus.streamName(KIT_STREAM))
+  t.equal(info.state.messages, 0, 'nothing reached the stream while NATS is away')
+  t.same(received, [])
   const pending = await db.selectFrom('outbox').select('id').where('sent_at', 'is', null).execute()
   t.equal(pending.length, 2, 'both events wait in the outbox')
 
   await proxy.restore()
   t.ok(await eventually(() => received.length >= 2), 'events arrive after NATS returns')
-  await settle()
+  t.ok(await consumerCaughtUp(bus))
   t.same(received, ids.map((id, i) => ({ id, name: `while-down-${i + 1}` })), 'each once, in order')
 })
 
@@ -175,6 +188,6 @@ t.test('a publish failing in the middle of a batch: what was acknowledged is mar
   t.equal(await relay.relayBatch(), 3, 'the next batch sends only what was not acknowledged')
   t.same(published, ids.map((id) => `kit:outbox:${id}`), 'each row published once, in order')
   t.ok(await eventually(() => received.length === 5))
-  await settle()
+  t.ok(await consumerCaughtUp(bus))
   t.same(received, ids.map((id, i) => ({ id, name: `item-${i + 1}` })), 'the consumer saw each once, in order')
 })

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import { AUTH_STREAM } from '@pulse/contracts'
 import { startProviderSim, type ProviderSim } from '@pulse/provider-sim'
 import { IDENTITY_HEADER, createDatabase, sessionKey, signAssertion, signIdentity, type Identity } from '@pulse/service-kit'
-import { createTestDatabase, eventually as pollUntil, settle as waitFor, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { createTestDatabase, eventually as pollUntil, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import type { Kysely } from 'kysely'
 import { AUTH_SCHEMA, type Database, type ProviderName } from '../src/db/database.js'
@@ -144,8 +144,13 @@ export async function sessionExists (redis: Redis, sessionId: string): Promise<b
 /** Polls until `fn` holds or 10 s pass. */
 export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> => await pollUntil(fn, ms)
 
-/** Waits a little for anything that should not happen (a second event) to show up. */
-export const settle = async (ms = 500): Promise<void> => { await waitFor(ms) }
+/**
+ * Waits until every event the app has written to its outbox is published. Events reach the stream
+ * only through the outbox, so once it is drained no event written so far can still arrive: a test
+ * that proves an event came once waits on this instead of a pause.
+ */
+export const outboxDrained = async (auth: TestAuth): Promise<boolean> =>
+  await eventually(async () => (await auth.db.selectFrom('outbox').select('id').where('sent_at', 'is', null).execute()).length === 0)
 
 /** How many calls the simulator got at an endpoint (`POST /oauth2/token`). */
 export const callsTo = (sim: ProviderSim, endpoint: string): number => sim.control.callCounts()[endpoint] ?? 0

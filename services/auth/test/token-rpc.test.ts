@@ -4,7 +4,7 @@ import { testInfra } from '@pulse/testing'
 import { connect } from '@nats-io/transport-node'
 import t from 'tap'
 import { signIn } from './browser.js'
-import { build, callsTo, eventually, settle, startSim, storedTokens, type TestAuth } from './helper.js'
+import { build, callsTo, eventually, outboxDrained, startSim, storedTokens, type TestAuth } from './helper.js'
 
 const sim = await startSim(t)
 const nc = await connect({ servers: (await testInfra()).natsUrl, name: 'auth-test-ingest' })
@@ -153,7 +153,7 @@ t.test('a refresh Twitch refuses marks the connection invalid, announces it and 
   const calls = callsTo(sim, TOKEN)
   t.match(await requestToken(auth, { userId, provider: 'twitch' }), { ok: false, error: 'invalid_grant' }, 'later requests too, without calling Twitch')
   t.equal(callsTo(sim, TOKEN), calls)
-  await settle()
+  t.ok(await outboxDrained(auth), 'every event written so far is published')
   t.equal((await auth.events(ConnectionInvalidatedV1.subject)).length, 1, 'announced once')
 })
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { ConnectionLinkedV1 } from '@pulse/contracts'
 import t from 'tap'
 import { Browser, consent, me, registerWithPassword, twitchCallbackUrl } from './browser.js'
-import { TEST_PUBLIC_URL, build, callsTo, countRows, eventually, startSim } from './helper.js'
+import { TEST_PUBLIC_URL, build, callsTo, countRows, eventually, outboxDrained, startSim } from './helper.js'
 
 const sim = await startSim(t)
 const PUBLIC = TEST_PUBLIC_URL
@@ -87,7 +87,7 @@ t.test('a Twitch account linked to another user is refused with already_linked a
   const after = await auth.db.selectFrom('connections').selectAll().execute()
   t.same(after, [before], 'the owner\'s connection and tokens are untouched')
   t.equal(callsTo(sim, 'POST /oauth2/revoke'), revokes + 1, 'the grant made by the refused consent is revoked at Twitch')
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.ok(await outboxDrained(auth), 'every event written so far is published')
   t.equal((await auth.events(ConnectionLinkedV1.subject)).length, 1, 'no new linked event')
 })
 

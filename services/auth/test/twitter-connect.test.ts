@@ -3,7 +3,7 @@ import { signRequest } from '@pulse/oauth1'
 import { SIM_CREDENTIALS } from '@pulse/provider-sim'
 import t from 'tap'
 import { Browser, consent, me } from './browser.js'
-import { TEST_PUBLIC_URL, build, callsTo, countRows, eventually, giveAPassword, settle, startSim } from './helper.js'
+import { TEST_PUBLIC_URL, build, callsTo, countRows, eventually, giveAPassword, outboxDrained, startSim } from './helper.js'
 
 const sim = await startSim(t)
 const PUBLIC = TEST_PUBLIC_URL
@@ -163,7 +163,7 @@ t.test('unlinking X invalidates the token at X, deletes the connection and annou
   t.equal((await usersMe(reply.accessToken, reply.tokenSecret!)).status, 401, 'the token no longer works at X')
   t.equal(await countRows(auth, 'connections'), 0)
   t.ok(await eventually(async () => (await auth.events(ConnectionUnlinkedV1.subject)).length === 1))
-  await settle()
+  t.ok(await outboxDrained(auth), 'every event written so far is published')
   t.equal((await auth.events(ConnectionUnlinkedV1.subject)).length, 1, 'once')
   t.match((await auth.events(ConnectionUnlinkedV1.subject))[0], { userId: user.id, provider: 'twitter', providerUserId: sim.control.expectedTwitter('sim_mid').userId })
 })

@@ -65,8 +65,11 @@ t.test('/events delivers the user\'s own metrics events, heartbeats, and catches
   t.equal(ids.length, 2)
   await stream.close()
 
+  // Another stream of hers stays open: once it has the event, the gateway holds it for replay.
+  const watcher = await openStream(`${stack.gatewayUrl}/events`, { cookie })
   await bus.publish(TwitchRefreshedV1, refreshed(aliceId, 'alice-snapshot-2'))
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.ok(await watcher.waitFor(/alice-snapshot-2/), 'the gateway has received the event')
+  await watcher.close()
   const again = await openStream(`${stack.gatewayUrl}/events`, { cookie, 'last-event-id': String(ids[1]) })
   t.ok(await again.waitFor(/alice-snapshot-2/), 'the event missed while disconnected is replayed')
   t.notMatch(again.text(), /alice-snapshot-1/, 'events before Last-Event-ID are not repeated')

@@ -142,7 +142,8 @@ t.test('rate limits per address and per user; X-Forwarded-For does not dodge the
 })
 
 t.test('one budget for the whole API, shared by every gateway replica', async (t) => {
-  const stack = await startStack(t, { gatewayEnv: { RATE_LIMIT_PER_ADDRESS: '6', RATE_LIMIT_SYNC_MS: '20' } })
+  const SYNC_MS = 20
+  const stack = await startStack(t, { gatewayEnv: { RATE_LIMIT_PER_ADDRESS: '6', RATE_LIMIT_SYNC_MS: String(SYNC_MS) } })
   const replica = await stack.startReplica()
   const a = new Browser(stack.gatewayUrl)
   const b = new Browser(replica)
@@ -150,7 +151,9 @@ t.test('one budget for the whole API, shared by every gateway replica', async (t
   for (let i = 0; i < 8; i++) {
     const browser = i % 2 === 0 ? a : b
     statuses.push((await browser.fetch(i % 4 < 2 ? '/mood/public' : '/mood/slow')).status)
-    await new Promise((resolve) => setTimeout(resolve, 60)) // longer than a sync
+    // A replica sees the other's counts only at its syncs, which nothing outside shows: three
+    // RATE_LIMIT_SYNC_MS, so that both have added their counts to Redis and read the total back.
+    await new Promise((resolve) => setTimeout(resolve, 3 * SYNC_MS))
   }
   t.same(statuses, [200, 200, 200, 200, 200, 200, 429, 429], 'six requests across two replicas and two routes use up one budget')
 })
