@@ -38,10 +38,10 @@ async function signedLeg (baseUrl: string, leg: LegRequest): Promise<Response> {
   const base = signatureBaseString('POST', baseStringUri(url), [...standard, ...leg.own])
   placed[leg.rest_at].push(['oauth_signature', hmacSha1Signature(base, X.consumerSecret, leg.token?.secret ?? '')])
 
-  const query = placed.query.length === 0 ? '' : `?${new URLSearchParams(placed.query.map(([k, v]) => [k, v])).toString()}`
+  const query = placed.query.length === 0 ? '' : `?${new URLSearchParams(placed.query.map(([k, v]) => [k, v] as [string, string])).toString()}`
   const init: RequestInit & { headers: Record<string, string> } = { method: 'POST', headers: {} }
   if (placed.header.length > 0) init.headers.authorization = buildAuthorizationHeader(placed.header)
-  if (placed.form.length > 0) init.body = new URLSearchParams(placed.form.map(([k, v]) => [k, v]))
+  if (placed.form.length > 0) init.body = new URLSearchParams(placed.form.map(([k, v]) => [k, v] as [string, string]))
   return fetch(`${url}${query}`, init)
 }
 
