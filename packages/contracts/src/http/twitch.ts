@@ -214,3 +214,36 @@ export const TwitchGameSchema = Type.Object({
 export type TwitchGame = Static<typeof TwitchGameSchema>
 export const TwitchTopGameListSchema = TwitchTopListSchema(TwitchGameSchema, 'Categories watched most now')
 export type TwitchTopGameList = Static<typeof TwitchTopGameListSchema>
+
+// ------------------------------------------------------------------------------------------------
+// Stream sessions and the EventSub webhook (docs/providers.md §1.5)
+
+export const TwitchStreamSessionSchema = Type.Object({
+  id: Type.String(),
+  streamId: Type.String({ description: 'Twitch\'s id of the stream' }),
+  startedAt: DateTime(),
+  endedAt: Nullable(DateTime('Null while the stream is live')),
+  durationSeconds: Count('From the start to the end, or to now while live'),
+  gameId: Nullable(Type.String()),
+  gameName: Nullable(Type.String()),
+  peakViewers: Nullable(Count('The most viewers of a sample; null before the first sample')),
+  averageViewers: Nullable(Type.Number({ minimum: 0, description: 'The mean of the samples taken while live' })),
+  samples: Count('Viewer counts sampled while live')
+}, { additionalProperties: false })
+export type TwitchStreamSession = Static<typeof TwitchStreamSessionSchema>
+export const TwitchStreamSessionListSchema = Type.Object({
+  items: Type.Array(TwitchStreamSessionSchema),
+  nextCursor: Nullable(Type.String())
+}, { additionalProperties: false, description: 'The channel\'s stream sessions, newest first' })
+export type TwitchStreamSessionList = Static<typeof TwitchStreamSessionListSchema>
+
+/** The headers of every EventSub webhook message; a message without one is refused (400). */
+export const TwitchWebhookHeadersSchema = Type.Object({
+  'twitch-eventsub-message-id': Type.String({ minLength: 1, maxLength: 200 }),
+  'twitch-eventsub-message-retry': Type.Optional(Type.String({ pattern: '^\\d{1,6}$' })),
+  'twitch-eventsub-message-type': Type.Union([Type.Literal('notification'), Type.Literal('webhook_callback_verification'), Type.Literal('revocation')]),
+  'twitch-eventsub-message-signature': Type.String({ pattern: '^sha256=[0-9a-fA-F]{64}$' }),
+  'twitch-eventsub-message-timestamp': Type.String({ minLength: 1, maxLength: 64 }),
+  'twitch-eventsub-subscription-type': Type.String({ minLength: 1, maxLength: 200 }),
+  'twitch-eventsub-subscription-version': Type.String({ minLength: 1, maxLength: 20 })
+})

@@ -1,0 +1,135 @@
+import { createHmac, randomUUID } from 'node:crypto'
+import { createServer, request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { TWITCH_EVENTSUB_STREAM, type EventContract, type EventPayload } from '@pulse/contracts'
+import { SIM_CREDENTIALS } from '@pulse/provider-sim'
+import type { Teardown } from '@pulse/testing'
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type Built, type World } from './helper.js'
+
+export const EVENTSUB_SECRET = 'a-test-eventsub-secret-0123456789'
+
+/**
+ * Stands where the gateway stands for Twitch: a public address that forwards every request to the
+ * service, known before the service listens (the service names its callback at start-up).
+ * Requests that arrive before the service listens wait for it.
+ */
+export async function startForwarder (t: Teardown): Promise<{ url: string, forwardTo (target: string): void }> {
+  let setTarget: (target: string) => void = () => {}
+  const target = new Promise<string>((resolve) => { setTarget = resolve })
+  const server = createServer((req, res) => {
+    void target.then((base) => {
+      const upstream = httpRequest(`${base}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      })
+      upstream.on('error', () => { res.writeHead(502).end() })
+      req.pipe(upstream)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, forwardTo: setTarget }
+}
+
+/** The service with EventSub on, listening behind a forwarder that is its callback. */
+export async function buildEventSubApp (t: Teardown, world: World, env: Record<string, string> = {}): Promise<Built & { callbackUrl: string }> {
+  const forwarder = await startForwarder(t)
+  const callbackUrl = `${forwarder.url}/webhooks/twitch`
+  const built = await buildApp(t, world, {
+    TWITCH_EVENTSUB_ENABLED: 'true',
+    TWITCH_EVENTSUB_SECRET: EVENTSUB_SECRET,
+    TWITCH_EVENTSUB_CALLBACK_URL: callbackUrl,
+    ...env
+  })
+  await built.app.listen({ port: 0, host: '127.0.0.1' })
+  forwarder.forwardTo(`http://127.0.0.1:${(built.app.server.address() as AddressInfo).port}`)
+  t.teardown(async () => { await world.bus.jsm.streams.delete(world.bus.streamName(TWITCH_EVENTSUB_STREAM)).catch(() => {}) })
+  return { ...built, callbackUrl }
+}
+
+export interface Delivery {
+  headers: Record<string, string>
+  payload: string
+}
+
+/** A message signed as Twitch signs it (docs/providers.md §1.5). */
+export function signedDelivery (o: {
+  type?: 'notification' | 'revocation' | 'webhook_callback_verification'
+  subscriptionType: string
+  version?: string
+  body: unknown
+  id?: string
+  timestamp?: string
+  secret?: string
+}): Delivery {
+  const id = o.id ?? randomUUID()
+  const timestamp = o.timestamp ?? new Date().toISOString()
+  const payload = JSON.stringify(o.body)
+  const signature = `sha256=${createHmac('sha256', o.secret ?? EVENTSUB_SECRET).update(id + timestamp + payload).digest('hex')}`
+  return {
+    payload,
+    headers: {
+      'content-type': 'application/json',
+      'twitch-eventsub-message-id': id,
+      'twitch-eventsub-message-retry': '0',
+      'twitch-eventsub-message-type': o.type ?? 'notification',
+      'twitch-eventsub-message-signature': signature,
+      'twitch-eventsub-message-timestamp': timestamp,
+      'twitch-eventsub-subscription-type': o.subscriptionType,
+      'twitch-eventsub-subscription-version': o.version ?? '1'
+    }
+  }
+}
+
+/** A channel.follow notification for the broadcaster, as Twitch's body has it. */
+export function followBody (broadcasterId: string, followerId = '900000123') {
+  return {
+    subscription: {
+      id: randomUUID(), status: 'enabled', type: 'channel.follow', version: '2', cost: 0,
+      condition: { broadcaster_user_id: broadcasterId, moderator_user_id: broadcasterId },
+      transport: { method: 'webhook', callback: 'https://example.invalid/webhooks/twitch' }, created_at: new Date().toISOString()
+    },
+    event: {
+      user_id: followerId, user_login: 'a_follower', user_name: 'A_Follower',
+      broadcaster_user_id: broadcasterId, broadcaster_user_login: 'sim_big', broadcaster_user_name: 'Sim_Big', followed_at: new Date().toISOString()
+    }
+  }
+}
+
+export async function deliver (app: FastifyInstance, delivery: Delivery): Promise<{ statusCode: number, body: string, headers: Record<string, unknown> }> {
+  const res = await app.inject({ method: 'POST', url: '/webhooks/twitch', headers: delivery.headers, payload: delivery.payload })
+  return { statusCode: res.statusCode, body: res.body, headers: res.headers }
+}
+
+/** Every event of `contract` the service published so far, read from the stream. */
+export async function publishedEvents<E extends EventContract> (world: World, stream: { name: string }, contract: E): Promise<Array<EventPayload<E>>> {
+  const name = world.bus.streamName(stream as never)
+  const consumer = await world.bus.js.consumers.get(name, { filterSubjects: world.bus.subject(contract.subject) })
+  const found: Array<EventPayload<E>> = []
+  const info = await world.bus.jsm.streams.info(name, { subjects_filter: world.bus.subject(contract.subject) })
+  const total = info.state.subjects?.[world.bus.subject(contract.subject)] ?? 0
+  while (found.length < total) {
+    const msg = await consumer.next({ expires: 2000 })
+    if (msg === null) break
+    found.push(JSON.parse(Buffer.from(msg.data).toString('utf8')) as EventPayload<E>)
+  }
+  return found
+}
+
+/** An app token of the simulator, to act at Twitch behind Pulse's back. */
+export async function simAppToken (world: World): Promise<string> {
+  const res = await fetch(`${world.sim.twitchAuthUrl}/token`, {
+    method: 'POST',
+    body: new URLSearchParams({ client_id: SIM_CREDENTIALS.twitch.clientId, client_secret: SIM_CREDENTIALS.twitch.clientSecret, grant_type: 'client_credentials' })
+  })
+  return ((await res.json()) as { access_token: string }).access_token
+}
+
+export interface SimSubscription { id: string, status: string, type: string, condition: Record<string, string> }
+
+/** The subscriptions the simulator holds for the app. */
+export async function simSubscriptions (world: World, token: string): Promise<SimSubscription[]> {
+  const res = await fetch(`${world.sim.twitchApiUrl}/eventsub/subscriptions`, { headers: { Authorization: `Bearer ${token}`, 'Client-Id': SIM_CREDENTIALS.twitch.clientId } })
+  return ((await res.json()) as { data: SimSubscription[] }).data
+}
