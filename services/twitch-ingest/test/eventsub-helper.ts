@@ -11,14 +11,19 @@ export const EVENTSUB_SECRET = 'a-test-eventsub-secret-0123456789'
 
 /**
  * Stands where the gateway stands for Twitch: a public address that forwards every request to the
- * service, known before the service listens (the service names its callback at start-up).
- * Requests that arrive before the service listens wait for it.
+ * service's replicas in turn, known before they listen (a replica names its callback at start-up).
+ * Requests that arrive before the first replica listens wait for it.
  */
-export async function startForwarder (t: Teardown): Promise<{ url: string, forwardTo (target: string): void }> {
-  let setTarget: (target: string) => void = () => {}
-  const target = new Promise<string>((resolve) => { setTarget = resolve })
+export interface Forwarder { url: string, add (target: string): void }
+
+export async function startForwarder (t: Teardown): Promise<Forwarder> {
+  const targets: string[] = []
+  let first: (target: string) => void = () => {}
+  const ready = new Promise<string>((resolve) => { first = resolve })
+  let turn = 0
   const server = createServer((req, res) => {
-    void target.then((base) => {
+    void ready.then(() => {
+      const base = targets[turn++ % targets.length]!
       const upstream = httpRequest(`${base}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers)
         answer.pipe(res)
@@ -29,12 +34,18 @@ export async function startForwarder (t: Teardown): Promise<{ url: string, forwa
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, forwardTo: setTarget }
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    add: (target) => {
+      targets.push(target)
+      first(target)
+    }
+  }
 }
 
-/** The service with EventSub on, listening behind a forwarder that is its callback. */
-export async function buildEventSubApp (t: Teardown, world: World, env: Record<string, string> = {}): Promise<Built & { callbackUrl: string }> {
-  const forwarder = await startForwarder(t)
+/** A replica with EventSub on, listening behind `forwarder` (its callback), a new one by default. */
+export async function buildEventSubApp (t: Teardown, world: World, env: Record<string, string> = {}, shared?: Forwarder): Promise<Built & { callbackUrl: string }> {
+  const forwarder = shared ?? await startForwarder(t)
   const callbackUrl = `${forwarder.url}/webhooks/twitch`
   const built = await buildApp(t, world, {
     TWITCH_EVENTSUB_ENABLED: 'true',
@@ -43,7 +54,7 @@ export async function buildEventSubApp (t: Teardown, world: World, env: Record<s
     ...env
   })
   await built.app.listen({ port: 0, host: '127.0.0.1' })
-  forwarder.forwardTo(`http://127.0.0.1:${(built.app.server.address() as AddressInfo).port}`)
+  forwarder.add(`http://127.0.0.1:${(built.app.server.address() as AddressInfo).port}`)
   t.teardown(async () => { await world.bus.jsm.streams.delete(world.bus.streamName(TWITCH_EVENTSUB_STREAM)).catch(() => {}) })
   return { ...built, callbackUrl }
 }

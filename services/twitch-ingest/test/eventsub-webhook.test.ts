@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { METRICS_STREAM, TWITCH_EVENTSUB_STREAM, TwitchChannelActivityV1, TwitchEventSubMessageV1 } from '@pulse/contracts'
 import t from 'tap'
-import { buildEventSubApp, deliver, followBody, publishedEvents, signedDelivery } from './eventsub-helper.js'
+import { buildEventSubApp, deliver, followBody, publishedEvents, signedDelivery, startForwarder } from './eventsub-helper.js'
 import { as, connectTwitch, eventually, refreshedOf, settle, startWorld } from './helper.js'
 
 // The callback's checks, on requests signed here (the simulator's own deliveries are in
 // eventsub-sim.test.ts): the signature on the raw body, the age, the message id, the headers.
 const world = await startWorld(t)
-const { app } = await buildEventSubApp(t, world)
-const { app: replica } = await buildEventSubApp(t, world)
+const forwarder = await startForwarder(t)
+const { app } = await buildEventSubApp(t, world, {}, forwarder)
+const { app: replica } = await buildEventSubApp(t, world, {}, forwarder)
 const userId = await connectTwitch(world, 'sim_big')
 const broadcasterId = world.sim.control.expectedTwitch('sim_big').userId
 t.ok(await eventually(() => refreshedOf(world, userId).length === 1), 'the first refresh is stored')

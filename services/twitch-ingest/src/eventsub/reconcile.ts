@@ -50,10 +50,18 @@ export interface ReconcilerOptions {
  */
 export class Reconciler {
   private readonly holder = randomUUID()
+  /** This replica's runs, one after another (the lease keeps other replicas out). */
+  private queue: Promise<unknown> = Promise.resolve()
 
   constructor (private readonly options: ReconcilerOptions) {}
 
   async run (): Promise<ReconcileOutcome> {
+    const run = this.queue.then(async () => await this.runOnce())
+    this.queue = run.catch(() => {})
+    return await run
+  }
+
+  private async runOnce (): Promise<ReconcileOutcome> {
     const { db, client, log } = this.options
     if (!await takeLease(db, LEASE, this.holder, this.options.leaseMs)) return { ran: false, created: 0, deleted: 0, refused: 0 }
     try {

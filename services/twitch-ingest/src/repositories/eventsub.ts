@@ -6,7 +6,7 @@ export async function takeLease (db: Db, name: string, holder: string, ttlMs: nu
   const row = await db.insertInto('eventsub_leases')
     .values({ name, holder, expires_at: sql<Date>`now() + ${ttlMs} * interval '1 millisecond'` })
     .onConflict((c) => c.column('name').doUpdateSet({ holder, expires_at: sql<Date>`now() + ${ttlMs} * interval '1 millisecond'` })
-      .where(sql<boolean>`eventsub_leases.expires_at < now() or eventsub_leases.holder = ${holder}`))
+      .where(sql<boolean>`eventsub_leases.expires_at < now()`))
     .returning('holder')
     .executeTakeFirst()
   return row !== undefined
