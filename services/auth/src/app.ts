@@ -5,6 +5,7 @@ import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, redisPlugi
 import type { FastifyInstance } from 'fastify'
 import type { AuthConfig } from './config.js'
 import { AUTH_SCHEMA } from './db/database.js'
+import { consumeTwitchRevocations } from './events/twitch-revocations.js'
 import { serveTokenRequests } from './events/token-responder.js'
 import { AddressLimit, LoginThrottle } from './login-throttle.js'
 import { OAuthAttempts } from './oauth/attempts.js'
@@ -100,6 +101,7 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
   app.decorate('tokens', tokens)
   app.decorate('twitchValidator', validator)
   serveTokenRequests(app, tokens)
+  consumeTwitchRevocations(app, app.db)
   app.addHook('onReady', async () => { validator.start() })
   app.addHook('preClose', async () => { await validator.stop() })
 
