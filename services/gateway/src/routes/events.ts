@@ -91,7 +91,7 @@ export default async function eventsRoutes (fastify: FastifyInstance, { config }
       summary: 'Live updates of the logged-in user\'s metrics (Server-Sent Events)',
       tags: ['live'],
       headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
-      response: { 200: Type.String({ description: 'text/event-stream: `metrics.refreshed` and `metrics.refresh.failed` events' }), 401: ErrorResponseSchema }
+      response: { 200: Type.String({ description: 'text/event-stream: `metrics.refreshed`, `metrics.refresh.failed`, `metrics.activity`, `stream.changed` and `connection.revoked` events' }), 401: ErrorResponseSchema }
     }
   }, async (request, reply) => {
     const user = request.user
