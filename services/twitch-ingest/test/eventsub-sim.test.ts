@@ -3,7 +3,7 @@ import {
 } from '@pulse/contracts'
 import t from 'tap'
 import { buildEventSubApp, publishedEvents, simAppToken, simSubscriptions } from './eventsub-helper.js'
-import { as, connectTwitch, eventually, refreshedOf, startWorld } from './helper.js'
+import { as, connectTwitch, eventually, refreshedOf, startWorld, unlinkTwitch } from './helper.js'
 
 // Against the simulator over real HTTP: it verifies the callback, signs and delivers the events.
 const SAMPLE_S = 60
@@ -81,6 +81,16 @@ t.test('a stream session from online through samples to offline has the right pe
   t.ok(length >= 3 * SAMPLE_S)
   const changes = (await publishedEvents(world, METRICS_STREAM, TwitchStreamChangedV1)).filter((e) => e.userId === userId)
   t.same(changes.map((e) => e.state), ['online', 'offline'])
+})
+
+t.test('disconnecting a channel deletes its subscriptions, and only its', async (t) => {
+  const midUser = await connectTwitch(world, 'sim_mid')
+  const mid = world.sim.control.expectedTwitch('sim_mid')
+  const ofMid = async () => (await simSubscriptions(world, token)).filter((s) => s.condition.broadcaster_user_id === mid.userId)
+  t.ok(await eventually(async () => (await ofMid()).filter((s) => s.status === 'enabled').length === 6), 'subscribed when connected')
+  await unlinkTwitch(world, midUser, 'sim_mid')
+  t.ok(await eventually(async () => (await ofMid()).length === 0), 'deleted when disconnected')
+  t.equal((await live()).length, 7, 'sim_big\'s and the app\'s stay')
 })
 
 t.test('the user revoking Pulse\'s access: connection marked, auth told to delete the tokens, the user told, subscriptions cleared', async (t) => {
