@@ -10,8 +10,15 @@ import { inboxOf, passwordVariable, readPermissions, renderNatsConf } from '../s
 import { ROOT } from './helper.js'
 
 // The NATS client the services use (through @pulse/service-kit), typed loosely here.
+const requireFromKit = createRequire(path.join(ROOT, 'packages', 'service-kit', 'package.json'))
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const nats: any = createRequire(path.join(ROOT, 'packages', 'service-kit', 'package.json'))('nats')
+const nats: any = requireFromKit('@nats-io/transport-node')
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const jetstreamLib: any = requireFromKit('@nats-io/jetstream')
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const jetstream = (nc: unknown): any => jetstreamLib.jetstream(nc)
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const jetstreamManager = async (nc: unknown): Promise<any> => await jetstreamLib.jetstreamManager(nc)
 
 const permissions = readPermissions()
 const freePort = () => new Promise<number>((resolve) => {
@@ -40,7 +47,7 @@ const connect = async (user?: string) => {
   }
 }
 const data = (o: object) => Buffer.from(JSON.stringify(o))
-const stream = (name: string) => ({ name, subjects: STREAMS.find((s) => s.name === name)!.subjects, storage: nats.StorageType.File })
+const stream = (name: string) => ({ name, subjects: STREAMS.find((s) => s.name === name)!.subjects, storage: jetstreamLib.StorageType.File })
 
 t.test('the server accepts the generated configuration and every service user with its password', async (t) => {
   for (const user of Object.keys(permissions.users)) {
@@ -53,9 +60,9 @@ t.test('the server accepts the generated configuration and every service user wi
 
 t.test('contact publishes its own event and nothing else, and cannot delete its stream', async (t) => {
   const nc = await connect('contact')
-  const jsm = await nc.jetstreamManager()
+  const jsm = await jetstreamManager(nc)
   await jsm.streams.add(stream('CONTACT'))
-  const js = nc.jetstream()
+  const js = jetstream(nc)
   const ack = await js.publish('contact.submitted.v1', data({ id: '1' }))
   t.equal(ack.stream, 'CONTACT', 'contact.submitted.v1 is stored')
   await t.rejects(js.publish('auth.connection.linked.v1', data({}), { timeout: 500 }), 'auth.connection.linked.v1 is refused')
@@ -65,40 +72,40 @@ t.test('contact publishes its own event and nothing else, and cannot delete its 
 
 t.test('an ingest service declares the dead-letter stream and moves its own consumers\' events there; contact may not', async (t) => {
   const nc = await connect('twitch-ingest')
-  const jsm = await nc.jetstreamManager()
-  await jsm.streams.add({ name: 'DEAD_LETTERS', subjects: ['dead-letter.>'], storage: nats.StorageType.File })
-  const ack = await nc.jetstream().publish('dead-letter.METRICS.twitch-ingest-refresh', data({ userId: 'u' }))
+  const jsm = await jetstreamManager(nc)
+  await jsm.streams.add({ name: 'DEAD_LETTERS', subjects: ['dead-letter.>'], storage: jetstreamLib.StorageType.File })
+  const ack = await jetstream(nc).publish('dead-letter.METRICS.twitch-ingest-refresh', data({ userId: 'u' }))
   t.equal(ack.stream, 'DEAD_LETTERS', 'a dead letter of a stream it consumes is stored')
-  await t.rejects(nc.jetstream().publish('dead-letter.CONTACT.someone', data({}), { timeout: 500 }), 'not one of a stream it does not consume')
+  await t.rejects(jetstream(nc).publish('dead-letter.CONTACT.someone', data({}), { timeout: 500 }), 'not one of a stream it does not consume')
   await nc.close()
   const contact = await connect('contact')
-  await t.rejects(contact.jetstream().publish('dead-letter.CONTACT.x', data({}), { timeout: 500 }), 'contact consumes nothing: no dead letters')
+  await t.rejects(jetstream(contact).publish('dead-letter.CONTACT.x', data({}), { timeout: 500 }), 'contact consumes nothing: no dead letters')
   await contact.close()
 })
 
 t.test('auth publishes connections and answers token requests; twitch-ingest consumes them and asks', async (t) => {
   const auth = await connect('auth')
-  const ajsm = await auth.jetstreamManager()
+  const ajsm = await jetstreamManager(auth)
   await ajsm.streams.add(stream('AUTH'))
-  await auth.jetstream().publish('auth.connection.linked.v1', data({ userId: 'u1' }))
+  await jetstream(auth).publish('auth.connection.linked.v1', data({ userId: 'u1' }))
   // Answers on both providers' subjects, so a refused request is the permissions' doing.
   const responders = ['twitch', 'twitter'].map((p) => auth.subscribe(`rpc.auth.provider-token.v1.${p}`, { callback: (_err: unknown, msg: { respond: (d: Buffer) => void }) => msg.respond(data({ ok: true })) }))
   await auth.flush()
 
   const ingest = await connect('twitch-ingest')
-  const ijsm = await ingest.jetstreamManager()
+  const ijsm = await jetstreamManager(ingest)
   await ijsm.streams.add(stream('METRICS'))
-  await ijsm.consumers.add('AUTH', { durable_name: 'twitch-ingest', ack_policy: nats.AckPolicy.Explicit, filter_subject: 'auth.connection.>' })
-  const consumer = await ingest.jetstream().consumers.get('AUTH', 'twitch-ingest')
+  await ijsm.consumers.add('AUTH', { durable_name: 'twitch-ingest', ack_policy: jetstreamLib.AckPolicy.Explicit, filter_subject: 'auth.connection.>' })
+  const consumer = await jetstream(ingest).consumers.get('AUTH', 'twitch-ingest')
   const msg = await consumer.next({ expires: 2000 })
   t.equal(msg?.subject, 'auth.connection.linked.v1', 'the durable consumer receives the event')
   t.ok(await msg.ackAck(), 'and acknowledges it')
   const reply = await ingest.request('rpc.auth.provider-token.v1.twitch', data({ userId: 'u1', provider: 'twitch' }), { timeout: 2000 })
   t.same(JSON.parse(Buffer.from(reply.data).toString()), { ok: true }, 'the token request is answered')
   await t.rejects(ingest.request('rpc.auth.provider-token.v1.twitter', data({ userId: 'u1', provider: 'twitter' }), { timeout: 1000 }), 'a request for an X token is refused')
-  const ack = await ingest.jetstream().publish('metrics.refreshed.v1.twitch', data({ userId: 'u1' }))
+  const ack = await jetstream(ingest).publish('metrics.refreshed.v1.twitch', data({ userId: 'u1' }))
   t.equal(ack.stream, 'METRICS', 'twitch-ingest publishes its metrics')
-  await t.rejects(ingest.jetstream().publish('metrics.refreshed.v1.twitter', data({}), { timeout: 500 }), "twitter's subjects are refused")
+  await t.rejects(jetstream(ingest).publish('metrics.refreshed.v1.twitter', data({}), { timeout: 500 }), "twitter's subjects are refused")
   for (const responder of responders) responder.unsubscribe()
   await ingest.close()
   await auth.close()
@@ -106,12 +113,12 @@ t.test('auth publishes connections and answers token requests; twitch-ingest con
 
 t.test('the gateway follows the metrics it shows and nothing else', async (t) => {
   const gw = await connect('gateway')
-  const consumer = await gw.jetstream().consumers.get('METRICS', { filterSubjects: 'metrics.>' })
+  const consumer = await jetstream(gw).consumers.get('METRICS', { filter_subjects: 'metrics.>' })
   const msg = await consumer.next({ expires: 2000 })
   t.equal(msg?.subject, 'metrics.refreshed.v1.twitch', 'an ordered consumer on METRICS receives the refreshed event')
-  const jsm = await gw.jetstreamManager()
-  await t.rejects(jsm.consumers.add('AUTH', { durable_name: 'gateway', ack_policy: nats.AckPolicy.Explicit }), 'no consumer on the AUTH stream')
-  await t.rejects(gw.jetstream().publish('metrics.refresh.requested.v1.twitch', data({}), { timeout: 500 }), 'no refresh requests')
+  const jsm = await jetstreamManager(gw)
+  await t.rejects(jsm.consumers.add('AUTH', { durable_name: 'gateway', ack_policy: jetstreamLib.AckPolicy.Explicit }), 'no consumer on the AUTH stream')
+  await t.rejects(jetstream(gw).publish('metrics.refresh.requested.v1.twitch', data({}), { timeout: 500 }), 'no refresh requests')
   await gw.close()
 })
 
@@ -149,9 +156,9 @@ t.test('replies come to the service\'s own inbox, which no other service can rea
 t.test('a connection without credentials is accepted exactly as permissions.json says', async (t) => {
   if (permissions.unauthenticated.allow) {
     const nc = await connect()
-    const ack = await nc.jetstream().publish('contact.submitted.v1', data({ id: '2' }))
+    const ack = await jetstream(nc).publish('contact.submitted.v1', data({ id: '2' }))
     t.equal(ack.stream, 'CONTACT', 'it may use the services\' subjects')
-    await t.rejects(nc.jetstream().publish('unknown.subject', data({}), { timeout: 500 }), 'but no other')
+    await t.rejects(jetstream(nc).publish('unknown.subject', data({}), { timeout: 500 }), 'but no other')
     await nc.close()
   } else {
     await t.rejects(connect(), 'it is refused')

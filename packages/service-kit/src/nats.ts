@@ -1,5 +1,6 @@
-import { connect, headers as natsHeaders, AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, nanos,
-  type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection } from 'nats'
+import { connect, headers as natsHeaders, nanos, type NatsConnection } from '@nats-io/transport-node'
+import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, JetStreamApiCodes, JetStreamApiError,
+  type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream'
 import { DEAD_LETTER_STREAM, type EventContract, type EventPayload, type StreamContract } from '@pulse/contracts'
 import { Compile } from 'typebox/compile'
 import type { Validator } from 'typebox/compile'
@@ -161,11 +162,11 @@ export class EventBus {
     })
     void (async () => {
       for await (const s of nc.status()) {
-        if (s.type === 'disconnect' || s.type === 'reconnect') logger.warn({ nats: s.type, server: String(s.data) }, `nats ${s.type}`)
+        if (s.type === 'disconnect' || s.type === 'reconnect') logger.warn({ nats: s.type, server: s.server }, `nats ${s.type}`)
       }
     })().catch(() => {})
-    const jsm = await nc.jetstreamManager()
-    const bus = new EventBus(nc, nc.jetstream(), jsm, prefix, logger, maxDeliver)
+    const jsm = await jetstreamManager(nc)
+    const bus = new EventBus(nc, jetstream(nc), jsm, prefix, logger, maxDeliver)
     for (const stream of streams) await bus.ensureStream(stream)
     return bus
   }
@@ -192,7 +193,7 @@ export class EventBus {
       await this.jsm.streams.info(config.name)
       await this.jsm.streams.update(config.name, config)
     } catch (error) {
-      if ((error as { code?: string }).code !== '404' && !/stream not found/i.test(String((error as Error).message))) throw error
+      if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)) throw error
       await this.jsm.streams.add(config)
     }
   }
@@ -276,7 +277,7 @@ export class EventBus {
       msg.ack() // another event of the same stream: not this consumer's business
       return
     }
-    if (msg.info.redeliveryCount > maxDeliver) {
+    if (msg.info.deliveryCount > maxDeliver) {
       await this.deadLetter(msg, durable, `still not handled after ${maxDeliver} deliveries`)
       return
     }
@@ -291,16 +292,16 @@ export class EventBus {
     }
     let delayed: number | undefined
     try {
-      await handler(payload, contract, { subject: msg.subject, redeliveryCount: msg.info.redeliveryCount, retryLater: (ms) => { delayed = ms } })
+      await handler(payload, contract, { subject: msg.subject, redeliveryCount: msg.info.deliveryCount, retryLater: (ms) => { delayed = ms } })
       if (delayed !== undefined) msg.nak(delayed)
       else msg.ack()
     } catch (error) {
-      if (msg.info.redeliveryCount >= maxDeliver) {
+      if (msg.info.deliveryCount >= maxDeliver) {
         await this.deadLetter(msg, durable, `handler failed ${maxDeliver} times; last: ${(error as Error).message ?? String(error)}`.slice(0, 500))
         return
       }
-      const delay = Math.min(30_000, 250 * 2 ** Math.min(msg.info.redeliveryCount, 7))
-      this.log.warn({ err: error, subject: msg.subject, redelivery: msg.info.redeliveryCount }, 'event handler failed; will redeliver')
+      const delay = Math.min(30_000, 250 * 2 ** Math.min(msg.info.deliveryCount, 7))
+      this.log.warn({ err: error, subject: msg.subject, redelivery: msg.info.deliveryCount }, 'event handler failed; will redeliver')
       msg.nak(delay)
     }
   }
@@ -317,7 +318,7 @@ export class EventBus {
     h.set(DEAD_LETTER_HEADERS.stream, msg.info.stream)
     h.set(DEAD_LETTER_HEADERS.sequence, String(msg.seq))
     h.set(DEAD_LETTER_HEADERS.consumer, durable)
-    h.set(DEAD_LETTER_HEADERS.deliveries, String(msg.info.redeliveryCount))
+    h.set(DEAD_LETTER_HEADERS.deliveries, String(msg.info.deliveryCount))
     h.set(DEAD_LETTER_HEADERS.reason, reason.replace(/[\r\n]+/g, ' '))
     const original = msg.headers?.get('Nats-Msg-Id')
     if (original !== undefined && original !== '') h.set('Pulse-Dead-Msg-Id', original)
@@ -330,7 +331,7 @@ export class EventBus {
     }
     msg.term()
     this.deadLettered.set(durable, (this.deadLettered.get(durable) ?? 0) + 1)
-    this.log.error({ subject: msg.subject, stream: msg.info.stream, seq: msg.seq, msgId: original, durable, deliveries: msg.info.redeliveryCount, reason }, 'event moved to the dead-letter stream')
+    this.log.error({ subject: msg.subject, stream: msg.info.stream, seq: msg.seq, msgId: original, durable, deliveries: msg.info.deliveryCount, reason }, 'event moved to the dead-letter stream')
   }
 
   /** Readiness: a round trip to the server. */

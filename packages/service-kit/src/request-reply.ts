@@ -1,5 +1,5 @@
 import type { RequestReplyContract } from '@pulse/contracts'
-import type { Msg, Subscription } from 'nats'
+import { RequestError, TimeoutError, type Msg, type Subscription } from '@nats-io/transport-node'
 import type { Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import type { EventBus } from './nats.js'
@@ -41,9 +41,8 @@ export async function requestReply<C extends RequestReplyContract> (
     const reply = await bus.nc.request(bus.subject(contract.subjects[key]!), Buffer.from(JSON.stringify(request)), { timeout: timeoutMs })
     data = reply.data
   } catch (error) {
-    const code = (error as { code?: string }).code
-    if (code === '503') throw new RequestReplyError('no_responder', `${contract.name}: nobody is answering`, { cause: error })
-    if (code === 'TIMEOUT') throw new RequestReplyError('timeout', `${contract.name}: no answer within ${timeoutMs} ms`, { cause: error })
+    if (error instanceof RequestError && error.isNoResponders()) throw new RequestReplyError('no_responder', `${contract.name}: nobody is answering`, { cause: error })
+    if (error instanceof TimeoutError) throw new RequestReplyError('timeout', `${contract.name}: no answer within ${timeoutMs} ms`, { cause: error })
     throw new RequestReplyError('failed', `${contract.name}: the request failed`, { cause: error })
   }
   let reply: unknown

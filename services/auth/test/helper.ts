@@ -115,8 +115,8 @@ export async function build (t: Teardown, env: Record<string, string> = {}, { si
       const info = await bus.jsm.streams.info(name)
       const out: unknown[] = []
       for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-        const msg = await bus.jsm.streams.getMessage(name, { seq }).catch(() => undefined)
-        if (msg === undefined) continue
+        const msg = await bus.jsm.streams.getMessage(name, { seq }).catch(() => null)
+        if (msg === null) continue
         if (subject !== undefined && msg.subject !== bus.subject(subject)) continue
         out.push(msg.json())
       }

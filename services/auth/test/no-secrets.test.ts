@@ -1,6 +1,6 @@
 import { TOKEN_REQUEST_SUBJECTS, type TokenReply } from '@pulse/contracts'
 import { testInfra } from '@pulse/testing'
-import { connect } from 'nats'
+import { connect } from '@nats-io/transport-node'
 import t from 'tap'
 import { Browser, consent, type Visit } from './browser.js'
 import { TEST_PUBLIC_URL, build, eventually, startSim, storedTokens } from './helper.js'

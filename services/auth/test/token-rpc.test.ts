@@ -1,7 +1,7 @@
 import { ConnectionInvalidatedV1, TOKEN_REQUEST_SUBJECTS, type TokenProvider, type TokenReply } from '@pulse/contracts'
 import { SIM_CREDENTIALS } from '@pulse/provider-sim'
 import { testInfra } from '@pulse/testing'
-import { connect } from 'nats'
+import { connect } from '@nats-io/transport-node'
 import t from 'tap'
 import { signIn } from './browser.js'
 import { build, callsTo, eventually, settle, startSim, storedTokens, type TestAuth } from './helper.js'

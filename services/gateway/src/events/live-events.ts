@@ -2,7 +2,8 @@ import {
   METRICS_STREAM, TwitchChannelActivityV1, TwitchConnectionRevokedV1, TwitchRefreshFailedV1, TwitchRefreshedV1, TwitchStreamChangedV1, TwitterRefreshFailedV1, TwitterRefreshedV1, type EventContract
 } from '@pulse/contracts'
 import { assertEvent, type EventBus } from '@pulse/service-kit'
-import { DeliverPolicy, type ConsumerMessages } from 'nats'
+import { AckPolicy, DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream'
+import { nanos } from '@nats-io/nats-core'
 
 /** What a dashboard receives: the event name, and its payload without the user id. */
 export interface LiveEvent {
@@ -48,17 +49,26 @@ export class LiveEvents {
   constructor (private readonly bus: EventBus, private readonly options: LiveEventsOptions) {}
 
   async start (): Promise<void> {
+    const stream = this.bus.streamName(METRICS_STREAM)
+    const filter = this.bus.subject('metrics.>')
     const bySubject = new Map(LIVE.map(([contract, name]) => [this.bus.subject(contract.subject), { contract, name }]))
-    const consumer = await this.bus.js.consumers.get(this.bus.streamName(METRICS_STREAM), {
-      filterSubjects: this.bus.subject('metrics.>'),
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: new Date(Date.now() - this.options.replayWindowMs).toISOString()
-    })
+    // The last stream sequence handed on: a consumer recreated after an interruption starts after it.
+    let lastSeq = await this.sequenceBefore(stream, filter, new Date(Date.now() - this.options.replayWindowMs))
     const run = async () => {
       while (!this.stopped) {
         try {
+          // Always by sequence, never by start time: the client recreates an ordered consumer after
+          // a server restart from the configuration the server returned, with the start time still
+          // in it beside the new start sequence, which the server refuses (docs/pitfalls.md, "NATS
+          // and JetStream"). A consumer object takes one consume() only, so each round gets a new one.
+          const consumer = await this.bus.js.consumers.get(stream, {
+            filter_subjects: filter,
+            deliver_policy: DeliverPolicy.StartSequence,
+            opt_start_seq: lastSeq + 1
+          })
           this.messages = await consumer.consume()
           for await (const msg of this.messages) {
+            lastSeq = msg.seq
             const live = bySubject.get(msg.subject)
             if (live === undefined) continue
             try {
@@ -77,6 +87,25 @@ export class LiveEvents {
       }
     }
     void run()
+  }
+
+  /**
+   * The stream sequence just before the first event at or after `since`. A short-lived consumer
+   * starting at that time tells it (the server finds the sequence; the NATS servers Pulse supports
+   * have no direct "sequence at time" lookup), and is deleted at once.
+   */
+  private async sequenceBefore (stream: string, filter: string, since: Date): Promise<number> {
+    const probe = await this.bus.jsm.consumers.add(stream, {
+      filter_subject: filter,
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: since.toISOString(),
+      ack_policy: AckPolicy.None,
+      mem_storage: true,
+      num_replicas: 1,
+      inactive_threshold: nanos(60_000)
+    })
+    await this.bus.jsm.consumers.delete(stream, probe.name).catch(() => {})
+    return probe.delivered.stream_seq
   }
 
   stop (): void {
