@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto'
 import { createServer, request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { TWITCH_EVENTSUB_STREAM, type EventContract, type EventPayload } from '@pulse/contracts'
+import { TWITCH_EVENTSUB_STREAM, type EventContract, type EventPayload, type StreamContract } from '@pulse/contracts'
 import { SIM_CREDENTIALS } from '@pulse/provider-sim'
 import type { Teardown } from '@pulse/testing'
 import type { FastifyInstance } from 'fastify'
@@ -113,17 +113,16 @@ export async function deliver (app: FastifyInstance, delivery: Delivery): Promis
   return { statusCode: res.statusCode, body: res.body, headers: res.headers }
 }
 
-/** Every event of `contract` the service published so far, read from the stream. */
-export async function publishedEvents<E extends EventContract> (world: World, stream: { name: string }, contract: E): Promise<Array<EventPayload<E>>> {
-  const name = world.bus.streamName(stream as never)
-  const consumer = await world.bus.js.consumers.get(name, { filterSubjects: world.bus.subject(contract.subject) })
+/** Every event of `contract` the service published so far, read from the stream message by message. */
+export async function publishedEvents<E extends EventContract> (world: World, stream: StreamContract, contract: E): Promise<Array<EventPayload<E>>> {
+  const name = world.bus.streamName(stream)
+  const subject = world.bus.subject(contract.subject)
+  const info = await world.bus.jsm.streams.info(name).catch(() => undefined)
   const found: Array<EventPayload<E>> = []
-  const info = await world.bus.jsm.streams.info(name, { subjects_filter: world.bus.subject(contract.subject) })
-  const total = info.state.subjects?.[world.bus.subject(contract.subject)] ?? 0
-  while (found.length < total) {
-    const msg = await consumer.next({ expires: 2000 })
-    if (msg === null) break
-    found.push(JSON.parse(Buffer.from(msg.data).toString('utf8')) as EventPayload<E>)
+  if (info === undefined || info.state.messages === 0) return found
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const msg = await world.bus.jsm.streams.getMessage(name, { seq }).catch(() => undefined)
+    if (msg !== undefined && msg !== null && msg.subject === subject) found.push(msg.json<EventPayload<E>>())
   }
   return found
 }
