@@ -12,6 +12,8 @@ export const TwitchErrors = {
   WebhookStale: createError('TWITCH_WEBHOOK_STALE', 'Twitch-Eventsub-Message-Timestamp is too old or not a time: %s', 403),
   /** An EventSub message id already taken: a replay. */
   WebhookReplayed: createError('TWITCH_WEBHOOK_REPLAYED', 'This Twitch-Eventsub-Message-Id was already received', 403),
+  /** An EventSub message without one of the headers Twitch always sends. */
+  WebhookHeader: createError('TWITCH_WEBHOOK_HEADER', 'headers/%s is required', 400),
   /** A signed message whose body is not what its type promises. */
   WebhookBody: createError('TWITCH_WEBHOOK_BODY', 'The message body is not valid: %s', 400),
   /** EventSub is not configured on this deployment. */

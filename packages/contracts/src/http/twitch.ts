@@ -237,13 +237,23 @@ export const TwitchStreamSessionListSchema = Type.Object({
 }, { additionalProperties: false, description: 'The channel\'s stream sessions, newest first' })
 export type TwitchStreamSessionList = Static<typeof TwitchStreamSessionListSchema>
 
-/** The headers of every EventSub webhook message; a message without one is refused (400). */
+/** The EventSub headers the callback requires (all but the retry count). */
+export const TWITCH_WEBHOOK_REQUIRED_HEADERS = [
+  'twitch-eventsub-message-id', 'twitch-eventsub-message-type', 'twitch-eventsub-message-signature',
+  'twitch-eventsub-message-timestamp', 'twitch-eventsub-subscription-type', 'twitch-eventsub-subscription-version'
+] as const
+
+/**
+ * The headers of every EventSub webhook message, as validated when present. Which ones must be
+ * there is checked by the route itself (TWITCH_WEBHOOK_REQUIRED_HEADERS), so that a message without
+ * one is refused with a 400 that names it, after the route knows EventSub is on.
+ */
 export const TwitchWebhookHeadersSchema = Type.Object({
-  'twitch-eventsub-message-id': Type.String({ minLength: 1, maxLength: 200 }),
+  'twitch-eventsub-message-id': Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Required' })),
   'twitch-eventsub-message-retry': Type.Optional(Type.String({ pattern: '^\\d{1,6}$' })),
-  'twitch-eventsub-message-type': Type.Union([Type.Literal('notification'), Type.Literal('webhook_callback_verification'), Type.Literal('revocation')]),
-  'twitch-eventsub-message-signature': Type.String({ pattern: '^sha256=[0-9a-fA-F]{64}$' }),
-  'twitch-eventsub-message-timestamp': Type.String({ minLength: 1, maxLength: 64 }),
-  'twitch-eventsub-subscription-type': Type.String({ minLength: 1, maxLength: 200 }),
-  'twitch-eventsub-subscription-version': Type.String({ minLength: 1, maxLength: 20 })
+  'twitch-eventsub-message-type': Type.Optional(Type.Union([Type.Literal('notification'), Type.Literal('webhook_callback_verification'), Type.Literal('revocation')], { description: 'Required' })),
+  'twitch-eventsub-message-signature': Type.Optional(Type.String({ pattern: '^sha256=[0-9a-fA-F]{64}$', description: 'Required' })),
+  'twitch-eventsub-message-timestamp': Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Required' })),
+  'twitch-eventsub-subscription-type': Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Required' })),
+  'twitch-eventsub-subscription-version': Type.Optional(Type.String({ minLength: 1, maxLength: 20, description: 'Required' }))
 })

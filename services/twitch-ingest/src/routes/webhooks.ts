@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { ErrorResponseSchema, TwitchEventSubMessageV1, TwitchWebhookHeadersSchema } from '@pulse/contracts'
+import { ErrorResponseSchema, TWITCH_WEBHOOK_REQUIRED_HEADERS, TwitchEventSubMessageV1, TwitchWebhookHeadersSchema } from '@pulse/contracts'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import Type from 'typebox'
@@ -57,7 +57,9 @@ export default async function webhookRoutes (fastify: FastifyInstance, { secret,
     }
   }, async (request, reply) => {
     if (secret === undefined) throw new TwitchErrors.WebhookDisabled()
-    const headers = request.headers
+    const missing = TWITCH_WEBHOOK_REQUIRED_HEADERS.find((name) => request.headers[name] === undefined)
+    if (missing !== undefined) throw new TwitchErrors.WebhookHeader(missing)
+    const headers = request.headers as Required<typeof request.headers>
     const messageId = headers['twitch-eventsub-message-id']
     const timestamp = headers['twitch-eventsub-message-timestamp']
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
