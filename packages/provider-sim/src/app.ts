@@ -40,6 +40,7 @@ export function buildSimApp (options: BuildSimAppOptions = {}): FastifyInstance 
   const logger = options.logger === true ? simLogger() : options.logger ?? false
   const app = Fastify({ logger, routerOptions: { ignoreTrailingSlash: true } }) as unknown as FastifyInstance
   controls.set(app, control)
+  app.addHook('onClose', async () => state.eventsub.close())
 
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith(CONTROL_PREFIX)) return

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
+import { createEventSubControl, eventsubControlRoutes, revokeTwitchAuthorization, type EventSubControl } from './eventsub-control.js'
 import type { FaultStatus } from './faults.js'
 import type { SimState } from './state.js'
 import { followerTotal, subscriptionSummary, videosOf, type Tier } from './twitch-data.js'
@@ -30,7 +31,7 @@ export interface ExpectedTwitter {
   likes: number
 }
 
-export interface SimControl {
+export interface SimControl extends EventSubControl {
   now(): number
   setClock(ms: number): void
   advanceClock(ms: number): void
@@ -45,6 +46,7 @@ export interface SimControl {
 export function createControl (state: SimState): SimControl {
   const { world, clock } = state
   return {
+    ...createEventSubControl(state),
     now: () => clock.now(),
     setClock: (ms) => clock.set(ms),
     advanceClock: (ms) => clock.advance(ms),
@@ -57,7 +59,7 @@ export function createControl (state: SimState): SimControl {
     },
     revokeGrant: (provider, login) => {
       const persona = world.requirePersona(login)
-      if (provider === 'twitch') state.twitchTokens.revokeUser(persona.twitch.id)
+      if (provider === 'twitch') revokeTwitchAuthorization(state, persona)
       else if (provider === 'twitter') {
         state.xTokens.revokeUser(persona.x.id)
         state.xOAuth2.revokeUser(persona.x.id)
@@ -157,6 +159,8 @@ export const controlRoutes: FastifyPluginAsync<{ state: SimState, control: SimCo
     }
     return reply.code(204).send()
   })
+
+  await app.register(eventsubControlRoutes, { state, control })
 
   app.get('/calls', async () => control.callCounts())
   app.delete('/calls', async (_request, reply) => {

@@ -5,7 +5,8 @@ import { streamJson } from './helix-format.js'
 import { queryAll, queryOne } from './http.js'
 import { parseFirst, slice } from './pagination.js'
 import type { SimState } from './state.js'
-import { liveStreams, topGames } from './twitch-data.js'
+import { currentStreams } from './eventsub-control.js'
+import { topGames } from './twitch-data.js'
 
 /** Get Streams, Get Followed Streams, Get Top Games (docs/providers.md §1.3). */
 export const helixStreamRoutes: FastifyPluginAsync<{ state: SimState }> = async (app, { state }) => {
@@ -25,7 +26,7 @@ export const helixStreamRoutes: FastifyPluginAsync<{ state: SimState }> = async 
     if (type !== 'all' && type !== 'live') throw new HelixError(400, 'The parameter "type" was malformed: the value must be one of all, live')
     const first = parseFirst(queryOne(request, 'first'), 20)
     const byUser = userIds.length + logins.length > 0
-    const streams = liveStreams(world, state.hour()).filter((s) =>
+    const streams = currentStreams(state).filter((s) =>
       (!byUser || userIds.includes(s.persona.twitch.id) || logins.includes(s.persona.login)) &&
       (gameIds.length === 0 || gameIds.includes(s.gameId)) &&
       (languages.length === 0 || languages.includes(s.persona.twitch.language)))
@@ -41,7 +42,7 @@ export const helixStreamRoutes: FastifyPluginAsync<{ state: SimState }> = async 
     // The default page size here is 100, not 20 (docs/providers.md §1.3).
     const first = parseFirst(queryOne(request, 'first'), 100)
     const followed = new Set(caller.persona.twitch.follows.map((f) => f.persona))
-    const streams = liveStreams(world, state.hour()).filter((s) => followed.has(s.persona.index))
+    const streams = currentStreams(state).filter((s) => followed.has(s.persona.index))
     const page = slice(streams, first, queryOne(request, 'after'), undefined)
     return { data: page.data.map(streamJson), pagination: page.pagination }
   })

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify'
 import { plannedFault } from './endpoint.js'
 import { helixError } from './errors.js'
+import { eventsubRoutes } from './eventsub-routes.js'
 import { helixCreatorRoutes } from './helix-creator.js'
 import { helixStreamRoutes } from './helix-streams.js'
 import { helixUserRoutes } from './helix-users.js'
@@ -58,4 +59,5 @@ export const helix: FastifyPluginAsync<{ state: SimState }> = async (app, { stat
   await app.register(helixUserRoutes, { state })
   await app.register(helixStreamRoutes, { state })
   await app.register(helixCreatorRoutes, { state })
+  await app.register(eventsubRoutes, { state })
 }

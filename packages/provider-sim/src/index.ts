@@ -2,11 +2,14 @@ import type { AddressInfo } from 'node:net'
 import { buildSimApp, simControlOf } from './app.js'
 import type { SimControl } from './control.js'
 import type { XNaming } from './state.js'
+import type { DeliverySettings } from './eventsub.js'
 
 export { buildSimApp, simControlOf, type BuildSimAppOptions } from './app.js'
 export type { ExpectedTwitch, ExpectedTwitter, SimControl } from './control.js'
 export { SIM_CREDENTIALS } from './credentials.js'
 export type { FaultStatus } from './faults.js'
+export { eventsubSignature, type DeliveryMode, type DeliveryRecord, type DeliverySettings, type EventSubStatus } from './eventsub.js'
+export type { EventOutcome } from './eventsub-control.js'
 export type { XNaming } from './state.js'
 
 export interface StartProviderSimOptions {
@@ -23,6 +26,8 @@ export interface StartProviderSimOptions {
   logger?: boolean
   /** X's wire names: `tweet` (default) or the `post` names of OpenAPI 2.167 (docs/providers.md §2.5). */
   xNaming?: XNaming
+  /** EventSub retry delays and callback timeout (default 1 s, 5 s, 15 s; 10 s). */
+  eventsubDelivery?: Partial<DeliverySettings>
 }
 
 export interface ProviderSim {
@@ -52,7 +57,8 @@ export async function startProviderSim (options: StartProviderSimOptions = {}): 
     startTime: options.startTime,
     control: options.control ?? true,
     logger: options.logger ?? false,
-    xNaming: options.xNaming
+    xNaming: options.xNaming,
+    eventsubDelivery: options.eventsubDelivery
   })
   await app.listen({ port: options.port ?? 0, host })
   const address = app.server.address() as AddressInfo

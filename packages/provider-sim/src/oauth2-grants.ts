@@ -128,6 +128,23 @@ export class OAuth2Grants {
     return true
   }
 
+  /** The scopes a user has granted this client through grants still active (empty: none). */
+  userAuthorization (clientId: string, userId: string): Set<string> | undefined {
+    let scopes: Set<string> | undefined
+    for (const grant of this.grants) {
+      if (grant.active && grant.clientId === clientId && grant.userId === userId) {
+        scopes ??= new Set()
+        for (const scope of grant.scopes) scopes.add(scope)
+      }
+    }
+    return scopes
+  }
+
+  /** The clients a user has an active grant for. */
+  clientsOf (userId: string): Set<string> {
+    return new Set(this.grants.filter((g) => g.active && g.userId === userId).map((g) => g.clientId))
+  }
+
   /** The user disconnected the apps: all their grants end. */
   revokeUser (userId: string): void {
     for (const grant of this.grants) {

@@ -1,8 +1,10 @@
 import { SimClock } from './clock.js'
+import { DEFAULT_DELIVERY, EventSub, type DeliverySettings } from './eventsub.js'
 import { CallLog, FaultPlan } from './faults.js'
 import { FixedWindowLimiter } from './rate-limit.js'
 import { OAuth2Grants } from './oauth2-grants.js'
 import { TWITCH_POLICY, X_OAUTH2_POLICY } from './token-formats.js'
+import type { LiveStream } from './twitch-data.js'
 import { World } from './world.js'
 import { XTokens } from './x-tokens.js'
 
@@ -14,6 +16,8 @@ export interface SimStateOptions {
   /** Ms epoch at which the simulator's clock starts; default: now. */
   startTime?: number
   xNaming?: XNaming
+  /** EventSub retries and callback timeout; tests shorten them. */
+  eventsubDelivery?: Partial<DeliverySettings>
 }
 
 /**
@@ -52,11 +56,16 @@ export class SimState {
   /** Every provider endpoint (`METHOD /path`), for checking the names given to the control surface. */
   readonly endpoints = new Set<string>()
   readonly xNaming: XNaming
+  /** EventSub subscriptions and deliveries (docs/providers.md §1.5). */
+  readonly eventsub: EventSub
+  /** Streams a test started (a stream) or ended (null) by persona index, over the seeded schedule. */
+  readonly streamOverrides = new Map<number, LiveStream | null>()
 
   constructor (options: SimStateOptions = {}) {
     this.clock = new SimClock(options.startTime ?? Date.now())
     this.world = new World(options.seed ?? 42, WORLD_ANCHOR_HOUR)
     this.xNaming = options.xNaming ?? 'tweet'
+    this.eventsub = new EventSub({ ...DEFAULT_DELIVERY, ...options.eventsubDelivery })
     for (const [endpoint, limits] of Object.entries(X_LIMITS)) {
       this.xLimiters.set(`${endpoint} user`, new FixedWindowLimiter(limits.user, 15 * 60_000))
       if (limits.app !== undefined) this.xLimiters.set(`${endpoint} app`, new FixedWindowLimiter(limits.app, 15 * 60_000))

@@ -8,6 +8,7 @@ import type { AuthConfig } from './config.js'
 import { AUTH_SCHEMA } from './db/database.js'
 import { AccountSessions } from './account-sessions.js'
 import { sendQueuedMails } from './events/mail-sender.js'
+import { consumeTwitchRevocations } from './events/twitch-revocations.js'
 import { serveTokenRequests } from './events/token-responder.js'
 import { prepareExports } from './events/exports.js'
 import { consumeUserDeletions } from './events/user-deleted.js'
@@ -118,6 +119,7 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
   app.decorate('tokens', tokens)
   app.decorate('twitchValidator', validator)
   serveTokenRequests(app, tokens)
+  consumeTwitchRevocations(app, app.db)
   app.addHook('onReady', async () => { validator.start() })
   app.addHook('preClose', async () => { await validator.stop() })
 

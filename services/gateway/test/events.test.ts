@@ -1,4 +1,4 @@
-import { METRICS_STREAM, TwitchRefreshFailedV1, TwitchRefreshedV1 } from '@pulse/contracts'
+import { METRICS_STREAM, TwitchChannelActivityV1, TwitchConnectionRevokedV1, TwitchRefreshFailedV1, TwitchRefreshedV1, TwitchStreamChangedV1 } from '@pulse/contracts'
 import { EventBus } from '@pulse/service-kit'
 import { testInfra } from '@pulse/testing'
 import t from 'tap'
@@ -74,4 +74,27 @@ t.test('/events delivers the user\'s own metrics events, heartbeats, and catches
   t.ok(await again.waitFor(/alice-snapshot-2/), 'the event missed while disconnected is replayed')
   t.notMatch(again.text(), /alice-snapshot-1/, 'events before Last-Event-ID are not repeated')
   await again.close()
+})
+
+t.test('/events carries Twitch EventSub\'s news: activity, stream changes and a revoked connection, to their user only', async (t) => {
+  const stack = await startStack(t)
+  const carol = new Browser(stack.gatewayUrl)
+  const dave = new Browser(stack.gatewayUrl)
+  const carolId = (await carol.fetch('/auth/register', { method: 'POST', body: { username: 'carol', password: 'a fine password' } })).json.user.id as string
+  const daveId = (await dave.fetch('/auth/register', { method: 'POST', body: { username: 'dave', password: 'a fine password' } })).json.user.id as string
+  const bus = await EventBus.connect({ url: (await testInfra()).natsUrl, name: 'events-test', prefix: stack.natsPrefix, streams: [METRICS_STREAM] })
+  t.teardown(() => bus.close())
+  const stream = await openStream(`${stack.gatewayUrl}/events`, { cookie: `pulse_session=${carol.cookie('pulse_session')}` })
+  t.ok(await stream.waitFor(/: connected/))
+  const at = new Date().toISOString()
+  await bus.publish(TwitchChannelActivityV1, { userId: daveId, provider: 'twitch', kind: 'cheer', amount: 999, snapshotId: null, at })
+  await bus.publish(TwitchChannelActivityV1, { userId: carolId, provider: 'twitch', kind: 'follow', amount: 1, snapshotId: 'carol-follow', at })
+  await bus.publish(TwitchStreamChangedV1, { userId: carolId, provider: 'twitch', state: 'online', sessionId: 'carol-session', at })
+  await bus.publish(TwitchConnectionRevokedV1, { userId: carolId, provider: 'twitch', revokedAt: at })
+  t.ok(await stream.waitFor(/event: connection\.revoked/), 'the revocation arrives')
+  t.match(stream.text(), /event: metrics\.activity\ndata: .*carol-follow/)
+  t.match(stream.text(), /event: stream\.changed\ndata: .*"state":"online"/)
+  t.notMatch(stream.text(), /999/, 'not another user\'s')
+  t.notMatch(stream.text(), new RegExp(carolId), 'the user id itself is not repeated')
+  await stream.close()
 })

@@ -9,7 +9,11 @@ import { TwitchErrors } from './errors.js'
 import { AppTokenProvider } from './helix/app-token.js'
 import { HelixClient } from './helix/client.js'
 import { fetchTwitchMetrics } from './helix/fetch-metrics.js'
+import { registerEventSub } from './eventsub/index.js'
+import { deleteSessions } from './repositories/stream-sessions.js'
 import { deleteTwitchLists, storeTwitchRefresh } from './repositories/twitch.js'
+import streamRoutes from './routes/streams.js'
+import webhookRoutes from './routes/webhooks.js'
 import topRoutes from './routes/top.js'
 import twitchRoutes from './routes/twitch.js'
 import { createTopLists } from './top-lists.js'
@@ -41,7 +45,10 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
           pageSize: config.TWITCH_PAGE_SIZE, maxPages: config.TWITCH_MAX_PAGES, bitsLeaderboardSize: config.TWITCH_BITS_LEADERBOARD_SIZE
         }, log),
         store: (trx, snapshot, result) => storeTwitchRefresh(trx, snapshot, result, config.TWITCH_LIST_MAX_ITEMS),
-        deleteUserRows: (trx, userId) => deleteTwitchLists(trx, userId)
+        deleteUserRows: async (trx, userId) => {
+          await deleteTwitchLists(trx, userId)
+          await deleteSessions(trx, userId)
+        }
       }
     },
     routes: { errors: TwitchErrors, metricColumns: TWITCH_METRIC_COLUMNS, historyQuerySchema: TwitchHistoryQuerySchema, historySchema: TwitchHistorySchema }
@@ -53,4 +60,8 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
   const topLists = createTopLists(helixOf(fastify.ingestRoutes.http), appToken, { size: config.TWITCH_TOP_SIZE, ttlMs: config.TWITCH_TOP_CACHE_S * 1000, now, log: fastify.log })
   await fastify.register(twitchRoutes)
   await fastify.register(topRoutes, { topLists, pageSizeDefault: config.TWITCH_LIST_PAGE_SIZE_DEFAULT, pageSizeMax: config.TWITCH_LIST_PAGE_SIZE_MAX })
+  await fastify.register(streamRoutes)
+  const eventsubSecret = config.TWITCH_EVENTSUB_ENABLED ? config.TWITCH_EVENTSUB_SECRET : undefined
+  await fastify.register(webhookRoutes, { secret: eventsubSecret, maxAgeMs: config.TWITCH_EVENTSUB_MAX_AGE_S * 1000 })
+  if (eventsubSecret !== undefined) await registerEventSub(fastify, { config, secret: eventsubSecret, now, appToken })
 }

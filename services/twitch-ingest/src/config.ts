@@ -22,7 +22,23 @@ export const TwitchIngestConfigProperties = {
   TWITCH_BITS_LEADERBOARD_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
   /** The public top lists are fetched at most once per this many seconds per replica. */
   TWITCH_TOP_CACHE_S: Type.Integer({ minimum: 1, default: 60 }),
-  TWITCH_TOP_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 100 })
+  TWITCH_TOP_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 100 }),
+  /**
+   * EventSub over webhooks (docs/providers.md §1.5): subscriptions for every connected channel, the
+   * public callback POST /webhooks/twitch. Off unless turned on: Twitch must be able to reach the
+   * callback URL.
+   */
+  TWITCH_EVENTSUB_ENABLED: Type.Boolean({ default: false }),
+  /** The callback Twitch posts to: the gateway's public URL + /webhooks/twitch (https on 443 for the real Twitch). */
+  TWITCH_EVENTSUB_CALLBACK_URL: UrlSetting('http://127.0.0.1:3000/webhooks/twitch', ['https', 'http']),
+  /** The HMAC key of the subscriptions (10–100 ASCII characters, one per deployment); required when enabled. */
+  TWITCH_EVENTSUB_SECRET: Type.Optional(Type.String({ minLength: 10, maxLength: 100, pattern: '^[\\x20-\\x7e]+$', 'x-secret': true })),
+  /** A message whose timestamp is older than this is refused (Twitch's advice: ten minutes). */
+  TWITCH_EVENTSUB_MAX_AGE_S: Type.Integer({ minimum: 60, maximum: 3600, default: 600 }),
+  /** How often a replica checks Twitch's list of subscriptions against the connected channels. */
+  TWITCH_EVENTSUB_RECONCILE_S: Type.Integer({ minimum: 10, default: 3600 }),
+  /** How often the viewers of a live channel are sampled for its stream session. */
+  TWITCH_STREAM_SAMPLE_S: Type.Integer({ minimum: 1, maximum: 3600, default: 60 })
 }
 
 export type TwitchIngestConfig = ReturnType<typeof loadTwitchIngestConfig>
@@ -34,6 +50,7 @@ export function loadTwitchIngestConfig (env: Record<string, string | undefined> 
 
 function checkTwitchIngest (config: Static<TObject<typeof TwitchIngestConfigProperties>>): string[] {
   const problems = checkIngestConfig('TWITCH', config)
+  if (config.TWITCH_EVENTSUB_ENABLED && config.TWITCH_EVENTSUB_SECRET === undefined) problems.push('TWITCH_EVENTSUB_SECRET is required when TWITCH_EVENTSUB_ENABLED is true')
   if (config.NODE_ENV === 'production') {
     if (config.TWITCH_CLIENT_ID === SIMULATOR_CLIENT.id) problems.push('TWITCH_CLIENT_ID still has the simulator\'s value; set the Twitch app\'s client id in production')
     if (config.TWITCH_CLIENT_SECRET === SIMULATOR_CLIENT.secret) problems.push('TWITCH_CLIENT_SECRET still has the simulator\'s value; set the Twitch app\'s secret in production')

@@ -34,3 +34,31 @@ export const TwitchRefreshedV1 = defineEvent('metrics.refreshed.v1.twitch', Refr
 export const TwitterRefreshedV1 = defineEvent('metrics.refreshed.v1.twitter', Refreshed)
 export const TwitchRefreshFailedV1 = defineEvent('metrics.refresh.failed.v1.twitch', RefreshFailed)
 export const TwitterRefreshFailedV1 = defineEvent('metrics.refresh.failed.v1.twitter', RefreshFailed)
+
+/** Something happened on the channel (EventSub): the numbers changed at once, before the next refresh. */
+export const TwitchChannelActivityV1 = defineEvent('metrics.activity.v1.twitch', Type.Object({
+  userId: Type.String(),
+  provider: ProviderName,
+  kind: Type.Union([Type.Literal('follow'), Type.Literal('subscribe'), Type.Literal('gift'), Type.Literal('cheer')]),
+  /** Subscriptions gifted, bits cheered; 1 for a follow or a subscription. */
+  amount: Type.Integer({ minimum: 0 }),
+  /** The snapshot with the new numbers (none for a cheer: bits are not a snapshot number). */
+  snapshotId: Type.Union([Type.String(), Type.Null()]),
+  at: Type.String({ format: 'date-time' })
+}))
+
+/** The channel went live or offline; `sessionId` names the stream session (GET /twitch/streams). */
+export const TwitchStreamChangedV1 = defineEvent('metrics.stream.v1.twitch', Type.Object({
+  userId: Type.String(),
+  provider: ProviderName,
+  state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+  sessionId: Type.String(),
+  at: Type.String({ format: 'date-time' })
+}))
+
+/** The user took back Pulse's access on the provider's side: the connection is over. */
+export const TwitchConnectionRevokedV1 = defineEvent('metrics.connection.revoked.v1.twitch', Type.Object({
+  userId: Type.String(),
+  provider: ProviderName,
+  revokedAt: Type.String({ format: 'date-time' })
+}))

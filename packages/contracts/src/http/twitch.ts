@@ -214,3 +214,46 @@ export const TwitchGameSchema = Type.Object({
 export type TwitchGame = Static<typeof TwitchGameSchema>
 export const TwitchTopGameListSchema = TwitchTopListSchema(TwitchGameSchema, 'Categories watched most now')
 export type TwitchTopGameList = Static<typeof TwitchTopGameListSchema>
+
+// ------------------------------------------------------------------------------------------------
+// Stream sessions and the EventSub webhook (docs/providers.md §1.5)
+
+export const TwitchStreamSessionSchema = Type.Object({
+  id: Type.String(),
+  streamId: Type.String({ description: 'Twitch\'s id of the stream' }),
+  startedAt: DateTime(),
+  endedAt: Nullable(DateTime('Null while the stream is live')),
+  durationSeconds: Count('From the start to the end, or to now while live'),
+  gameId: Nullable(Type.String()),
+  gameName: Nullable(Type.String()),
+  peakViewers: Nullable(Count('The most viewers of a sample; null before the first sample')),
+  averageViewers: Nullable(Type.Number({ minimum: 0, description: 'The mean of the samples taken while live' })),
+  samples: Count('Viewer counts sampled while live')
+}, { additionalProperties: false })
+export type TwitchStreamSession = Static<typeof TwitchStreamSessionSchema>
+export const TwitchStreamSessionListSchema = Type.Object({
+  items: Type.Array(TwitchStreamSessionSchema),
+  nextCursor: Nullable(Type.String())
+}, { additionalProperties: false, description: 'The channel\'s stream sessions, newest first' })
+export type TwitchStreamSessionList = Static<typeof TwitchStreamSessionListSchema>
+
+/** The EventSub headers the callback requires (all but the retry count). */
+export const TWITCH_WEBHOOK_REQUIRED_HEADERS = [
+  'twitch-eventsub-message-id', 'twitch-eventsub-message-type', 'twitch-eventsub-message-signature',
+  'twitch-eventsub-message-timestamp', 'twitch-eventsub-subscription-type', 'twitch-eventsub-subscription-version'
+] as const
+
+/**
+ * The headers of every EventSub webhook message, as validated when present. Which ones must be
+ * there is checked by the route itself (TWITCH_WEBHOOK_REQUIRED_HEADERS), so that a message without
+ * one is refused with a 400 that names it, after the route knows EventSub is on.
+ */
+export const TwitchWebhookHeadersSchema = Type.Object({
+  'twitch-eventsub-message-id': Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Required' })),
+  'twitch-eventsub-message-retry': Type.Optional(Type.String({ pattern: '^\\d{1,6}$' })),
+  'twitch-eventsub-message-type': Type.Optional(Type.Union([Type.Literal('notification'), Type.Literal('webhook_callback_verification'), Type.Literal('revocation')], { description: 'Required' })),
+  'twitch-eventsub-message-signature': Type.Optional(Type.String({ pattern: '^sha256=[0-9a-fA-F]{64}$', description: 'Required' })),
+  'twitch-eventsub-message-timestamp': Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Required' })),
+  'twitch-eventsub-subscription-type': Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Required' })),
+  'twitch-eventsub-subscription-version': Type.Optional(Type.String({ minLength: 1, maxLength: 20, description: 'Required' }))
+})

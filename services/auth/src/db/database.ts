@@ -30,7 +30,8 @@ export interface ConnectionsTable {
   provider_login: string
   status: ColumnType<ConnectionStatus, ConnectionStatus | undefined, ConnectionStatus>
   scopes: string[]
-  access_token: string
+  /** Null once deleted: the user revoked the grant at the provider (the status is then invalid). */
+  access_token: string | null
   refresh_token: string | null
   token_secret: string | null
   key_id: string

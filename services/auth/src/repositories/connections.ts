@@ -37,6 +37,13 @@ export async function updateConnectionTokens (db: Db, id: string, tokens: Encryp
     .executeTakeFirst()
 }
 
+/** The grant was taken back at the provider: invalid, and its tokens deleted. */
+export async function revokeConnectionTokens (db: Db, id: string): Promise<void> {
+  await db.updateTable('connections')
+    .set({ status: 'invalid', access_token: null, refresh_token: null, token_secret: null, expires_at: null, updated_at: new Date() })
+    .where('id', '=', id).execute()
+}
+
 export async function markConnectionInvalid (db: Db, id: string): Promise<void> {
   await db.updateTable('connections').set({ status: 'invalid', updated_at: new Date() }).where('id', '=', id).execute()
 }

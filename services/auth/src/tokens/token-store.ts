@@ -15,7 +15,7 @@ export interface ProviderTokens {
 
 /** The token columns of a connection row. */
 export interface EncryptedTokens {
-  access_token: string
+  access_token: string | null
   refresh_token: string | null
   token_secret: string | null
   key_id: string
@@ -51,7 +51,8 @@ export class TokenStore {
   open (row: EncryptedTokens & { provider: ProviderName, provider_user_id: string }): ProviderTokens {
     const dec = (value: string | null, column: Column) => value === null ? null : this.cipher.decrypt(value, row.key_id, context(row.provider, row.provider_user_id, column))
     return {
-      accessToken: dec(row.access_token, 'access_token')!,
+      // Deleted only together with marking the connection invalid, which nobody opens for a token.
+      accessToken: dec(row.access_token, 'access_token') ?? '',
       refreshToken: dec(row.refresh_token, 'refresh_token'),
       tokenSecret: dec(row.token_secret, 'token_secret'),
       expiresAt: row.expires_at,

@@ -1,4 +1,6 @@
-import { METRICS_STREAM, TwitchRefreshFailedV1, TwitchRefreshedV1, TwitterRefreshFailedV1, TwitterRefreshedV1, type EventContract } from '@pulse/contracts'
+import {
+  METRICS_STREAM, TwitchChannelActivityV1, TwitchConnectionRevokedV1, TwitchRefreshFailedV1, TwitchRefreshedV1, TwitchStreamChangedV1, TwitterRefreshFailedV1, TwitterRefreshedV1, type EventContract
+} from '@pulse/contracts'
 import { assertEvent, type EventBus } from '@pulse/service-kit'
 import { AckPolicy, DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/nats-core'
@@ -7,7 +9,7 @@ import { nanos } from '@nats-io/nats-core'
 export interface LiveEvent {
   id: number
   userId: string
-  event: 'metrics.refreshed' | 'metrics.refresh.failed'
+  event: 'metrics.refreshed' | 'metrics.refresh.failed' | 'metrics.activity' | 'stream.changed' | 'connection.revoked'
   data: Record<string, unknown>
   at: number
 }
@@ -16,7 +18,12 @@ const LIVE: [EventContract, LiveEvent['event']][] = [
   [TwitchRefreshedV1, 'metrics.refreshed'],
   [TwitterRefreshedV1, 'metrics.refreshed'],
   [TwitchRefreshFailedV1, 'metrics.refresh.failed'],
-  [TwitterRefreshFailedV1, 'metrics.refresh.failed']
+  [TwitterRefreshFailedV1, 'metrics.refresh.failed'],
+  // Twitch EventSub (docs/providers.md §1.5): a follow, subscription, gift or cheer; the channel
+  // going live or offline; the user taking back Pulse's access at Twitch.
+  [TwitchChannelActivityV1, 'metrics.activity'],
+  [TwitchStreamChangedV1, 'stream.changed'],
+  [TwitchConnectionRevokedV1, 'connection.revoked']
 ]
 
 export interface LiveEventsOptions {

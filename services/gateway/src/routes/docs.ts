@@ -27,7 +27,7 @@ export const GATEWAY_PATHS: Record<string, unknown> = {
       summary: 'Live updates of the logged-in user\'s metrics (Server-Sent Events)',
       tags: ['live'],
       parameters: [{ name: 'last-event-id', in: 'header', required: false, schema: { type: 'string', pattern: '^[0-9]{1,15}$' } }],
-      responses: { 200: { description: 'text/event-stream: `metrics.refreshed` and `metrics.refresh.failed` events', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: errorResponse('Not logged in') }
+      responses: { 200: { description: 'text/event-stream: `metrics.refreshed`, `metrics.refresh.failed`, `metrics.activity`, `stream.changed` and `connection.revoked` events', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: errorResponse('Not logged in') }
     }
   },
   '/health': { get: { summary: 'The gateway process answers', tags: ['operations'], security: [], responses: { 200: { description: 'Alive', content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } } } } } } } },

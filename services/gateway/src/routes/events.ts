@@ -97,7 +97,7 @@ export default async function eventsRoutes (fastify: FastifyInstance, { config }
       summary: 'Live updates of the logged-in user\'s metrics (Server-Sent Events)',
       tags: ['live'],
       headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
-      response: { 200: Type.String({ description: 'text/event-stream: `metrics.refreshed`, `metrics.refresh.failed` and `export.ready` events' }), 401: ErrorResponseSchema }
+      response: { 200: Type.String({ description: 'text/event-stream: `metrics.refreshed`, `metrics.refresh.failed`, `metrics.activity`, `stream.changed` `connection.revoked` and `export.ready` events' }), 401: ErrorResponseSchema }
     }
   }, async (request, reply) => {
     const user = request.user

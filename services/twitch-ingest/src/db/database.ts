@@ -1,5 +1,5 @@
 import type { IngestDatabase, SnapshotBaseTable } from '@pulse/ingest-kit'
-import type { Kysely, Selectable, Transaction } from 'kysely'
+import type { Generated, Kysely, Selectable, Transaction } from 'kysely'
 
 /** The Postgres schema this service owns. */
 export const SCHEMA = 'twitch_ingest'
@@ -71,12 +71,41 @@ export interface LiveFollowsTable {
   thumbnail_url: string
 }
 
+export interface EventSubReceivedTable { message_id: string, received_at: Generated<Date> }
+export interface EventSubAppliedTable { message_id: string, applied_at: Generated<Date> }
+
+export interface StreamSessionsTable {
+  id: Generated<string>
+  user_id: string
+  broadcaster_id: string
+  stream_id: string
+  started_at: Date
+  ended_at: Date | null
+  game_id: string | null
+  game_name: string | null
+}
+
+export interface StreamSamplesTable {
+  session_id: string
+  /** floor(sampled time / sampling interval): one sample per slot, whichever replica takes it. */
+  slot: number
+  viewers: number
+  sampled_at: Date
+}
+
+export interface EventSubLeasesTable { name: string, holder: string, expires_at: Date }
+
 export interface Database extends Omit<IngestDatabase, 'snapshots'> {
   snapshots: SnapshotsTable
   videos: VideosTable
   subscribers: SubscribersTable
   bits_leaderboard: BitsLeaderboardTable
   live_follows: LiveFollowsTable
+  eventsub_received: EventSubReceivedTable
+  eventsub_applied: EventSubAppliedTable
+  stream_sessions: StreamSessionsTable
+  stream_samples: StreamSamplesTable
+  eventsub_leases: EventSubLeasesTable
 }
 
 export type Db = Kysely<Database> | Transaction<Database>
@@ -93,4 +122,4 @@ export const TWITCH_METRIC_COLUMNS = {
 } as const
 
 /** Every table that holds a user's Twitch data (the unlink test checks them all). */
-export const USER_TABLES = ['tracked_accounts', 'processed_refreshes', 'snapshots', 'videos', 'subscribers', 'bits_leaderboard', 'live_follows'] as const
+export const USER_TABLES = ['tracked_accounts', 'processed_refreshes', 'snapshots', 'videos', 'subscribers', 'bits_leaderboard', 'live_follows', 'stream_sessions'] as const

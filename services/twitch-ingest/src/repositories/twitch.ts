@@ -97,3 +97,47 @@ export async function listPage<T extends ListTable> (db: Db, table: T, userId: s
   const rows = await (db as any).selectFrom(table).selectAll().where('user_id', '=', userId).orderBy('position').offset(offset).limit(limit + 1).execute()
   return rows as Selectable<Database[T]>[]
 }
+
+export interface LiveChange {
+  followers?: number
+  /** A new subscription of this tier. */
+  subscription?: '1000' | '2000' | '3000'
+}
+
+const TIER_POINTS = { 1000: 1, 2000: 2, 3000: 6 } as const
+const TIER_COLUMN = { 1000: 'subscribers_tier1', 2000: 'subscribers_tier2', 3000: 'subscribers_tier3' } as const
+
+/**
+ * A new snapshot: the latest one with an EventSub change applied (a follower, a subscription), so
+ * the numbers move at once; the next refresh stores Twitch's own count again. Undefined before the
+ * first refresh (nothing to change yet). Subscription counts stay null without the scope.
+ */
+export async function storeLiveSnapshot (db: Db, userId: string, id: string, capturedAt: Date, change: LiveChange): Promise<string | undefined> {
+  const latest = await latestSnapshot(db, userId)
+  if (latest === undefined) return undefined
+  const tier = change.subscription
+  const subs = latest.subscribers_total === null || tier === undefined
+    ? {}
+    : {
+        subscribers_total: latest.subscribers_total + 1,
+        subscriber_points: (latest.subscriber_points ?? 0) + TIER_POINTS[tier],
+        [TIER_COLUMN[tier]]: (latest[TIER_COLUMN[tier]] ?? 0) + 1
+      }
+  await db.insertInto('snapshots').values({
+    id,
+    user_id: userId,
+    // After the latest, even on a clock a little behind: this is the newest snapshot.
+    captured_at: new Date(Math.max(capturedAt.getTime(), latest.captured_at.getTime() + 1)),
+    followers: latest.followers + (change.followers ?? 0),
+    subscribers_total: latest.subscribers_total,
+    subscriber_points: latest.subscriber_points,
+    subscribers_tier1: latest.subscribers_tier1,
+    subscribers_tier2: latest.subscribers_tier2,
+    subscribers_tier3: latest.subscribers_tier3,
+    followed_channels: latest.followed_channels,
+    video_count: latest.video_count,
+    video_views: latest.video_views,
+    ...subs
+  }).execute()
+  return id
+}
