@@ -121,7 +121,10 @@ t.test('the gateway follows the metrics it shows and nothing else', async (t) =>
   const probe = await jsm.consumers.add('METRICS', { filter_subject: 'metrics.>', deliver_policy: jetstreamLib.DeliverPolicy.StartTime, opt_start_time: new Date(0).toISOString(), ack_policy: jetstreamLib.AckPolicy.None, mem_storage: true, num_replicas: 1 })
   t.equal(probe.delivered.stream_seq, 0, 'a short-lived consumer from a start time tells the sequence before it')
   t.ok(await jsm.consumers.delete('METRICS', probe.name), 'and is deleted')
-  await t.rejects(jsm.consumers.add('AUTH', { durable_name: 'gateway', ack_policy: jetstreamLib.AckPolicy.Explicit }), 'no consumer on the AUTH stream')
+  // On AUTH it follows the export-ready event only (an ordered consumer), and publishes nothing there.
+  await t.rejects(jetstream(gw).publish('auth.export.ready.v1', data({}), { timeout: 500 }), 'no auth events published')
+  const exports = await jetstream(gw).consumers.get('AUTH', { filter_subjects: 'auth.export.ready.v1' })
+  t.ok(exports, 'an ordered consumer of auth.export.ready.v1 on AUTH')
   await t.rejects(jetstream(gw).publish('metrics.refresh.requested.v1.twitch', data({}), { timeout: 500 }), 'no refresh requests')
   await gw.close()
 })

@@ -25,7 +25,7 @@ export const DEVELOPMENT_VALUES: readonly string[] = [
   'MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=',
   ...Object.values(SIMULATOR_CREDENTIALS).flatMap((app) => Object.values(app)),
   'pulse-local-postgres', 'pulse-local-redis', 'pulse-local-auth', 'pulse-local-contact', 'pulse-local-gateway', 'pulse-local-mood',
-  'pulse-local-twitch-ingest', 'pulse-local-twitter-ingest', 'pulse-local-eventsub-secret'
+  'pulse-local-twitch-ingest', 'pulse-local-twitter-ingest', 'pulse-dev-eventsub-secret'
 ]
 
 /** Settings treated as secrets even without the `x-secret` annotation. */

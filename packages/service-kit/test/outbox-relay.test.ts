@@ -38,6 +38,7 @@ async function published () {
   const out: { subject: string, msgID: string | undefined, payload: unknown }[] = []
   for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
     const m = await bus.jsm.streams.getMessage(streamName, { seq })
+    if (m === null) throw new Error(`no message at ${seq}`)
     out.push({ subject: m.subject.slice(m.subject.indexOf('.') + 1), msgID: m.header?.get('Nats-Msg-Id'), payload: m.json() })
   }
   return out
