@@ -8,7 +8,6 @@ export const AuthUsernameTakenError = createError('AUTH_USERNAME_TAKEN', 'This u
 export const AuthInvalidTimezoneError = createError('AUTH_INVALID_TIMEZONE', 'body/timezone must be an IANA time zone such as Europe/Paris (got "%s")', 400)
 export const AuthUserNotFoundError = createError('AUTH_USER_NOT_FOUND', 'No such user', 404)
 export const AuthPasswordRequiredError = createError('AUTH_PASSWORD_REQUIRED', 'body/password is required: confirm with the account\'s password', 400)
-export const AuthWrongPasswordError = createError('AUTH_WRONG_PASSWORD', 'body/password is not this account\'s password', 403)
 export const AuthReauthenticationRequiredError = createError('AUTH_REAUTHENTICATION_REQUIRED', 'Sign in with %s again, then confirm within %d seconds', 403)
 export const AuthExportNotFoundError = createError('AUTH_EXPORT_NOT_FOUND', 'No such export (it may have expired)', 404)
 export const AuthExportNotReadyError = createError('AUTH_EXPORT_NOT_READY', 'This export is still being prepared', 409)

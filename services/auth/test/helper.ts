@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import { AUTH_STREAM } from '@pulse/contracts'
 import { startProviderSim, type ProviderSim } from '@pulse/provider-sim'
 import { IDENTITY_HEADER, createDatabase, sessionKey, signAssertion, signIdentity, type Identity } from '@pulse/service-kit'
-import { createTestDatabase, eventually as pollUntil, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { createTestDatabase, eventually as pollUntil, settle as waitFor, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import type { Kysely } from 'kysely'
 import { AUTH_SCHEMA, type Database, type ProviderName } from '../src/db/database.js'
@@ -143,6 +143,12 @@ export async function sessionExists (redis: Redis, sessionId: string): Promise<b
 
 /** Polls until `fn` holds or 10 s pass. */
 export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> => await pollUntil(fn, ms)
+
+/**
+ * Only for proving that something does NOT happen (a second mail, an event that must not come): waits
+ * a bound the caller derives from the settings involved. Never a way to wait for something to happen.
+ */
+export const settle = async (ms = 500): Promise<void> => { await waitFor(ms) }
 
 /**
  * Waits until every event the app has written to its outbox is published. Events reach the stream

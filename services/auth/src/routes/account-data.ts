@@ -79,7 +79,7 @@ export default async function accountDataRoutes (fastify: FastifyInstance, optio
         void reply.header('retry-after', String(verdict.retryAfterSeconds))
         throw new AuthTooManyAttemptsError()
       }
-      if (!await passwords.verify(user.password_hash, password)) throw new AuthWrongPasswordError()
+      if (!await passwords.verify(user.password_hash, password)) throw new AuthWrongPasswordError('password')
       await throttle.succeeded(user.username, request.clientIp)
     } else {
       // No password: only a provider sign-in starts a session of this account (connecting while
