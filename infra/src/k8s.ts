@@ -53,7 +53,7 @@ export function serviceSettings (s: ServiceSpec): Record<string, string> {
     settings.NATS_URL = NATS_URL
     settings.NATS_USER = s.name
   }
-  return settings
+  return { ...settings, ...s.settings }
 }
 
 /** Secrets a service's pods get, as env var name → key in the Secret. */

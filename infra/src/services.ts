@@ -34,6 +34,8 @@ export interface ServiceSpec {
   readonly healthPath?: string
   /** The gateway's setting holding this service's URL. */
   readonly upstreamVar?: string
+  /** Settings of its own in its ConfigMap, beside the port and NATS ones. */
+  settings?: Record<string, string>
   /** The Postgres schema it owns; it then has a migration Job / Compose one-shot. */
   readonly schema?: string
   readonly redis?: true
@@ -104,6 +106,9 @@ export const SERVICES: readonly ServiceSpec[] = [
     port: 3004,
     enabled: true,
     upstreamVar: 'TWITCH_INGEST_URL',
+    // Where Twitch posts EventSub messages: the gateway's /webhooks/twitch (EventSub stays off until
+    // TWITCH_EVENTSUB_ENABLED=true and TWITCH_EVENTSUB_SECRET are set; README, configuration).
+    settings: { TWITCH_EVENTSUB_CALLBACK_URL: 'http://gateway:3000/webhooks/twitch' },
     schema: 'twitch_ingest',
     nats: true,
     providers: ['twitch'],
