@@ -22,6 +22,15 @@ t.test('the merged document: every service\'s paths under its prefix, shared sch
   t.same(merged.schemas.Error, { type: 'object' }, 'the same schema under the same name is one schema')
 })
 
+t.test('a service the gateway routes under several prefixes is one document with the paths of each', async (t) => {
+  const merged = mergeDocuments([
+    { name: 'twitch-ingest', prefix: ['/twitch', '/webhooks/twitch'], doc: doc({ '/twitch/history': get, '/webhooks/twitch': get, '/internal': get }) }
+  ])
+  t.ok(merged.paths['/twitch/history'], 'the path under the first prefix')
+  t.ok(merged.paths['/webhooks/twitch'], 'the path under the second prefix')
+  t.notOk(merged.paths['/internal'], 'a path under neither is left out')
+})
+
 t.test('two services claiming the same path, or one of the gateway\'s, are refused with both names', async (t) => {
   t.throws(() => mergeDocuments([
     { name: 'mood', prefix: '/mood', doc: doc({ '/mood/x': get }) },

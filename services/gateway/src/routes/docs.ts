@@ -47,8 +47,8 @@ const GATEWAY_SCHEMAS: Record<string, unknown> = {
 /** One service's document, as fetched from its /openapi.json. */
 export interface ServiceDocument {
   name: string
-  /** The paths the gateway routes to this service; paths outside it are not reachable and left out. */
-  prefix: string
+  /** The paths the gateway routes to this service (one prefix or several); paths outside them are not reachable and left out. */
+  prefix: string | readonly string[]
   doc: OpenApiDocument
 }
 
@@ -71,7 +71,7 @@ export function mergeDocuments (parts: ServiceDocument[]): { paths: Record<strin
       const owner = pathOwner.get(path)
       if (owner !== undefined) throw new Error(`OpenAPI: ${owner} and ${name} both document the path ${path}`)
       pathOwner.set(path, name)
-      if (path.startsWith(prefix)) paths[path] = item
+      if ((typeof prefix === 'string' ? [prefix] : prefix).some((p) => path.startsWith(p))) paths[path] = item
     }
     for (const [schemaName, schema] of Object.entries(doc.components?.schemas ?? {})) {
       const owner = schemaOwner.get(schemaName)
@@ -100,13 +100,20 @@ export default async function docsRoutes (app: FastifyInstance, { config }: { co
   async function assemble () {
     const parts: ServiceDocument[] = []
     const missing: string[] = []
-    await Promise.all(upstreamsOf(config).map(async (upstream) => {
+    // One document per service, whichever prefixes route to it (twitch-ingest: /twitch and /webhooks/twitch).
+    const services = new Map<string, { url: string, prefixes: string[] }>()
+    for (const upstream of upstreamsOf(config)) {
+      const known = services.get(upstream.name)
+      if (known === undefined) services.set(upstream.name, { url: upstream.url, prefixes: [upstream.prefix] })
+      else known.prefixes.push(upstream.prefix)
+    }
+    await Promise.all([...services].map(async ([name, upstream]) => {
       try {
         const res = await fetch(`${upstream.url}/openapi.json`, { signal: AbortSignal.timeout(2000) })
         if (!res.ok) throw new Error(`status ${res.status}`)
-        parts.push({ name: upstream.name, prefix: upstream.prefix, doc: await res.json() as OpenApiDocument })
+        parts.push({ name, prefix: upstream.prefixes, doc: await res.json() as OpenApiDocument })
       } catch {
-        missing.push(upstream.name)
+        missing.push(name)
       }
     }))
     const { paths: sortedPaths, schemas, tags } = mergeDocuments(parts)
