@@ -11,8 +11,9 @@ export interface GatewayMetrics {
 
 const created = new WeakMap<ServiceMetrics, GatewayMetrics>()
 
-export function gatewayMetricsOf (metrics: ServiceMetrics | null): GatewayMetrics | null {
-  if (metrics === null) return null
+/** `undefined` when the routes are mounted on an app without the kit's metrics decoration (some tests do that). */
+export function gatewayMetricsOf (metrics: ServiceMetrics | null | undefined): GatewayMetrics | null {
+  if (metrics == null) return null
   let mine = created.get(metrics)
   if (mine === undefined) {
     const registers = [metrics.registry]
