@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { METRICS_STREAM, TWITCH_EVENTSUB_STREAM, TwitchChannelActivityV1, TwitchEventSubMessageV1 } from '@pulse/contracts'
 import t from 'tap'
 import { buildEventSubApp, deliver, followBody, publishedEvents, signedDelivery, startForwarder } from './eventsub-helper.js'
-import { as, connectTwitch, eventually, refreshedOf, settle, startWorld } from './helper.js'
+import { as, connectTwitch, eventually, refreshedOf, drained, startWorld } from './helper.js'
 
 // The callback's checks, on requests signed here (the simulator's own deliveries are in
 // eventsub-sim.test.ts): the signature on the raw body, the age, the message id, the headers.
@@ -28,7 +28,7 @@ t.test('a valid delivery is taken at once (204) and applied from the stream: one
 
 t.test('refused, and nothing changes: a wrong signature, one byte changed, a stale timestamp, a replayed id, a missing header', async (t) => {
   // Let anything of the previous test land first.
-  await settle()
+  t.ok(await drained(world), 'the service has nothing left to do')
   const before = { followers: await followers(), received: await received(), queued: await queued() }
   const good = () => signedDelivery({ subscriptionType: 'channel.follow', version: '2', body: followBody(broadcasterId) })
 
@@ -71,7 +71,7 @@ t.test('refused, and nothing changes: a wrong signature, one byte changed, a sta
   t.equal(res.statusCode, 400, 'a signature that is not sha256=<hex>')
 
   // Only the one accepted delivery left a trace.
-  await settle()
+  t.ok(await drained(world), 'the service has nothing left to do')
   t.equal(await followers(), before.followers + 1)
   t.equal(await received(), before.received + 1)
   t.equal(await queued(), before.queued + 1)
@@ -92,7 +92,7 @@ t.test('the challenge is answered with the challenge itself, as text/plain', asy
 })
 
 t.test('the same notification sent to two replicas at once, and queued twice, is applied once', async (t) => {
-  await settle()
+  t.ok(await drained(world), 'the service has nothing left to do')
   const before = await followers()
   const delivery = signedDelivery({ subscriptionType: 'channel.follow', version: '2', body: followBody(broadcasterId, '900000777') })
   const answers = await Promise.all([deliver(app, delivery), deliver(replica, delivery)])
@@ -108,6 +108,6 @@ t.test('the same notification sent to two replicas at once, and queued twice, is
   await Promise.all([world.bus.publish(TwitchEventSubMessageV1, message, { msgID: 'copy-1' }), world.bus.publish(TwitchEventSubMessageV1, message, { msgID: 'copy-2' })])
 
   t.ok(await eventually(async () => await followers() === before + 2))
-  await settle()
+  t.ok(await drained(world), 'the service has nothing left to do')
   t.equal(await followers(), before + 2, 'two follows, each counted once')
 })

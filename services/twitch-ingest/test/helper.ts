@@ -4,11 +4,11 @@ import {
   TwitchRefreshedV1
 } from '@pulse/contracts'
 import {
-  failedOf, identityHeaders, messagesInStream, providerCallsSince, refreshedOf, rowsOf as rowsOfTables, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
+  failedOf, identityHeaders, messagesInStream, providerCallsSince, quiet, refreshedOf, rowsOf as rowsOfTables, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
 } from '@pulse/ingest-kit/testing'
 import { SIM_CREDENTIALS, startProviderSim, type ProviderSim } from '@pulse/provider-sim'
 import { createServerOptions } from '@pulse/service-kit'
-import { eventually as pollUntil, settle as waitFor, type Teardown } from '@pulse/testing'
+import { eventually as pollUntil, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
@@ -150,8 +150,8 @@ export const as = (userId: string): Record<string, string> => identityHeaders(us
 /** Polls until `fn` holds or 20 s pass. */
 export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> => await pollUntil(fn, ms)
 
-/** Waits a little for anything that should not happen (a second event) to show up. */
-export const settle = async (ms = 1500): Promise<void> => { await waitFor(ms) }
+/** Waits until the service has nothing left to do (see the kit's `quiet`): then what did not happen will not. */
+export const drained = async (world: World): Promise<boolean> => await quiet(world)
 
 export { failedOf, messagesInStream, refreshedOf }
 

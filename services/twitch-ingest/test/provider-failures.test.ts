@@ -1,6 +1,6 @@
 import type { TwitchOverview } from '@pulse/contracts'
 import t from 'tap'
-import { as, buildApp, callsSince, connectTwitch, eventually, failedOf, refreshedOf, settle, startWorld } from './helper.js'
+import { as, buildApp, callsSince, connectTwitch, eventually, failedOf, refreshedOf, drained, startWorld } from './helper.js'
 
 const HOUR = 3600 * 1000
 
@@ -51,7 +51,7 @@ t.test('a 429 is waited out by redelivery: the refresh completes, nothing is los
   sim.control.failNext('GET /helix/users', 1, 429)
   await refreshAgain(userId)
   t.ok(await eventually(() => refreshedOf(world, userId).length === 2), 'the refresh completed after the reset')
-  await settle()
+  t.ok(await drained(world), 'the service has nothing left to do')
   const calls = callsSince(sim, before)
   const expected = { ...cleanCalls, 'GET /helix/users': cleanCalls['GET /helix/users']! + 1 }
   t.same(calls, expected, 'the same calls as a clean refresh, plus the refused one')
@@ -65,7 +65,7 @@ t.test('a 429 in the middle of a paginated list: the refresh starts again after 
   sim.control.failNext('GET /helix/videos', 1, 429)
   await refreshAgain(userId)
   t.ok(await eventually(() => refreshedOf(world, userId).length === 2))
-  await settle()
+  t.ok(await drained(world), 'the service has nothing left to do')
   t.equal(await snapshotCount(userId), 2)
   t.equal(failedOf(world, userId).length, 0)
 })
@@ -77,7 +77,7 @@ t.test('Twitch answering 503 is retried a few times, then the message is redeliv
   sim.control.failNext('GET /helix/videos', 4, 503)
   await refreshAgain(userId)
   t.ok(await eventually(() => refreshedOf(world, userId).length === 2), 'the refresh completed on redelivery')
-  await settle()
+  t.ok(await drained(world), 'the service has nothing left to do')
   const calls = callsSince(sim, before)
   t.equal(calls['GET /helix/videos'], cleanCalls['GET /helix/videos']! + 4, 'each failed video call was retried, the list fetched once in full')
   t.equal(calls['GET /helix/users'], 2, 'the refresh started again once')
@@ -92,7 +92,7 @@ t.test('a grant revoked at Twitch fails the refresh as token_revoked, once, and 
   t.ok(await eventually(() => failedOf(world, userId).length === 1), 'a failure is reported')
   t.equal(failedOf(world, userId)[0]!.reason, 'token_revoked')
   const before = sim.control.callCounts()
-  await settle()
+  t.ok(await drained(world), 'the service has nothing left to do')
   t.same(callsSince(sim, before), {}, 'no more calls: the request is not retried')
   t.equal(failedOf(world, userId).length, 1, 'reported once')
   const overview = (await app.inject({ method: 'GET', url: '/twitch/overview', headers: as(userId) })).json<TwitchOverview>()
@@ -118,7 +118,7 @@ t.test('auth saying the user has no connection fails the refresh as not_connecte
   await refreshAgain(userId)
   t.ok(await eventually(() => failedOf(world, userId).length === 1))
   t.equal(failedOf(world, userId)[0]!.reason, 'not_connected')
-  await settle()
+  t.ok(await drained(world), 'the service has nothing left to do')
   t.equal(failedOf(world, userId).length, 1)
   t.equal(refreshedOf(world, userId).length, 1)
 })

@@ -1,6 +1,6 @@
 import type { TwitchHistory, TwitchOverview } from '@pulse/contracts'
 import t from 'tap'
-import { as, buildApp, connectTwitch, eventually, refreshedOf, settle, startWorld } from './helper.js'
+import { as, buildApp, connectTwitch, eventually, refreshedOf, drained, startWorld } from './helper.js'
 
 const DAY = 24 * 3600 * 1000
 
@@ -37,7 +37,7 @@ t.test('a linked account is refreshed at once: the snapshot holds the numbers Tw
   const e = sim.control.expectedTwitch('sim_big')
   t.ok(e.followers > 10_000 && e.subscribers.total > 100, 'sim_big is a big channel (the test covers several pages)')
 
-  await settle()
+  t.ok(await drained(world), 'the service has nothing left to do')
   t.equal(refreshedOf(world, big).length, 1, 'exactly one refreshed event per refresh')
   t.equal(world.failed.length, 0, 'nothing failed')
 })

@@ -1,6 +1,6 @@
 import type { TwitterOverview } from '@pulse/contracts'
 import t from 'tap'
-import { as, buildApp, callsSince, connectX, eventually, failedOf, refreshedOf, settle, startWorld } from './helper.js'
+import { as, buildApp, callsSince, connectX, eventually, failedOf, refreshedOf, drained, startWorld } from './helper.js'
 
 const world = await startWorld(t)
 // Rate-limit waits never happen in place here: every 429 goes through redelivery.
@@ -28,7 +28,7 @@ t.test('a 429 with x-rate-limit-reset is waited out by redelivery: the refresh c
   sim.control.failNext('GET /2/users/me', 1, 429)
   await refreshAgain(userId)
   t.ok(await eventually(() => refreshedOf(world, userId).length === 3), 'completed after the reset')
-  await settle()
+  t.ok(await drained(world), 'the service has nothing left to do')
   t.same(callsSince(sim, before), { ...clean, 'GET /2/users/me': clean['GET /2/users/me']! + 1 }, 'no retry storm: the refused call once more, nothing else')
   t.equal(await snapshotCount(userId), 3)
   t.equal(failedOf(world, userId).length, 0)
@@ -40,7 +40,7 @@ t.test('a 429 on a later timeline page: the refresh starts again after the reset
   sim.control.failNext('GET /2/users/:id/tweets', 1, 429)
   await refreshAgain(userId)
   t.ok(await eventually(() => refreshedOf(world, userId).length === 2))
-  await settle()
+  t.ok(await drained(world), 'the service has nothing left to do')
   t.equal(await snapshotCount(userId), 2)
   t.equal(failedOf(world, userId).length, 0)
 })
@@ -66,7 +66,7 @@ t.test('a token X refuses is reported as token_revoked after asking auth once, a
   const asked = world.responder.requests.filter((r) => r.userId === userId && r.rejectedAccessToken !== undefined)
   t.equal(asked.length, 1, 'auth was told once which token X rejected')
   t.equal(asked[0]!.rejectedAccessToken, token)
-  await settle(2000)
+  t.ok(await drained(world), 'the service has nothing left to do')
   t.same(callsSince(sim, before), { 'GET /2/users/me': 1 }, 'one refused call, no retries')
   t.equal(failedOf(world, userId).length, 1, 'reported once')
   const overview = (await app.inject({ method: 'GET', url: '/twitter/overview', headers: as(userId) })).json<TwitterOverview>()

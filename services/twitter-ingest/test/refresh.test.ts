@@ -1,6 +1,6 @@
 import type { TwitterHistory, TwitterOverview, TwitterPost } from '@pulse/contracts'
 import t from 'tap'
-import { as, buildApp, callsSince, connectX, eventually, failedOf, refreshedOf, settle, startWorld } from './helper.js'
+import { as, buildApp, callsSince, connectX, eventually, failedOf, refreshedOf, drained, startWorld } from './helper.js'
 
 const DAY = 24 * 3600 * 1000
 const TIMELINE = 'GET /2/users/:id/tweets'
@@ -58,7 +58,7 @@ t.test('a refresh of sim_big stores what X shows: the numbers, every recent post
   t.same(byEngagement.map((p) => p.engagement), [...byEngagement.map((p) => p.engagement)].sort((a, b) => b - a), 'sort=engagement: most first')
   t.equal(byEngagement.length, posts.length)
 
-  await settle()
+  t.ok(await drained(world), 'the service has nothing left to do')
   t.equal(refreshedOf(world, userId).length, 1, 'one refreshed event')
   t.equal(failedOf(world, userId).length, 0)
 })
