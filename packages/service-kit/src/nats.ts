@@ -418,6 +418,23 @@ export class EventBus {
     }))
   }
 
+  /**
+   * Whether every consumer of every stream under this bus's prefix has delivered all its messages
+   * and had each acknowledged (a message waiting for its redelivery counts as not acknowledged).
+   * With the outbox empty too, nothing more happens without a new cause: tests use it to prove
+   * that something did not happen without sleeping for a guessed time.
+   */
+  async settled (): Promise<boolean> {
+    const mine = this.prefix === '' ? '' : `${this.prefix}_`
+    for await (const stream of this.jsm.streams.list()) {
+      if (!stream.config.name.startsWith(mine)) continue
+      for await (const consumer of this.jsm.consumers.list(stream.config.name)) {
+        if (consumer.num_pending > 0 || consumer.num_ack_pending > 0) return false
+      }
+    }
+    return true
+  }
+
   /** Readiness: a round trip to the server. */
   async ping (): Promise<void> {
     if (this.nc.isClosed()) throw new Error('nats connection closed')

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import { AUTH_STREAM } from '@pulse/contracts'
 import { startProviderSim, type ProviderSim } from '@pulse/provider-sim'
 import { IDENTITY_HEADER, createDatabase, sessionKey, signAssertion, signIdentity, type Identity } from '@pulse/service-kit'
-import { createTestDatabase, eventually as pollUntil, settle as waitFor, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { createTestDatabase, drained, eventually as pollUntil, settle as waitFor, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import type { Kysely } from 'kysely'
 import { AUTH_SCHEMA, type Database, type ProviderName } from '../src/db/database.js'
@@ -148,7 +148,14 @@ export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 10_0
  * Only for proving that something does NOT happen (a second mail, an event that must not come): waits
  * a bound the caller derives from the settings involved. Never a way to wait for something to happen.
  */
-export const settle = async (ms = 500): Promise<void> => { await waitFor(ms) }
+export const settle = async (ms: number): Promise<void> => { await waitFor(ms) }
+
+/**
+ * Waits until auth has nothing left to do: its outbox is empty and every consumer under its prefix
+ * has acknowledged every message (@pulse/testing's `drained`). Then an event that came once stays once.
+ */
+export const quiet = async (auth: TestAuth): Promise<boolean> =>
+  await drained(auth.inner.nats, async () => (await auth.db.selectFrom('outbox').select('id').where('sent_at', 'is', null).execute()).length)
 
 /**
  * Waits until every event the app has written to its outbox is published. Events reach the stream

@@ -1,7 +1,7 @@
 import { ConnectionInvalidatedV1, TWITCH_EVENTSUB_STREAM, TwitchAuthorizationRevokedV1 } from '@pulse/contracts'
 import t from 'tap'
 import { signIn } from './browser.js'
-import { TEST_PUBLIC_URL, build, eventually, settle, startSim, storedTokens } from './helper.js'
+import { TEST_PUBLIC_URL, build, eventually, quiet, startSim, storedTokens } from './helper.js'
 
 const sim = await startSim(t)
 
@@ -32,7 +32,7 @@ t.test('a grant revoked at Twitch (user.authorization.revoke): the connection is
   t.match(me.user.connections, [{ provider: 'twitch', status: 'invalid' }], 'the user sees it')
 
   t.ok(await eventually(async () => (await auth.events(ConnectionInvalidatedV1.subject)).length === 1))
-  await settle()
+  t.ok(await quiet(auth), 'auth has nothing left to do')
   t.match(await auth.events(ConnectionInvalidatedV1.subject), [{ userId, provider: 'twitch', reason: 'authorization_revoked' }], 'announced once')
   t.same((await storedTokens(auth, other.userId)).row, otherBefore, 'the other connection is untouched')
 })

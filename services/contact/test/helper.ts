@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { CONTACT_STREAM, ContactSubmittedV1, type ContactSubmissionBody } from '@pulse/contracts'
-import { EventBus, IDENTITY_HEADER, createDatabase, createServerOptions, signAssertion, signIdentity } from '@pulse/service-kit'
-import { createTestDatabase, eventually as pollUntil, settle as waitFor, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { EventBus, IDENTITY_HEADER, createDatabase, createServerOptions, outboxBacklog, signAssertion, signIdentity } from '@pulse/service-kit'
+import { createTestDatabase, drained, eventually as pollUntil, settle as waitFor, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import app from '../src/app.js'
@@ -108,5 +108,8 @@ export async function countSubmissions (db: Kysely<Database>): Promise<number> {
 /** Polls until `fn` holds or 15 s pass. */
 export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 15_000): Promise<boolean> => await pollUntil(fn, ms)
 
-/** Waits a little for anything that should not happen (a second event) to show up. */
-export const settle = async (ms = 1000): Promise<void> => { await waitFor(ms) }
+/** Waits `ms` for what must not happen while something is down (a bound the test derives from settings). */
+export const settle = async (ms: number): Promise<void> => { await waitFor(ms) }
+
+/** Waits until contact has nothing left to publish and the watcher has taken every event: then no further event will come. */
+export const quiet = async (bus: EventBus, db: Kysely<Database>): Promise<boolean> => await drained(bus, async () => (await outboxBacklog(db)).unsent)

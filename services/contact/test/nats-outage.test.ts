@@ -1,6 +1,6 @@
 import t from 'tap'
 import { TcpProxy, testInfra } from '@pulse/testing'
-import { build, eventually, nextAddress, settle, validMessage, visitorHeader, watchEvents } from './helper.js'
+import { build, eventually, nextAddress, quiet, settle, validMessage, visitorHeader, watchEvents } from './helper.js'
 
 t.test('with NATS down messages are stored, and announced once when it returns', async (t) => {
   const { natsUrl } = await testInfra()
@@ -8,7 +8,7 @@ t.test('with NATS down messages are stored, and announced once when it returns',
   // Teardowns run last-added first: the app (added by build) closes while the proxy still forwards.
   t.teardown(() => proxy.stop())
   const { app, db, config } = await build(t, { env: { NATS_URL: proxy.url(natsUrl) } })
-  const { received } = await watchEvents(t, config.NATS_PREFIX)
+  const { bus, received } = await watchEvents(t, config.NATS_PREFIX)
 
   await proxy.cut()
   const res = await app.inject({ method: 'POST', url: '/contact', headers: visitorHeader(nextAddress()), payload: validMessage() })
@@ -19,7 +19,7 @@ t.test('with NATS down messages are stored, and announced once when it returns',
   const ready = await app.inject({ url: '/ready' })
   t.equal(ready.statusCode, 200, 'still ready: the outbox holds the event, so NATS is not needed to take messages')
 
-  await settle()
+  await settle(5 * config.OUTBOX_POLL_INTERVAL_MS) // five relay rounds, each failing to reach NATS
   t.same(received, [], 'nothing is published while NATS is away')
   const pending = await db.selectFrom('outbox').select(['id', 'sent_at']).execute()
   t.equal(pending.length, 1)
@@ -27,7 +27,7 @@ t.test('with NATS down messages are stored, and announced once when it returns',
 
   await proxy.restore()
   t.ok(await eventually(() => received.some((e) => e.id === id), 20_000), 'the event arrives after NATS returns')
-  await settle(1500)
+  t.ok(await quiet(bus, db), 'nothing left to publish')
   t.same(received.filter((e) => e.id === id), [{ id, receivedAt: res.json().receivedAt, spam: false }], 'exactly once')
   t.ok(await eventually(async () => {
     const sent = await db.selectFrom('outbox').select('sent_at').execute()

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { TcpProxy, createTestDatabase } from '@pulse/testing'
-import { build, countSubmissions, eventually, nextAddress, settle, validMessage, visitorHeader, watchEvents } from './helper.js'
+import { build, countSubmissions, eventually, nextAddress, quiet, validMessage, visitorHeader, watchEvents } from './helper.js'
 
 t.test('with Postgres down nothing is acknowledged; the retry stores the message once', async (t) => {
   const databaseUrl = await createTestDatabase(t)
   const proxy = await TcpProxy.start(databaseUrl)
   t.teardown(() => proxy.stop())
   const { app, db, config } = await build(t, { databaseUrl, env: { DATABASE_URL: proxy.url(databaseUrl) } })
-  const { received } = await watchEvents(t, config.NATS_PREFIX)
+  const { bus, received } = await watchEvents(t, config.NATS_PREFIX)
   const headers = { ...visitorHeader(nextAddress()), 'idempotency-key': randomUUID() }
   const send = () => app.inject({ method: 'POST', url: '/contact', headers, payload: validMessage({ message: 'sent while the database was away' }) })
 
@@ -34,6 +34,6 @@ t.test('with Postgres down nothing is acknowledged; the retry stores the message
   t.same(rows, [{ id: stored.json().id, message: 'sent while the database was away' }], 'exactly one message')
 
   t.ok(await eventually(() => received.length >= 1), 'its event is published')
-  await settle()
+  t.ok(await quiet(bus, db), 'nothing left to publish')
   t.same(received.map((e) => e.id), [stored.json().id], 'once')
 })

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
-import { build, countSubmissions, eventually, nextAddress, settle, userHeader, validMessage, visitorHeader, watchEvents } from './helper.js'
+import { build, countSubmissions, eventually, nextAddress, quiet, userHeader, validMessage, visitorHeader, watchEvents } from './helper.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 t.test('a visitor\'s message is stored before it is acknowledged, and announced once', async (t) => {
   const { app, db, config } = await build(t, { env: { CONTACT_RATE_LIMIT_MAX: '50' } })
-  const { received } = await watchEvents(t, config.NATS_PREFIX)
+  const { bus, received } = await watchEvents(t, config.NATS_PREFIX)
   const res = await app.inject({ method: 'POST', url: '/contact', headers: visitorHeader('198.51.100.7'), payload: validMessage() })
   t.equal(res.statusCode, 202)
   const body = res.json()
@@ -17,7 +17,7 @@ t.test('a visitor\'s message is stored before it is acknowledged, and announced 
   t.match(row, { name: 'Ada Lovelace', email: 'ada@example.com', subject: 'Hello', message: 'I love the dashboard.', status: 'new', honeypot_filled: false, client_ip: '198.51.100.7', user_id: null })
   t.equal(row.received_at.toISOString(), body.receivedAt)
   t.ok(await eventually(() => received.length >= 1), 'the event arrives')
-  await settle(500)
+  t.ok(await quiet(bus, db), 'nothing left to publish')
   t.same(received, [{ id: body.id, receivedAt: body.receivedAt, spam: false }])
 })
 
@@ -117,7 +117,7 @@ t.test('a logged-in sender is recorded with the message', async (t) => {
 
 t.test('a filled honeypot is stored as spam and answered exactly like a real message', async (t) => {
   const { app, db, config } = await build(t, { env: { CONTACT_RATE_LIMIT_MAX: '1000' } })
-  const { received } = await watchEvents(t, config.NATS_PREFIX)
+  const { bus, received } = await watchEvents(t, config.NATS_PREFIX)
   const headers = visitorHeader(nextAddress())
   const real = await app.inject({ method: 'POST', url: '/contact', headers, payload: { ...validMessage(), website: '' } })
   const bot = await app.inject({ method: 'POST', url: '/contact', headers, payload: { ...validMessage(), website: 'http://cheap-pills.example' } })
@@ -133,13 +133,13 @@ t.test('a filled honeypot is stored as spam and answered exactly like a real mes
     { id: bot.json().id, status: 'spam', honeypot_filled: true }
   ], 'the bot\'s message is kept, flagged as spam')
   t.ok(await eventually(() => received.length >= 2))
-  await settle(300)
+  t.ok(await quiet(bus, db), 'nothing left to publish')
   t.same(received.map((e) => [e.id, e.spam]).sort(), [[real.json().id, false], [bot.json().id, true]].sort(), 'both are announced, spam flagged')
 })
 
 t.test('an Idempotency-Key makes retries safe', async (t) => {
   const { app, db, config } = await build(t, { env: { CONTACT_RATE_LIMIT_MAX: '3' } })
-  const { received } = await watchEvents(t, config.NATS_PREFIX)
+  const { bus, received } = await watchEvents(t, config.NATS_PREFIX)
 
   t.test('a retry answers the first receipt and stores nothing new', async (t) => {
     const headers = { ...visitorHeader(nextAddress()), 'idempotency-key': randomUUID() }
@@ -185,7 +185,7 @@ t.test('an Idempotency-Key makes retries safe', async (t) => {
   t.test('each stored message is announced once', async (t) => {
     const stored = await db.selectFrom('submissions').select('id').execute()
     t.ok(await eventually(() => received.length >= stored.length))
-    await settle(500)
+    t.ok(await quiet(bus, db), 'nothing left to publish')
     t.same(received.map((e) => e.id).sort(), stored.map((r) => r.id).sort())
   })
 })

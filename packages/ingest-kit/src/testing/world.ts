@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { AUTH_STREAM, METRICS_STREAM, type EventPayload } from '@pulse/contracts'
 import { EventBus, IDENTITY_HEADER, createDatabase, outboxBacklog, signIdentity } from '@pulse/service-kit'
-import { createTestDatabase, eventually, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { createTestDatabase, drained, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import { sql, type Kysely } from 'kysely'
 import type { MetricsContracts } from '../pipeline/types.js'
 import { TestTokenResponder } from './token-responder.js'
@@ -98,32 +98,12 @@ export async function messagesInStream<DB> (world: IngestWorld<DB>, subject: str
 }
 
 /**
- * Waits until nothing more can happen without a new cause, and answers whether that came within
- * `ms`: every durable consumer of the world's streams (the service's and the test's own watcher)
- * has no message left to deliver and none delivered but unacknowledged (a refresh waiting for its
- * redelivery after a 429 counts as unacknowledged), and the service's outbox holds no unsent event.
- * Held twice in a row, a poll apart, so that an event published by the last handler is seen.
- * This is how a test proves that something did NOT happen (no second refresh, no retry) without
- * sleeping for a guessed time.
+ * Waits until the service under test has nothing left to do (see `drained` in @pulse/testing): the
+ * consumers of the world's streams, the test's watcher among them, have acknowledged everything (a
+ * refresh waiting for its redelivery after a 429 is not acknowledged yet) and the outbox is empty.
  */
 export async function quiet<DB> (world: IngestWorld<DB>, ms = 20_000): Promise<boolean> {
-  const idle = async (): Promise<boolean> => {
-    if ((await outboxBacklog(world.db)).unsent > 0) return false
-    // Every stream of the world's prefix (metrics, auth, and any a service adds, such as EventSub's).
-    const mine = `${world.prefix}_`
-    for await (const stream of world.bus.jsm.streams.list()) {
-      if (!stream.config.name.startsWith(mine)) continue
-      for await (const consumer of world.bus.jsm.consumers.list(stream.config.name)) {
-        if (consumer.num_pending > 0 || consumer.num_ack_pending > 0) return false
-      }
-    }
-    return true
-  }
-  let streak = 0
-  return await eventually(async () => {
-    streak = (await idle()) ? streak + 1 : 0
-    return streak >= 2
-  }, ms, 100)
+  return await drained(world.bus, async () => (await outboxBacklog(world.db)).unsent, ms)
 }
 
 /**
