@@ -8,10 +8,11 @@ import { type LoadResult } from './lib/load.js'
 import { machine, machineLine, machineMarkdown } from './lib/machine.js'
 import { memoryText } from './lib/processes.js'
 import { RESULTS_FILE, writeBlocks, type Block } from './lib/results.js'
+import { METRICS_BUDGET, OBSERVABILITY_CONNECTIONS, OBSERVABILITY_ROUNDS, benchObservability, medianOf } from './observability.js'
 import { CONTACT_REQUESTS, benchServices } from './services.js'
 import { TWITCH_RUNS, TWITCH_USERS, benchTwitchDrain, twitchDrainReport } from './twitch-drain.js'
 
-const SUITES = ['gateway', 'services', 'twitch'] as const
+const SUITES = ['gateway', 'services', 'twitch', 'observability'] as const
 type Suite = typeof SUITES[number]
 const DEFAULT_DURATION_S = 10
 const DEFAULT_TWITCH_USERS = 1000
@@ -27,7 +28,7 @@ if (!Number.isInteger(TWITCH_USERS) || TWITCH_USERS < 1) throw new Error(`BENCH_
 
 /** The command as typed, with the settings that change what is measured. */
 const command = [
-  ...['BENCH_DURATION_S', 'BENCH_TWITCH_USERS', 'BENCH_TWITCH_RUNS'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`),
+  ...['BENCH_DURATION_S', 'BENCH_TWITCH_USERS', 'BENCH_TWITCH_RUNS', 'BENCH_OBSERVABILITY_ROUNDS'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`),
   ...(process.env.BENCH_PROFILE !== undefined ? ['BENCH_PROFILE=<dir>'] : []),
   'pnpm bench',
   ...(process.argv[2] !== undefined ? [process.argv[2]] : [])
@@ -84,10 +85,30 @@ async function twitchBlock (): Promise<string> {
   return `${head}\n\n${twitchDrainReport(await benchTwitchDrain())}`
 }
 
+async function observabilityBlock (): Promise<string> {
+  const head = runLine(`GET /mood through the gateway, ${OBSERVABILITY_CONNECTIONS} connections, four configurations measured in turns for ${OBSERVABILITY_ROUNDS} rounds ` +
+    `(order rotated each round), 2 s warm-up then ${durationSeconds} s measured per turn; medians of the rounds`, durationSeconds !== DEFAULT_DURATION_S || OBSERVABILITY_ROUNDS < 3)
+  const { results, collector } = await benchObservability({ durationSeconds })
+  const off = results[0]!
+  const cpu = (r: typeof off) => medianOf(r.rounds, (x) => x.cpuMicrosPerRequest)
+  const part = (r: typeof off, name: string) => medianOf(r.rounds, (x) => x.cpuByProcess.find((p) => p.name === name)?.micros ?? 0)
+  const lines = [head, '', '| configuration | req/s | p50 ms | p99 ms | server CPU µs/req (gateway + mood) | vs. all off | CPU per round | what it did |', '|---|---:|---:|---:|---:|---:|---|---|']
+  for (const r of results) {
+    const delta = (cpu(r) / cpu(off) - 1) * 100
+    lines.push(`| ${r.configuration.name} | ${Math.round(medianOf(r.rounds, (x) => x.requestsPerSecond))} | ${medianOf(r.rounds, (x) => x.p50Ms)} | ${medianOf(r.rounds, (x) => x.p99Ms)} | ` +
+      `${round(cpu(r))} (${round(part(r, 'gateway'))} + ${round(part(r, 'mood'))}) | ${r === off ? '–' : `${delta >= 0 ? '+' : ''}${round(delta)} %`} | ${r.rounds.map((x) => x.cpuMicrosPerRequest).join(', ')} | ${r.configuration.metrics ? r.check : '–'} |`)
+  }
+  const metrics = results[1]!
+  const overhead = cpu(metrics) / cpu(off) - 1
+  lines.push('', `Metrics add ${round(overhead * 100)} % server CPU per request (budget ${METRICS_BUDGET * 100} %): ${overhead <= METRICS_BUDGET ? 'within budget' : 'OVER BUDGET'}; ${collector}.`)
+  return lines.join('\n')
+}
+
 const suites: Record<Suite, { heading: string, title: string, run: () => Promise<string> }> = {
   gateway: { heading: '## The gateway hop', title: '## The gateway hop (issue: accounts, sessions and the gateway)', run: gatewayBlock },
   services: { heading: '## Mood and contact', title: '## Mood and contact through the gateway (issues: mood, contact)', run: servicesBlock },
-  twitch: { heading: '## Twitch refresh drain', title: '## Twitch refresh drain (issue 7: Twitch and X metrics)', run: twitchBlock }
+  twitch: { heading: '## Twitch refresh drain', title: '## Twitch refresh drain (issue 7: Twitch and X metrics)', run: twitchBlock },
+  observability: { heading: '## Metrics and tracing', title: '## Metrics and tracing (issue: observability)', run: observabilityBlock }
 }
 
 // Each suite's block is written as soon as it is measured: a later suite failing keeps the earlier ones.
