@@ -198,10 +198,17 @@ export class EventBus {
         if (s.type === 'disconnect' || s.type === 'reconnect') logger.warn({ nats: s.type, server: s.server }, `nats ${s.type}`)
       }
     })().catch(() => {})
-    const jsm = await jetstreamManager(nc)
+    // No API check here (an account-info request that times out while a cluster elects its meta
+    // leader): the streams are created or updated right below, which needs JetStream anyway.
+    const jsm = await jetstreamManager(nc, { checkAPI: false })
     const bus = new EventBus(nc, jetstream(nc), jsm, prefix, logger, maxDeliver, streamReplicas, name)
     if (metrics !== undefined && metrics !== null) bus.natsMetrics = natsMetrics(metrics, bus)
-    for (const stream of streams) await bus.ensureStream(stream)
+    try {
+      for (const stream of streams) await bus.ensureStream(stream)
+    } catch (error) {
+      await nc.close().catch(() => {})
+      throw error
+    }
     return bus
   }
 
