@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { Redis } from 'ioredis'
 import pg from 'pg'
@@ -20,13 +22,27 @@ import { Browser, startE2E, urlOf, type E2EStack } from './helper.js'
  * 3. No service's prototypes were polluted (each one's test-only probe says so).
  *
  * PULSE_FUZZ_RUNS sets the requests per operation in the reach phase (default 200; the nightly run
- * uses 1,000 or more); PULSE_FUZZ_SEED replays a run.
+ * uses 1,000 or more); PULSE_FUZZ_SEED replays a run; PULSE_FUZZ_WRITE_DOCS=1 writes the reach table
+ * into docs/testing.md (between its fuzz-reach markers).
  */
 const RUNS = Number(process.env.PULSE_FUZZ_RUNS ?? 200)
 const HOSTILE_RUNS = Math.max(25, Math.round(RUNS / 4))
 const SEED = Number(process.env.PULSE_FUZZ_SEED ?? Date.now() % 2147483647)
 /** The share of each operation's requests that must reach its handler (the least any reaches at 200 runs is well above it). */
 const MIN_REACH = 0.1
+
+/** Replaces the table between the fuzz-reach markers of docs/testing.md, and the run it came from. */
+function writeReachTable (table: string[]): void {
+  const file = fileURLToPath(new URL('../../docs/testing.md', import.meta.url))
+  const text = readFileSync(file, 'utf8')
+  const start = '<!-- fuzz-reach:start -->'
+  const end = '<!-- fuzz-reach:end -->'
+  const from = text.indexOf(start)
+  const to = text.indexOf(end)
+  if (from === -1 || to < from) throw new Error('docs/testing.md has no fuzz-reach markers')
+  const body = [`Written by the run of ${new Date().toISOString().slice(0, 10)}: ${RUNS} requests per operation, seed ${SEED}.`, '', ...table].join('\n')
+  writeFileSync(file, `${text.slice(0, from + start.length)}\n${body}\n${text.slice(to)}`)
+}
 
 type Schema = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 interface Parameter { name: string, in: 'path' | 'query' | 'header' | 'cookie', required?: boolean, schema?: Schema }
@@ -265,6 +281,7 @@ t.test('the whole API fuzzed per operation as a visitor, a creator and an admin:
       t.ok(reached >= RUNS * MIN_REACH, `${op.method} ${op.path}: ${reached} of ${RUNS} reached the handler`, { stoppedBy: Object.fromEntries(stoppedBy) })
     }
     t.comment(`what the fuzzer reaches (seed ${SEED}):\n${report.join('\n')}`)
+    if (process.env.PULSE_FUZZ_WRITE_DOCS === '1') writeReachTable(report)
   })
 
   t.test('hostile: every wrong request is refused with a 4xx, and no table, outbox or Redis key changed', async (t) => {
