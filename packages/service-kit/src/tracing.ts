@@ -103,12 +103,13 @@ export interface Tracing {
  */
 export async function startTracing ({ service, endpoint, sampleRatio = 1, exporter }: TracingOptions): Promise<Tracing | undefined> {
   if (endpoint === undefined && exporter === undefined) return undefined
-  const [{ NodeTracerProvider }, base, { resourceFromAttributes }, { registerInstrumentations }, { UndiciInstrumentation }] = await Promise.all([
+  const [{ NodeTracerProvider }, base, { resourceFromAttributes }, { registerInstrumentations }, { UndiciInstrumentation }, { HttpInstrumentation }] = await Promise.all([
     import('@opentelemetry/sdk-trace-node'),
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/instrumentation'),
-    import('@opentelemetry/instrumentation-undici')
+    import('@opentelemetry/instrumentation-undici'),
+    import('@opentelemetry/instrumentation-http')
   ])
   let processor
   if (exporter !== undefined) {
@@ -123,7 +124,9 @@ export async function startTracing ({ service, endpoint, sampleRatio = 1, export
     spanProcessors: [processor]
   })
   provider.register()
-  const unregister = registerInstrumentations({ instrumentations: [new UndiciInstrumentation()] })
+  const unregister = registerInstrumentations({
+    instrumentations: [new UndiciInstrumentation(), new HttpInstrumentation({ ignoreIncomingRequestHook: () => true })]
+  })
   tracingOn = true
   return {
     async shutdown () {
