@@ -1,7 +1,7 @@
 import {
   TwitchHistoryQuerySchema, TwitchHistorySchema, TwitchRefreshFailedV1, TwitchRefreshRequestedV1, TwitchRefreshedV1
 } from '@pulse/contracts'
-import { ingestService, systemClock, type Clock } from '@pulse/ingest-kit'
+import { ingestService, systemClock, type IngestAppOptions } from '@pulse/ingest-kit'
 import type { FastifyInstance } from 'fastify'
 import type { TwitchIngestConfig } from './config.js'
 import { SCHEMA, TWITCH_METRIC_COLUMNS } from './db/database.js'
@@ -18,11 +18,7 @@ import topRoutes from './routes/top.js'
 import twitchRoutes from './routes/twitch.js'
 import { createTopLists } from './top-lists.js'
 
-export interface TwitchIngestAppOptions {
-  config: TwitchIngestConfig
-  /** The clock, ms since the epoch: tests use the provider simulator's, so days pass in an instant. */
-  now?: Clock
-}
+export type TwitchIngestAppOptions = IngestAppOptions<TwitchIngestConfig>
 
 /** twitch-ingest as a plugin: the kit's ingest wiring with the Helix adapter, and the Twitch routes. */
 export default async function app (fastify: FastifyInstance, { config, now = systemClock }: TwitchIngestAppOptions) {
