@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import {
-  ConnectionLinkedV1, ConnectionUnlinkedV1, TwitchHistoryQuerySchema, TwitchHistorySchema, TwitchRefreshFailedV1,
+  TwitchHistoryQuerySchema, TwitchHistorySchema, TwitchRefreshFailedV1,
   TwitchRefreshRequestedV1, TwitchRefreshedV1
 } from '@pulse/contracts'
 import { createServerOptions, loadConfig, migrateToLatest } from '@pulse/service-kit'
@@ -11,7 +11,7 @@ import type { Kysely } from 'kysely'
 import {
   checkIngestConfig, ingestConfigProperties, ingestHttpErrors, ingestService, type IngestDatabase, type MetricsContracts
 } from '../src/index.js'
-import { identityHeaders, startIngestWorld, testIngestEnv, type IngestWorld } from '../src/testing/index.js'
+import { identityHeaders, publishLinked, publishUnlinked, startIngestWorld, testIngestEnv, type IngestWorld } from '../src/testing/index.js'
 
 /**
  * A provider that exists only in the kit's tests: its adapter asks auth (the test responder) for a
@@ -96,14 +96,12 @@ export async function connect (world: FakeWorld, providerUserId: string, { userI
   world.responder.set(userId, 'twitch', {
     current: { providerUserId, providerLogin: providerUserId, accessToken: randomUUID(), expiresAt: new Date(world.clock.now() + 3600_000).toISOString(), scopes: [] }
   })
-  await world.bus.publish(ConnectionLinkedV1, {
-    userId, provider: 'twitch', providerUserId, providerLogin: providerUserId, linkedAt: new Date(world.clock.now()).toISOString()
-  })
+  await publishLinked(world, { userId, provider: 'twitch', providerUserId, at: world.clock.now() }, providerUserId)
   return userId
 }
 
 export async function unlink (world: FakeWorld, userId: string, providerUserId: string, unlinkedAt = world.clock.now()): Promise<void> {
-  await world.bus.publish(ConnectionUnlinkedV1, { userId, provider: 'twitch', providerUserId, unlinkedAt: new Date(unlinkedAt).toISOString() })
+  await publishUnlinked(world, { userId, provider: 'twitch', providerUserId, at: unlinkedAt })
 }
 
 export const as = (userId: string) => identityHeaders(userId, SERVICE, SECRET)

@@ -1,7 +1,7 @@
-import { ConnectionInvalidatedV1, ConnectionLinkedV1, TwitchRefreshRequestedV1 } from '@pulse/contracts'
+import { ConnectionInvalidatedV1, TwitchRefreshRequestedV1 } from '@pulse/contracts'
 import { eventually as pollUntil, settle } from '@pulse/testing'
 import t from 'tap'
-import { failedOf, messagesInStream, refreshedOf, rowsOf } from '../src/testing/index.js'
+import { failedOf, messagesInStream, publishLinked, refreshedOf, rowsOf } from '../src/testing/index.js'
 import { USER_TABLES, as, buildFakeApp, connect, startFakeWorld, unlink } from './fake-service.js'
 
 const eventually = async (fn: () => boolean | Promise<boolean>) => await pollUntil(fn, 20_000)
@@ -49,9 +49,7 @@ t.test('unlinking deletes every row of that user and nothing of anyone else', as
   t.ok(Object.values(await rows(leaving)).every((n) => n === 0), 'still nothing stored')
 
   // The link event of before the unlink, redelivered late, does not bring the account back.
-  await world.bus.publish(ConnectionLinkedV1, {
-    userId: leaving, provider: 'twitch', providerUserId: 'p-leaving', providerLogin: 'p-leaving', linkedAt: new Date(world.clock.now() - 60_000).toISOString()
-  })
+  await publishLinked(world, { userId: leaving, provider: 'twitch', providerUserId: 'p-leaving', at: world.clock.now() - 60_000 }, 'p-leaving')
   const marker = await connect(world, 'p-marker') // handled after the stale event: the consumer keeps order
   t.ok(await eventually(async () => await first.ingest.trackedAccount(marker) !== undefined))
   t.equal(await first.ingest.trackedAccount(leaving), undefined, 'the stale link is ignored')

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import {
-  ConnectionLinkedV1, ConnectionUnlinkedV1, TWITCH_INGEST_SCOPES, TwitchRefreshFailedV1, TwitchRefreshRequestedV1,
+  TWITCH_INGEST_SCOPES, TwitchRefreshFailedV1, TwitchRefreshRequestedV1,
   TwitchRefreshedV1
 } from '@pulse/contracts'
 import {
-  failedOf, identityHeaders, messagesInStream, providerCallsSince, refreshedOf, rowsOf as rowsOfTables, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
+  eventually, failedOf, identityHeaders, messagesInStream, providerCallsSince, publishLinked, publishUnlinked, refreshedOf, rowsOf as rowsOfTables, settle, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
 } from '@pulse/ingest-kit/testing'
 import { SIM_CREDENTIALS, startProviderSim, type ProviderSim } from '@pulse/provider-sim'
 import { createServerOptions } from '@pulse/service-kit'
-import { eventually as pollUntil, settle as waitFor, type Teardown } from '@pulse/testing'
+import type { Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
@@ -129,16 +129,12 @@ export async function connectTwitch (world: World, login: string, { userId = ran
       }
     }
   })
-  await world.bus.publish(ConnectionLinkedV1, {
-    userId, provider: 'twitch', providerUserId: sim.control.expectedTwitch(login).userId, providerLogin: login, linkedAt: new Date(sim.control.now()).toISOString()
-  })
+  await publishLinked(world, { userId, provider: 'twitch', providerUserId: sim.control.expectedTwitch(login).userId, at: sim.control.now() }, login)
   return userId
 }
 
 export async function unlinkTwitch (world: World, userId: string, login: string): Promise<void> {
-  await world.bus.publish(ConnectionUnlinkedV1, {
-    userId, provider: 'twitch', providerUserId: world.sim.control.expectedTwitch(login).userId, unlinkedAt: new Date(world.sim.control.now()).toISOString()
-  })
+  await publishUnlinked(world, { userId, provider: 'twitch', providerUserId: world.sim.control.expectedTwitch(login).userId, at: world.sim.control.now() })
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -147,13 +143,7 @@ export async function unlinkTwitch (world: World, userId: string, login: string)
 /** The identity header the gateway adds for a logged-in user. */
 export const as = (userId: string): Record<string, string> => identityHeaders(userId, 'twitch-ingest', SECRET)
 
-/** Polls until `fn` holds or 20 s pass. */
-export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> => await pollUntil(fn, ms)
-
-/** Waits a little for anything that should not happen (a second event) to show up. */
-export const settle = async (ms = 1500): Promise<void> => { await waitFor(ms) }
-
-export { failedOf, messagesInStream, refreshedOf }
+export { eventually, failedOf, messagesInStream, refreshedOf, settle }
 
 /** Rows per table of the user's data. */
 export const rowsOf = async (db: Kysely<Database>, userId: string) => await rowsOfTables(db, userId, USER_TABLES)

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import {
-  ConnectionLinkedV1, ConnectionUnlinkedV1, TwitterRefreshFailedV1, TwitterRefreshRequestedV1, TwitterRefreshedV1
+  TwitterRefreshFailedV1, TwitterRefreshRequestedV1, TwitterRefreshedV1
 } from '@pulse/contracts'
 import {
-  failedOf, identityHeaders, messagesInStream, providerCallsSince, refreshedOf, rowsOf as rowsOfTables, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
+  eventually, failedOf, identityHeaders, messagesInStream, providerCallsSince, publishLinked, publishUnlinked, refreshedOf, rowsOf as rowsOfTables, settle, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
 } from '@pulse/ingest-kit/testing'
 import { parseFormEncoded, signRequest } from '@pulse/oauth1'
 import { SIM_CREDENTIALS, startProviderSim, type ProviderSim, type XNaming } from '@pulse/provider-sim'
 import { createServerOptions } from '@pulse/service-kit'
-import { eventually as pollUntil, settle as waitFor, type Teardown } from '@pulse/testing'
+import type { Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
@@ -113,16 +113,12 @@ function grantOf (tokens: XTokens): ResponderGrant {
 export async function connectX (world: World, login: string, { userId = randomUUID() }: { userId?: string } = {}): Promise<string> {
   const tokens = await obtainXTokens(world.sim, login)
   world.responder.set(userId, 'twitter', { current: grantOf(tokens) })
-  await world.bus.publish(ConnectionLinkedV1, {
-    userId, provider: 'twitter', providerUserId: tokens.userId, providerLogin: tokens.screenName, linkedAt: new Date(world.sim.control.now()).toISOString()
-  })
+  await publishLinked(world, { userId, provider: 'twitter', providerUserId: tokens.userId, at: world.sim.control.now() }, tokens.screenName)
   return userId
 }
 
 export async function unlinkX (world: World, userId: string, login: string): Promise<void> {
-  await world.bus.publish(ConnectionUnlinkedV1, {
-    userId, provider: 'twitter', providerUserId: world.sim.control.expectedTwitter(login).userId, unlinkedAt: new Date(world.sim.control.now()).toISOString()
-  })
+  await publishUnlinked(world, { userId, provider: 'twitter', providerUserId: world.sim.control.expectedTwitter(login).userId, at: world.sim.control.now() })
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -131,13 +127,7 @@ export async function unlinkX (world: World, userId: string, login: string): Pro
 /** The identity header the gateway adds for a logged-in user. */
 export const as = (userId: string): Record<string, string> => identityHeaders(userId, 'twitter-ingest', SECRET)
 
-/** Polls until `fn` holds or 20 s pass. */
-export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> => await pollUntil(fn, ms)
-
-/** Waits a little for anything that should not happen (a second event) to show up. */
-export const settle = async (ms = 1500): Promise<void> => { await waitFor(ms) }
-
-export { failedOf, messagesInStream, refreshedOf }
+export { eventually, failedOf, messagesInStream, refreshedOf, settle }
 
 /** Rows per table of the user's data. */
 export const rowsOf = async (db: Kysely<Database>, userId: string) => await rowsOfTables(db, userId, USER_TABLES)
