@@ -256,6 +256,11 @@ export async function latestServiceSnapshot<S extends SnapshotBaseTable> (db: Ky
   return row as Selectable<S> | undefined
 }
 
+/** The snapshot the pipeline hands a service's `store`, as the columns every snapshots table has. */
+export function snapshotBaseRow (snapshot: { id: string, userId: string, capturedAt: Date }): Insertable<SnapshotBaseTable> & { id: string } {
+  return { id: snapshot.id, user_id: snapshot.userId, captured_at: snapshot.capturedAt }
+}
+
 /** Inserts rows a few hundred at a time: one statement per chunk keeps under Postgres' limit of 65,535 parameters. */
 export async function insertInChunks<DB, T extends keyof DB & string> (db: Kysely<DB> | Transaction<DB>, table: T, rows: Array<Insertable<DB[T]>>, chunkSize = 500): Promise<void> {
   for (let i = 0; i < rows.length; i += chunkSize) {

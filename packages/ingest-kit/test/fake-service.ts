@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import {
-  TwitchHistoryQuerySchema, TwitchHistorySchema, TwitchRefreshFailedV1,
-  TwitchRefreshRequestedV1, TwitchRefreshedV1
-} from '@pulse/contracts'
+import { METRICS_CONTRACTS, TwitchHistoryQuerySchema, TwitchHistorySchema } from '@pulse/contracts'
 import { createServerOptions, loadConfig, migrateToLatest } from '@pulse/service-kit'
 import type { Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
 import {
-  checkIngestConfig, ingestConfigProperties, ingestHttpErrors, ingestService, type IngestDatabase, type MetricsContracts
+  checkIngestConfig, ingestConfigProperties, ingestHttpErrors, ingestService, snapshotBaseRow, type IngestDatabase, type MetricsContracts
 } from '../src/index.js'
 import { identityHeaders, publishLinked, publishUnlinked, startIngestWorld, testIngestEnv, type IngestWorld } from '../src/testing/index.js'
 
@@ -21,7 +18,7 @@ import { identityHeaders, publishLinked, publishUnlinked, startIngestWorld, test
 export const SCHEMA = 'fake_ingest'
 export const SECRET = 'a-test-identity-secret-of-at-least-32-chars'
 export const SERVICE = 'fake-ingest'
-export const CONTRACTS: MetricsContracts = { requested: TwitchRefreshRequestedV1, refreshed: TwitchRefreshedV1, failed: TwitchRefreshFailedV1 }
+export const CONTRACTS: MetricsContracts = METRICS_CONTRACTS.twitch
 export const USER_TABLES = ['tracked_accounts', 'processed_refreshes', 'snapshots', 'items'] as const
 
 export interface Database extends Omit<IngestDatabase, 'snapshots'> {
@@ -76,7 +73,7 @@ export async function buildFakeApp (t: Teardown, world: FakeWorld, env: Record<s
       adapter: () => ({
         fetch: async (session, account) => await session.call(async () => ({ followers: world.followers.get(account.provider_user_id) ?? 0 })),
         store: async (trx, snapshot, result: { followers: number }) => {
-          await trx.insertInto('snapshots').values({ id: snapshot.id, user_id: snapshot.userId, captured_at: snapshot.capturedAt, followers: result.followers }).execute()
+          await trx.insertInto('snapshots').values({ ...snapshotBaseRow(snapshot), followers: result.followers }).execute()
           await trx.deleteFrom('items').where('user_id', '=', snapshot.userId).execute()
           await trx.insertInto('items').values([0, 1, 2].map((position) => ({ user_id: snapshot.userId, position, name: `item ${position}` }))).execute()
         },

@@ -1,6 +1,4 @@
-import {
-  TwitchHistoryQuerySchema, TwitchHistorySchema, TwitchRefreshFailedV1, TwitchRefreshRequestedV1, TwitchRefreshedV1
-} from '@pulse/contracts'
+import { METRICS_CONTRACTS, TwitchHistoryQuerySchema, TwitchHistorySchema } from '@pulse/contracts'
 import { ingestService, systemClock, type IngestAppOptions } from '@pulse/ingest-kit'
 import type { FastifyInstance } from 'fastify'
 import type { TwitchIngestConfig } from './config.js'
@@ -31,7 +29,7 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
     providerName: 'Twitch',
     schema: SCHEMA,
     openapi: { title: 'Pulse Twitch metrics', description: 'The logged-in user\'s Twitch numbers over time, their lists, and what is popular on Twitch now.' },
-    contracts: { requested: TwitchRefreshRequestedV1, refreshed: TwitchRefreshedV1, failed: TwitchRefreshFailedV1 },
+    contracts: METRICS_CONTRACTS.twitch,
     rateLimitHeaders: { remaining: 'ratelimit-remaining', reset: 'ratelimit-reset' },
     now,
     adapter: ({ http }) => {

@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import {
-  TWITCH_INGEST_SCOPES, TwitchRefreshFailedV1, TwitchRefreshRequestedV1,
-  TwitchRefreshedV1
-} from '@pulse/contracts'
+import { METRICS_CONTRACTS, TWITCH_INGEST_SCOPES } from '@pulse/contracts'
 import {
   eventually, failedOf, identityHeaders, messagesInStream, providerCallsSince, publishLinked, publishUnlinked, refreshedOf, rowsOf as rowsOfTables, settle, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
 } from '@pulse/ingest-kit/testing'
@@ -30,7 +27,7 @@ export interface World extends IngestWorld<Database> {
 export async function startWorld (t: Teardown): Promise<World> {
   const world = await startIngestWorld<Database>(t, {
     name: 'twitch', schema: SCHEMA, migrate: async (url) => { await migrate(url) },
-    contracts: { requested: TwitchRefreshRequestedV1, refreshed: TwitchRefreshedV1, failed: TwitchRefreshFailedV1 }
+    contracts: METRICS_CONTRACTS.twitch
   })
   const sim = await startProviderSim({ port: 0, startTime: SIM_START })
   t.teardown(async () => { await sim.close() })

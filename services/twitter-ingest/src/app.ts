@@ -1,6 +1,4 @@
-import {
-  TwitterHistoryQuerySchema, TwitterHistorySchema, TwitterRefreshFailedV1, TwitterRefreshRequestedV1, TwitterRefreshedV1
-} from '@pulse/contracts'
+import { METRICS_CONTRACTS, TwitterHistoryQuerySchema, TwitterHistorySchema } from '@pulse/contracts'
 import { ingestService, systemClock, type IngestAppOptions } from '@pulse/ingest-kit'
 import type { FastifyInstance } from 'fastify'
 import type { TwitterIngestConfig } from './config.js'
@@ -23,7 +21,7 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
     providerName: 'X',
     schema: SCHEMA,
     openapi: { title: 'Pulse X metrics', description: 'The logged-in user\'s X (Twitter) numbers over time and their recent posts.' },
-    contracts: { requested: TwitterRefreshRequestedV1, refreshed: TwitterRefreshedV1, failed: TwitterRefreshFailedV1 },
+    contracts: METRICS_CONTRACTS.twitter,
     rateLimitHeaders: { remaining: 'x-rate-limit-remaining', reset: 'x-rate-limit-reset' },
     now,
     adapter: ({ http }) => {

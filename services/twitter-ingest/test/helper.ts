@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import {
-  TwitterRefreshFailedV1, TwitterRefreshRequestedV1, TwitterRefreshedV1
-} from '@pulse/contracts'
+import { METRICS_CONTRACTS } from '@pulse/contracts'
 import {
   eventually, failedOf, identityHeaders, messagesInStream, providerCallsSince, publishLinked, publishUnlinked, refreshedOf, rowsOf as rowsOfTables, settle, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
 } from '@pulse/ingest-kit/testing'
@@ -30,7 +28,7 @@ export interface World extends IngestWorld<Database> {
 export async function startWorld (t: Teardown, { xNaming }: { xNaming?: XNaming } = {}): Promise<World> {
   const world = await startIngestWorld<Database>(t, {
     name: 'twitter', schema: SCHEMA, migrate: async (url) => { await migrate(url) },
-    contracts: { requested: TwitterRefreshRequestedV1, refreshed: TwitterRefreshedV1, failed: TwitterRefreshFailedV1 }
+    contracts: METRICS_CONTRACTS.twitter
   })
   const sim = await startProviderSim({ port: 0, startTime: SIM_START, xNaming })
   t.teardown(async () => { await sim.close() })

@@ -1,4 +1,4 @@
-import { insertInChunks, latestServiceSnapshot } from '@pulse/ingest-kit'
+import { insertInChunks, latestServiceSnapshot, snapshotBaseRow } from '@pulse/ingest-kit'
 import type { Insertable, Selectable } from 'kysely'
 import type { TwitchRefreshResult } from '../helix/fetch-metrics.js'
 import type {
@@ -16,9 +16,7 @@ export async function deleteTwitchLists (db: Db, userId: string): Promise<void> 
 export async function storeTwitchRefresh (db: Db, snapshot: { id: string, userId: string, capturedAt: Date }, result: TwitchRefreshResult, maxItems: number): Promise<void> {
   const { userId } = snapshot
   await db.insertInto('snapshots').values({
-    id: snapshot.id,
-    user_id: userId,
-    captured_at: snapshot.capturedAt,
+    ...snapshotBaseRow(snapshot),
     followers: result.followers,
     subscribers_total: result.subscriptions?.total ?? null,
     subscriber_points: result.subscriptions?.points ?? null,

@@ -1,4 +1,4 @@
-import { insertInChunks, latestServiceSnapshot } from '@pulse/ingest-kit'
+import { insertInChunks, latestServiceSnapshot, snapshotBaseRow } from '@pulse/ingest-kit'
 import type { Insertable, Selectable } from 'kysely'
 import type { Db, PostsTable, SnapshotRow, SnapshotsTable } from '../db/database.js'
 import type { TwitterRefreshResult } from '../x/fetch-metrics.js'
@@ -11,9 +11,7 @@ export async function deletePosts (db: Db, userId: string): Promise<void> {
 export async function storeTwitterRefresh (db: Db, snapshot: { id: string, userId: string, capturedAt: Date }, result: TwitterRefreshResult): Promise<void> {
   const { userId } = snapshot
   await db.insertInto('snapshots').values({
-    id: snapshot.id,
-    user_id: userId,
-    captured_at: snapshot.capturedAt,
+    ...snapshotBaseRow(snapshot),
     followers: result.followers,
     following: result.following,
     posts: result.posts,
