@@ -1,5 +1,5 @@
 import { AUTH_STREAM, METRICS_STREAM, USER_DATA_SUBJECTS, type UserDataService } from '@pulse/contracts'
-import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, servicePlugin, serveUserData } from '@pulse/service-kit'
+import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, serveUserData, serviceOptionsOf, servicePlugin } from '@pulse/service-kit'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
@@ -91,8 +91,7 @@ declare module 'fastify' {
 async function ingestServicePlugin<P extends string, R> (app: FastifyInstance, options: IngestServiceOptions<P, R>) {
   const { config, prefix, now = systemClock } = options
   const settings = ingestSettingsOf(prefix, config)
-  const identitySecrets = [config.IDENTITY_SECRET, ...(config.IDENTITY_SECRET_PREVIOUS === undefined ? [] : [config.IDENTITY_SECRET_PREVIOUS])]
-  await app.register(servicePlugin, { prefix, audience: options.service, identitySecrets, testProbes: config.TEST_PROBES, openapi: options.openapi, metrics: config.METRICS_PORT !== undefined })
+  await app.register(servicePlugin, serviceOptionsOf(config, { prefix, audience: options.service, openapi: options.openapi }))
   await app.register(databasePlugin, databaseOptionsOf(config, options.schema))
   await app.register(natsPlugin, { url: config.NATS_URL, name: options.service, prefix: config.NATS_PREFIX, streams: [METRICS_STREAM, AUTH_STREAM], maxDeliver: config.NATS_MAX_DELIVER, streamReplicas: config.NATS_STREAM_REPLICAS })
   // The dashboard's reads need Postgres only: a replica that lost NATS keeps serving them (manual
