@@ -1,21 +1,11 @@
 import pg from 'pg'
 import t from 'tap'
 import { startStack } from '../../scripts/stack.mjs'
-import { Browser, eventually, listen, startE2E, urlOf } from './helper.js'
+import { Browser, approveProvider, eventually, listen, stackDatabase, startE2E, urlOf } from './helper.js'
 
 const PASSWORD = 'a good long password'
 // The whole stack, two provider connections and a service stopped and started again: more than tap's default on a busy machine.
 t.setTimeout(600_000)
-
-/** Clicks "Connect …" while logged in and approves on the simulator's consent page as `login`. */
-async function connect (browser: Browser, provider: 'twitch' | 'twitter', login: string) {
-  const start = await browser.fetch(`/auth/${provider}/login?returnTo=/dashboard`)
-  if (start.status !== 302) throw new Error(`${provider} login: ${start.status} ${start.text}`)
-  const consent = new URL(start.headers.get('location')!)
-  consent.searchParams.set('sim_user', login)
-  consent.searchParams.set('sim_decision', 'approve')
-  return await browser.follow(consent.toString())
-}
 
 /**
  * Every row of every table of every schema of the stack's database whose text mentions `text`: the
@@ -36,9 +26,7 @@ async function rowsMentioning (db: pg.Client, text: string): Promise<Record<stri
 
 t.test('an account with data in every service is deleted: no row anywhere names it, even in a service that was stopped meanwhile', async (t) => {
   const e2e = await startE2E(t)
-  const db = new pg.Client({ connectionString: e2e.env.DATABASE_URL })
-  await db.connect()
-  t.teardown(() => db.end())
+  const db = await stackDatabase(t, e2e)
 
   const creator = new Browser(e2e.gateway)
   t.equal((await creator.fetch('/auth/register', { method: 'POST', body: { username: 'leaving', password: PASSWORD } })).status, 201)
@@ -51,8 +39,8 @@ t.test('an account with data in every service is deleted: no row anywhere names 
   for (const score of [3, 4]) t.equal((await creator.fetch('/mood', { method: 'POST', body: { score } })).status, 201)
   t.equal((await bystander.fetch('/mood', { method: 'POST', body: { score: 5 } })).status, 201)
   t.equal((await creator.fetch('/contact', { method: 'POST', body: { name: 'Leaving', email: 'leaving@example.com', message: 'Goodbye soon' } })).status, 202)
-  await connect(creator, 'twitch', 'sim_mid')
-  await connect(creator, 'twitter', 'sim_mid')
+  await approveProvider(creator, 'twitch', 'sim_mid', '/dashboard')
+  await approveProvider(creator, 'twitter', 'sim_mid', '/dashboard')
   await eventually(() => creator.fetch('/twitch/overview'), (a) => a.status === 200 && a.json.capturedAt != null, 30_000, 'a Twitch snapshot')
   await eventually(() => creator.fetch('/twitter/overview'), (a) => a.status === 200 && a.json.capturedAt != null, 30_000, 'an X snapshot')
   const before = await rowsMentioning(db, userId)

@@ -1,23 +1,12 @@
 import { strFromU8, unzipSync } from 'fflate'
-import pg from 'pg'
 import t from 'tap'
 import { startStack } from '../../scripts/stack.mjs'
-import { Browser, eventually, listen, startE2E, urlOf } from './helper.js'
+import { Browser, approveProvider, eventually, listen, stackDatabase, startE2E, urlOf } from './helper.js'
 
 const PASSWORD = 'a good long password'
 // The whole stack, two provider connections and a service stopped and started again: more than tap's default on a busy machine.
 t.setTimeout(600_000)
 const SETTINGS = { EXPORT_TTL_S: '20', EXPORT_RETRY_MS: '500', EXPORT_REQUEST_TIMEOUT_MS: '1000' }
-
-/** Clicks "Connect …" while logged in and approves on the simulator's consent page as `login`. */
-async function connect (browser: Browser, provider: 'twitch' | 'twitter', login: string) {
-  const start = await browser.fetch(`/auth/${provider}/login?returnTo=/dashboard`)
-  if (start.status !== 302) throw new Error(`${provider} login: ${start.status} ${start.text}`)
-  const consent = new URL(start.headers.get('location')!)
-  consent.searchParams.set('sim_user', login)
-  consent.searchParams.set('sim_decision', 'approve')
-  return await browser.follow(consent.toString())
-}
 
 /** Downloads through the gateway with the browser's session; the bytes and the status. */
 async function download (browser: Browser, id: string): Promise<{ status: number, bytes: Uint8Array, type: string | null }> {
@@ -28,9 +17,7 @@ async function download (browser: Browser, id: string): Promise<{ status: number
 
 t.test('export my data: delayed while a service is down, then every service\'s data in one zip, no secret, owner only, until it expires', async (t) => {
   const e2e = await startE2E(t, SETTINGS)
-  const db = new pg.Client({ connectionString: e2e.env.DATABASE_URL })
-  await db.connect()
-  t.teardown(() => db.end())
+  const db = await stackDatabase(t, e2e)
 
   const creator = new Browser(e2e.gateway)
   t.equal((await creator.fetch('/auth/register', { method: 'POST', body: { username: 'exporter', password: PASSWORD } })).status, 201)
@@ -40,8 +27,8 @@ t.test('export my data: delayed while a service is down, then every service\'s d
   }
   t.equal((await creator.fetch('/contact', { method: 'POST', body: { name: 'Exporter', email: 'exporter@example.com', message: 'A message sent logged in' } })).status, 202)
   t.equal((await new Browser(e2e.gateway).fetch('/contact', { method: 'POST', body: { name: 'Anonymous', email: 'anon@example.com', message: 'Not mine' } })).status, 202)
-  await connect(creator, 'twitch', 'sim_mid')
-  await connect(creator, 'twitter', 'sim_mid')
+  await approveProvider(creator, 'twitch', 'sim_mid', '/dashboard')
+  await approveProvider(creator, 'twitter', 'sim_mid', '/dashboard')
   await eventually(() => creator.fetch('/twitch/overview'), (a) => a.status === 200 && a.json.capturedAt != null, 30_000, 'a Twitch snapshot')
   await eventually(() => creator.fetch('/twitter/overview'), (a) => a.status === 200 && a.json.capturedAt != null, 30_000, 'an X snapshot')
   const events = await listen(creator)

@@ -2,7 +2,7 @@ import { CONTACT_STREAM, ContactSubmittedV1 } from '@pulse/contracts'
 import { EventBus } from '@pulse/service-kit'
 import { TcpProxy, createTestDatabase } from '@pulse/testing'
 import t from 'tap'
-import { Browser, eventually, listen, startE2E, urlOf } from './helper.js'
+import { Browser, approveProvider, eventually, listen, startE2E, urlOf } from './helper.js'
 import { OwnServer } from './servers.js'
 
 t.test('Redis killed and restarted during traffic: 503 fast, nobody let in, recovery without restarts', async (t) => {
@@ -120,12 +120,7 @@ t.test('NATS killed (-9) and restarted: an ingest consumer and the gateway\'s /e
   const events = await listen(creator)
   t.equal(events.status, 200)
   t.teardown(() => events.close())
-  const start = await creator.fetch('/auth/twitch/login?returnTo=/dashboard')
-  t.equal(start.status, 302)
-  const consent = new URL(start.headers.get('location')!)
-  consent.searchParams.set('sim_user', 'sim_mid')
-  consent.searchParams.set('sim_decision', 'approve')
-  await creator.follow(consent.toString())
+  await approveProvider(creator, 'twitch', 'sim_mid', '/dashboard')
   t.equal(await eventually(async () => refreshedEvents(events.text()), (n) => n >= 1, 60_000), 1, 'the first refresh reaches the open stream')
 
   nats.kill()

@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import t from 'tap'
-import { Browser, startE2E, urlOf, type E2EStack } from './helper.js'
+import { Browser, approveProvider, stackDatabase, startE2E, urlOf, type E2EStack } from './helper.js'
 
 /*
  * The API fuzzed from its own OpenAPI document, operation by operation, as three callers: a visitor,
@@ -153,15 +153,6 @@ function reachedHandler (status: number, body: Record<string, unknown>): boolean
   return true
 }
 
-async function connect (browser: Browser, provider: 'twitch' | 'twitter', login: string): Promise<void> {
-  const start = await browser.fetch(`/auth/${provider}/login`)
-  if (start.status !== 302) throw new Error(`${provider} connect: ${start.status} ${start.text}`)
-  const consent = new URL(start.headers.get('location')!)
-  consent.searchParams.set('sim_user', login)
-  consent.searchParams.set('sim_decision', 'approve')
-  await browser.follow(consent.toString())
-}
-
 // The stack's start and a default run take several minutes on a loaded two-core machine; a long run more.
 t.setTimeout(Math.max(900_000, RUNS * 3_000))
 
@@ -187,8 +178,8 @@ t.test('the whole API fuzzed per operation as a visitor, a creator and an admin:
   }
   await login('admin')
   t.equal((await callers.admin.fetch('/auth/me')).json.user.role, 'admin')
-  await connect(callers.creator, 'twitch', 'sim_mid')
-  await connect(callers.creator, 'twitter', 'sim_mid')
+  await approveProvider(callers.creator, 'twitch', 'sim_mid')
+  await approveProvider(callers.creator, 'twitter', 'sim_mid')
   t.same((await callers.creator.fetch('/auth/me')).json.user.connections.map((c: { provider: string }) => c.provider).sort(), ['twitch', 'twitter'], 'the creator has Twitch and X connected')
 
   // Rows that exist, for path ids: the fuzzer must meet real rows too, not only random ids.
@@ -285,9 +276,7 @@ t.test('the whole API fuzzed per operation as a visitor, a creator and an admin:
   })
 
   t.test('hostile: every wrong request is refused with a 4xx, and no table, outbox or Redis key changed', async (t) => {
-    const db = new pg.Client({ connectionString: e2e.env.DATABASE_URL })
-    await db.connect()
-    t.teardown(() => db.end())
+    const db = await stackDatabase(t, e2e)
     const redis = new Redis(e2e.env.REDIS_URL!)
     t.teardown(() => { redis.disconnect() })
     const prefix = e2e.env.REDIS_PREFIX!

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import net from 'node:net'
 import path from 'node:path'
+import pg from 'pg'
 import { createTestDatabase, startSmtpServer, testInfra, uniqueName, type ReceivedMail, type Teardown } from '@pulse/testing'
 import { PROCESSES, ROOT, migrateAll, presentProcesses, startStack, type RunningStack } from '../../scripts/stack.mjs'
 
@@ -117,6 +118,27 @@ export class Browser {
     }
     throw new Error(`too many redirects: ${visited.join(' -> ')}`)
   }
+}
+
+/** A client of the stack's database, to read what was stored (never to write), closed when the test ends. */
+export async function stackDatabase (t: Teardown, e2e: E2EStack): Promise<pg.Client> {
+  const db = new pg.Client({ connectionString: e2e.env.DATABASE_URL })
+  await db.connect()
+  t.teardown(() => db.end())
+  return db
+}
+
+/**
+ * Clicks "Sign in with …" (or, logged in, "Connect …") and approves on the simulator's consent page
+ * as `login`; `returnTo` as the dashboard sends it. Answers where the redirects ended.
+ */
+export async function approveProvider (browser: Browser, provider: 'twitch' | 'twitter', login: string, returnTo?: string): Promise<{ answer: Answer, visited: string[] }> {
+  const start = await browser.fetch(`/auth/${provider}/login${returnTo === undefined ? '' : `?returnTo=${returnTo}`}`)
+  if (start.status !== 302) throw new Error(`${provider} sign-in: ${start.status} ${start.text}`)
+  const consent = new URL(start.headers.get('location')!)
+  consent.searchParams.set('sim_user', login)
+  consent.searchParams.set('sim_decision', 'approve')
+  return await browser.follow(consent.toString())
 }
 
 /**

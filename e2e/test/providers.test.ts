@@ -1,16 +1,5 @@
 import t from 'tap'
-import { Browser, eventually, listen, startE2E } from './helper.js'
-
-
-/** Clicks "Sign in with …" and approves on the simulator's consent page as `login`. */
-async function connect (browser: Browser, provider: 'twitch' | 'twitter', login: string) {
-  const start = await browser.fetch(`/auth/${provider}/login?returnTo=/dashboard`)
-  if (start.status !== 302) throw new Error(`${provider} login: ${start.status} ${start.text}`)
-  const consent = new URL(start.headers.get('location')!)
-  consent.searchParams.set('sim_user', login)
-  consent.searchParams.set('sim_decision', 'approve')
-  return await browser.follow(consent.toString())
-}
+import { Browser, approveProvider, eventually, listen, startE2E } from './helper.js'
 
 t.test('a creator connects Twitch and X on the simulator, sees their numbers live, then disconnects', async (t) => {
   const e2e = await startE2E(t)
@@ -21,7 +10,7 @@ t.test('a creator connects Twitch and X on the simulator, sees their numbers liv
   t.teardown(() => events.close())
 
   t.test('connect Twitch: consent on the provider, back to the dashboard, connection listed', async (t) => {
-    const { answer, visited } = await connect(creator, 'twitch', 'sim_mid')
+    const { answer, visited } = await approveProvider(creator, 'twitch', 'sim_mid', '/dashboard')
     t.match(visited.at(-1), /\/dashboard$/, 'lands on returnTo')
     t.notMatch(visited.at(-1), /error=/)
     void answer
@@ -50,7 +39,7 @@ t.test('a creator connects Twitch and X on the simulator, sees their numbers liv
   })
 
   t.test('connect X and read the overview', async (t) => {
-    const { visited } = await connect(creator, 'twitter', 'sim_mid')
+    const { visited } = await approveProvider(creator, 'twitter', 'sim_mid', '/dashboard')
     t.match(visited.at(-1), /\/dashboard$/)
     const expected = await (await fetch(`${e2e.simulator}/_sim/expected/twitter/sim_mid`)).json() as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
     const overview = await eventually(() => creator.fetch('/twitter/overview'), (a) => a.status === 200 && a.json.capturedAt != null, 30_000)
@@ -85,7 +74,7 @@ t.test('a creator connects Twitch and X on the simulator, sees their numbers liv
 
   t.test('sign in with Twitch as a new visitor creates the account', async (t) => {
     const visitor = new Browser(e2e.gateway)
-    const { visited } = await connect(visitor, 'twitch', 'sim_big')
+    const { visited } = await approveProvider(visitor, 'twitch', 'sim_big', '/dashboard')
     t.notMatch(visited.at(-1), /error=/)
     const me = await visitor.fetch('/auth/me')
     t.equal(me.status, 200, 'signed in')

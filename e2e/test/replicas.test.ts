@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
-import pg from 'pg'
 import t from 'tap'
 import { ROOT, startStack } from '../../scripts/stack.mjs'
-import { Browser, eventually, freePort, startE2E } from './helper.js'
+import { Browser, approveProvider, eventually, freePort, stackDatabase, startE2E } from './helper.js'
 
 /** A twitch-ingest process of the test's own, counting the refreshes it handled from its log. */
 function startReplica (env: Record<string, string>, port: number) {
@@ -44,11 +43,7 @@ t.test('two replicas of twitch-ingest: both healthy, each handles refreshes, eve
   const creators: Browser[] = []
   for (const login of logins) {
     const browser = new Browser(e2e.gateway)
-    const start = await browser.fetch('/auth/twitch/login')
-    const consent = new URL(start.headers.get('location')!)
-    consent.searchParams.set('sim_user', login)
-    consent.searchParams.set('sim_decision', 'approve')
-    await browser.follow(consent.toString())
+    await approveProvider(browser, 'twitch', login)
     t.equal((await browser.fetch('/auth/me')).status, 200, `${login} signed in with Twitch`)
     creators.push(browser)
   }
@@ -59,9 +54,7 @@ t.test('two replicas of twitch-ingest: both healthy, each handles refreshes, eve
     t.equal((await browser.fetch('/twitch/refresh', { method: 'POST' })).status, 202)
   }
 
-  const db = new pg.Client({ connectionString: e2e.env.DATABASE_URL })
-  await db.connect()
-  t.teardown(() => db.end())
+  const db = await stackDatabase(t, e2e)
   const perUser = async () => (await db.query('select user_id, count(*)::int as n from twitch_ingest.snapshots group by user_id')).rows as { user_id: string, n: number }[]
   const rows = await eventually(perUser, (r) => r.length === logins.length && r.every((x) => x.n >= 2), 60_000, 'two snapshots per user')
   t.equal(rows.length, logins.length, 'every user has snapshots')

@@ -100,3 +100,29 @@ export function useLiveEvents (onEvent: (name: string, data: Record<string, unkn
     return () => source.close()
   }, [enabled])
 }
+
+/** An error's message for a person: a spent attempt budget says when to try again. */
+export function failureMessage (err: unknown): string {
+  const failure = err as ApiError
+  if (failure.status === 429) return `Too many attempts. Try again in ${failure.retryAfterS ?? 60} seconds.`
+  return failure.message
+}
+
+/** The trimmed text of a field of the form that sent `e`. */
+export function fieldOf (e: Event, name: string): string {
+  return String(new FormData(e.currentTarget as HTMLFormElement).get(name)).trim()
+}
+
+/**
+ * A form's action: busy while `run(work)` runs, and what `messageOf` makes of its failure as the
+ * form's error (undefined: no error shown).
+ */
+export function useAction (messageOf: (err: unknown) => string | undefined = failureMessage) {
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | undefined>()
+  async function run (work: () => Promise<void>): Promise<void> {
+    setBusy(true); setError(undefined)
+    try { await work() } catch (err) { setError(messageOf(err)) } finally { setBusy(false) }
+  }
+  return { busy, error, run }
+}

@@ -86,8 +86,12 @@ export function ingestSettingsOf<P extends string> (prefix: P, config: IngestCon
   return Object.fromEntries(Object.keys(ingestSettings({ port: 0, rateLimitWindowS: 1 })).map((name) => [name, values[`${prefix}_${name}`]])) as IngestSettingValues
 }
 
-/** The checks of one setting against another that every ingest service makes. */
-export function checkIngestConfig<P extends string> (prefix: P, config: IngestConfig<P>): string[] {
+/**
+ * The checks of one setting against another that every ingest service makes, and in production the
+ * provider app's credentials that must not keep the provider simulator's development values
+ * (`simulatorCredentials`: each setting, the simulator's value, and what to set instead).
+ */
+export function checkIngestConfig<P extends string> (prefix: P, config: IngestConfig<P>, simulatorCredentials: Record<string, [simulatorValue: string, instead: string]> = {}): string[] {
   const settings = ingestSettingsOf(prefix, config)
   const problems: string[] = []
   if (settings.LIST_PAGE_SIZE_DEFAULT > settings.LIST_PAGE_SIZE_MAX) {
@@ -95,6 +99,12 @@ export function checkIngestConfig<P extends string> (prefix: P, config: IngestCo
   }
   if (settings.HISTORY_DEFAULT_DAYS > settings.HISTORY_MAX_DAYS) {
     problems.push(`${prefix}_HISTORY_DEFAULT_DAYS (${settings.HISTORY_DEFAULT_DAYS}) must not exceed ${prefix}_HISTORY_MAX_DAYS (${settings.HISTORY_MAX_DAYS})`)
+  }
+  if (config.NODE_ENV === 'production') {
+    const values = config as unknown as Record<string, unknown>
+    for (const [name, [simulatorValue, instead]] of Object.entries(simulatorCredentials)) {
+      if (values[name] === simulatorValue) problems.push(`${name} still has the simulator's value; set ${instead} in production`)
+    }
   }
   return problems
 }

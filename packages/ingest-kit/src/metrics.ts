@@ -18,45 +18,21 @@ export interface IngestMetrics {
 }
 
 export function createIngestMetrics (registry: Registry, provider: string): IngestMetrics {
+  // Every metric here is per provider, then by its own labels.
   const registers = [registry]
-  const requests = new client.Counter({
-    name: 'provider_requests_total',
-    help: 'Calls to the provider by endpoint and answer status (the HTTP status, or "network" when none came).',
-    labelNames: ['provider', 'endpoint', 'status'],
-    registers
-  })
-  const duration = new client.Histogram({
-    name: 'provider_request_duration_seconds',
-    help: 'Time one call to the provider took (each attempt).',
-    labelNames: ['provider', 'endpoint'],
-    buckets: LATENCY_BUCKETS,
-    registers
-  })
-  const remaining = new client.Gauge({
-    name: 'provider_rate_limit_remaining',
-    help: 'The rate-limit budget the provider last reported as remaining, per endpoint.',
-    labelNames: ['provider', 'endpoint'],
-    registers
-  })
-  const refreshes = new client.Histogram({
-    name: 'ingest_refresh_duration_seconds',
-    help: 'Handling of one refresh request by outcome (stored, duplicate, failed, postponed, error); _count counts them.',
-    labelNames: ['provider', 'outcome'],
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-    registers
-  })
-  const failures = new client.Counter({
-    name: 'ingest_refresh_failures_total',
-    help: 'Refreshes that failed for good (a refresh.failed event), by reason.',
-    labelNames: ['provider', 'reason'],
-    registers
-  })
-  const postponed = new client.Counter({
-    name: 'ingest_refresh_postponed_total',
-    help: 'Refreshes put off for later (rate limit, provider unavailable), by reason.',
-    labelNames: ['provider', 'reason'],
-    registers
-  })
+  const counter = (name: string, help: string, ...labels: string[]) => new client.Counter({ name, help, labelNames: ['provider', ...labels], registers })
+  const gauge = (name: string, help: string, ...labels: string[]) => new client.Gauge({ name, help, labelNames: ['provider', ...labels], registers })
+  const histogram = (name: string, help: string, buckets: number[], ...labels: string[]) => new client.Histogram({ name, help, buckets, labelNames: ['provider', ...labels], registers })
+
+  const requests = counter('provider_requests_total',
+    'Calls to the provider by endpoint and answer status (the HTTP status, or "network" when none came).', 'endpoint', 'status')
+  const duration = histogram('provider_request_duration_seconds', 'Time one call to the provider took (each attempt).', LATENCY_BUCKETS, 'endpoint')
+  const remaining = gauge('provider_rate_limit_remaining', 'The rate-limit budget the provider last reported as remaining, per endpoint.', 'endpoint')
+  const refreshes = histogram('ingest_refresh_duration_seconds',
+    'Handling of one refresh request by outcome (stored, duplicate, failed, postponed, error); _count counts them.',
+    [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], 'outcome')
+  const failures = counter('ingest_refresh_failures_total', 'Refreshes that failed for good (a refresh.failed event), by reason.', 'reason')
+  const postponed = counter('ingest_refresh_postponed_total', 'Refreshes put off for later (rate limit, provider unavailable), by reason.', 'reason')
   return {
     providerCall (endpoint, status, seconds) {
       requests.inc({ provider, endpoint, status: String(status) })

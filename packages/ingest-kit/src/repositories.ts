@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { sql } from 'kysely'
-import type { IngestDb, MetricColumns, TrackedAccount } from './db.js'
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely'
+import type { IngestDb, MetricColumns, SnapshotBaseTable, TrackedAccount } from './db.js'
 
 // ------------------------------------------------------------------------------------------------
 // Tracked accounts
@@ -244,4 +244,27 @@ export async function pageUserSnapshots (db: IngestDb, userId: string, cursor: s
     order by id limit ${limit + 1}`.execute(db)
   const records = rows.rows.slice(0, limit).map(({ user_id: _userId, ...record }) => record)
   return { records, nextCursor: rows.rows.length > limit ? String(records.at(-1)!.id) : null }
+}
+
+// ------------------------------------------------------------------------------------------------
+// The services' own rows
+
+/** The user's newest snapshot with all the columns of the service's snapshots table `S`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each service types its own tables
+export async function latestServiceSnapshot<S extends SnapshotBaseTable> (db: Kysely<any> | Transaction<any>, userId: string): Promise<Selectable<S> | undefined> {
+  const row = await (db as IngestDb).selectFrom('snapshots').selectAll().where('user_id', '=', userId).orderBy('captured_at', 'desc').limit(1).executeTakeFirst()
+  return row as Selectable<S> | undefined
+}
+
+/** The snapshot the pipeline hands a service's `store`, as the columns every snapshots table has. */
+export function snapshotBaseRow (snapshot: { id: string, userId: string, capturedAt: Date }): Insertable<SnapshotBaseTable> & { id: string } {
+  return { id: snapshot.id, user_id: snapshot.userId, captured_at: snapshot.capturedAt }
+}
+
+/** Inserts rows a few hundred at a time: one statement per chunk keeps under Postgres' limit of 65,535 parameters. */
+export async function insertInChunks<DB, T extends keyof DB & string> (db: Kysely<DB> | Transaction<DB>, table: T, rows: Array<Insertable<DB[T]>>, chunkSize = 500): Promise<void> {
+  for (let i = 0; i < rows.length; i += chunkSize) {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely cannot relate a generic table's Insertable to its insert
+    await (db as Kysely<any>).insertInto(table).values(rows.slice(i, i + chunkSize)).execute()
+  }
 }

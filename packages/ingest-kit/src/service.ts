@@ -1,6 +1,6 @@
 import { AUTH_STREAM, METRICS_STREAM, USER_DATA_SUBJECTS, type UserDataService } from '@pulse/contracts'
-import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, servicePlugin, serveUserData } from '@pulse/service-kit'
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, serveUserData, serviceOptionsOf, servicePlugin } from '@pulse/service-kit'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
 import type { TSchema } from 'typebox'
@@ -12,7 +12,8 @@ import { createIngestMetrics } from './metrics.js'
 import { ingestPipeline, type MetricsContracts, type ProviderAdapter, type ProviderName } from './pipeline/index.js'
 import { ProviderHttp } from './provider-http.js'
 import { RateLimitTracker } from './rate-limit.js'
-import { pageUserSnapshots } from './repositories.js'
+import { pageOf, pageRequest, type PageRequest } from './read.js'
+import { latestCaptureTime, pageUserSnapshots } from './repositories.js'
 import { providerRoutes, type HistoryQuerySchema } from './routes.js'
 
 export interface IngestServiceOptions<P extends string, R> {
@@ -44,10 +45,34 @@ export interface IngestServiceOptions<P extends string, R> {
   }
 }
 
+/** What an ingest service's app plugin takes: its configuration and, in tests, a clock. */
+export interface IngestAppOptions<C> {
+  config: C
+  /** The clock, ms since the epoch: tests use the provider simulator's, so days pass in an instant. */
+  now?: Clock
+}
+
+/** A page of a list kept from the latest refresh, and when that refresh was captured. */
+export interface LatestListPage<I> {
+  items: I[]
+  nextCursor: string | null
+  capturedAt: string | null
+}
+
 /** What the service's own routes share with the kit's. */
 export interface IngestRouteKit extends ReturnType<typeof providerRoutes> {
   now: Clock
   settings: IngestSettingValues
+  /** The list page sizes of the settings (<PREFIX>_LIST_PAGE_SIZE_DEFAULT and _MAX), for `pageRequest`. */
+  pageSizes: { defaultLimit: number, maxLimit: number }
+  /**
+   * The caller's page of a list kept from the latest refresh (409 when not connected, 400 on a bad
+   * cursor or limit): `read` gives the rows of the page (one more than asked: is there a next page?).
+   */
+  latestListPage: <Row, Item>(
+    request: FastifyRequest, query: { cursor?: string, limit?: number },
+    read: (userId: string, page: PageRequest) => Promise<Row[]>, toItem: (row: Row) => Item
+  ) => Promise<LatestListPage<Item>>
   /** The provider HTTP client of the pipeline, for the service's other provider calls. */
   http: ProviderHttp
 }
@@ -66,8 +91,7 @@ declare module 'fastify' {
 async function ingestServicePlugin<P extends string, R> (app: FastifyInstance, options: IngestServiceOptions<P, R>) {
   const { config, prefix, now = systemClock } = options
   const settings = ingestSettingsOf(prefix, config)
-  const identitySecrets = [config.IDENTITY_SECRET, ...(config.IDENTITY_SECRET_PREVIOUS === undefined ? [] : [config.IDENTITY_SECRET_PREVIOUS])]
-  await app.register(servicePlugin, { prefix, audience: options.service, identitySecrets, testProbes: config.TEST_PROBES, openapi: options.openapi, metrics: config.METRICS_PORT !== undefined })
+  await app.register(servicePlugin, serviceOptionsOf(config, { prefix, audience: options.service, openapi: options.openapi }))
   await app.register(databasePlugin, databaseOptionsOf(config, options.schema))
   await app.register(natsPlugin, { url: config.NATS_URL, name: options.service, prefix: config.NATS_PREFIX, streams: [METRICS_STREAM, AUTH_STREAM], maxDeliver: config.NATS_MAX_DELIVER, streamReplicas: config.NATS_STREAM_REPLICAS })
   // The dashboard's reads need Postgres only: a replica that lost NATS keeps serving them (manual
@@ -123,7 +147,16 @@ async function ingestServicePlugin<P extends string, R> (app: FastifyInstance, o
     historyMaxDays: settings.HISTORY_MAX_DAYS,
     historyMaxPoints: settings.HISTORY_MAX_POINTS
   })
-  app.decorate('ingestRoutes', { ...shared, now, settings, http } satisfies IngestRouteKit)
+  const pageSizes = { defaultLimit: settings.LIST_PAGE_SIZE_DEFAULT, maxLimit: settings.LIST_PAGE_SIZE_MAX }
+  const latestListPage: IngestRouteKit['latestListPage'] = async (request, query, read, toItem) => {
+    const account = await shared.connected(request)
+    const page = pageRequest(query, pageSizes, shared.invalid)
+    const rows = await read(account.user_id, page)
+    const capturedAt = await latestCaptureTime(app.db as Kysely<IngestDatabase>, account.user_id)
+    const { items, nextCursor } = pageOf(rows, page)
+    return { items: items.map(toItem), nextCursor, capturedAt: capturedAt?.toISOString() ?? null }
+  }
+  app.decorate('ingestRoutes', { ...shared, now, settings, http, pageSizes, latestListPage } satisfies IngestRouteKit)
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each service has its own prefix and adapter result

@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto'
-import {
-  ConnectionLinkedV1, ConnectionUnlinkedV1, TwitchHistoryQuerySchema, TwitchHistorySchema, TwitchRefreshFailedV1,
-  TwitchRefreshRequestedV1, TwitchRefreshedV1
-} from '@pulse/contracts'
+import { METRICS_CONTRACTS, TwitchHistoryQuerySchema, TwitchHistorySchema } from '@pulse/contracts'
 import { createServerOptions, loadConfig, migrateToLatest } from '@pulse/service-kit'
 import type { Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
 import {
-  checkIngestConfig, ingestConfigProperties, ingestHttpErrors, ingestService, type IngestDatabase, type MetricsContracts
+  checkIngestConfig, ingestConfigProperties, ingestHttpErrors, ingestService, snapshotBaseRow, type IngestDatabase, type MetricsContracts
 } from '../src/index.js'
-import { identityHeaders, startIngestWorld, testIngestEnv, type IngestWorld } from '../src/testing/index.js'
+import { identityHeaders, publishLinked, publishUnlinked, startIngestWorld, testIngestEnv, type IngestWorld } from '../src/testing/index.js'
 
 /**
  * A provider that exists only in the kit's tests: its adapter asks auth (the test responder) for a
@@ -21,7 +18,7 @@ import { identityHeaders, startIngestWorld, testIngestEnv, type IngestWorld } fr
 export const SCHEMA = 'fake_ingest'
 export const SECRET = 'a-test-identity-secret-of-at-least-32-chars'
 export const SERVICE = 'fake-ingest'
-export const CONTRACTS: MetricsContracts = { requested: TwitchRefreshRequestedV1, refreshed: TwitchRefreshedV1, failed: TwitchRefreshFailedV1 }
+export const CONTRACTS: MetricsContracts = METRICS_CONTRACTS.twitch
 export const USER_TABLES = ['tracked_accounts', 'processed_refreshes', 'snapshots', 'items'] as const
 
 export interface Database extends Omit<IngestDatabase, 'snapshots'> {
@@ -76,7 +73,7 @@ export async function buildFakeApp (t: Teardown, world: FakeWorld, env: Record<s
       adapter: () => ({
         fetch: async (session, account) => await session.call(async () => ({ followers: world.followers.get(account.provider_user_id) ?? 0 })),
         store: async (trx, snapshot, result: { followers: number }) => {
-          await trx.insertInto('snapshots').values({ id: snapshot.id, user_id: snapshot.userId, captured_at: snapshot.capturedAt, followers: result.followers }).execute()
+          await trx.insertInto('snapshots').values({ ...snapshotBaseRow(snapshot), followers: result.followers }).execute()
           await trx.deleteFrom('items').where('user_id', '=', snapshot.userId).execute()
           await trx.insertInto('items').values([0, 1, 2].map((position) => ({ user_id: snapshot.userId, position, name: `item ${position}` }))).execute()
         },
@@ -96,14 +93,12 @@ export async function connect (world: FakeWorld, providerUserId: string, { userI
   world.responder.set(userId, 'twitch', {
     current: { providerUserId, providerLogin: providerUserId, accessToken: randomUUID(), expiresAt: new Date(world.clock.now() + 3600_000).toISOString(), scopes: [] }
   })
-  await world.bus.publish(ConnectionLinkedV1, {
-    userId, provider: 'twitch', providerUserId, providerLogin: providerUserId, linkedAt: new Date(world.clock.now()).toISOString()
-  })
+  await publishLinked(world, { userId, provider: 'twitch', providerUserId, at: world.clock.now() }, providerUserId)
   return userId
 }
 
 export async function unlink (world: FakeWorld, userId: string, providerUserId: string, unlinkedAt = world.clock.now()): Promise<void> {
-  await world.bus.publish(ConnectionUnlinkedV1, { userId, provider: 'twitch', providerUserId, unlinkedAt: new Date(unlinkedAt).toISOString() })
+  await publishUnlinked(world, { userId, provider: 'twitch', providerUserId, at: unlinkedAt })
 }
 
 export const as = (userId: string) => identityHeaders(userId, SERVICE, SECRET)

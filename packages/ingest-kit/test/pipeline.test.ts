@@ -1,7 +1,7 @@
-import { ConnectionInvalidatedV1, ConnectionLinkedV1, TwitchRefreshRequestedV1 } from '@pulse/contracts'
-import { eventually as pollUntil, settle } from '@pulse/testing'
+import { ConnectionInvalidatedV1, TwitchRefreshRequestedV1 } from '@pulse/contracts'
+import { eventually as pollUntil } from '@pulse/testing'
 import t from 'tap'
-import { failedOf, messagesInStream, refreshedOf, rowsOf } from '../src/testing/index.js'
+import { failedOf, messagesInStream, publishLinked, quiet, refreshedOf, rowsOf } from '../src/testing/index.js'
 import { USER_TABLES, as, buildFakeApp, connect, startFakeWorld, unlink } from './fake-service.js'
 
 const eventually = async (fn: () => boolean | Promise<boolean>) => await pollUntil(fn, 20_000)
@@ -19,7 +19,7 @@ t.test('the same refresh request delivered several times (to two replicas) store
   // Distinct message ids, so JetStream keeps every copy: the service itself must see they are one request.
   await Promise.all([1, 2, 3].map((n) => world.bus.publish(TwitchRefreshRequestedV1, request, { msgID: `copy-${n}-${userId}` })))
   t.ok(await eventually(() => refreshedOf(world, userId).length === 2), 'the request was handled')
-  await settle(2000)
+  t.ok(await quiet(world), 'nothing left to do')
   t.equal(refreshedOf(world, userId).length, 2, 'one event for the three copies')
   t.equal((await rows(userId)).snapshots, 2, 'one snapshot for the three copies')
   const processed = await world.db.selectFrom('processed_refreshes').selectAll().where('user_id', '=', userId).where('reason', '=', 'scheduled').execute()
@@ -49,9 +49,7 @@ t.test('unlinking deletes every row of that user and nothing of anyone else', as
   t.ok(Object.values(await rows(leaving)).every((n) => n === 0), 'still nothing stored')
 
   // The link event of before the unlink, redelivered late, does not bring the account back.
-  await world.bus.publish(ConnectionLinkedV1, {
-    userId: leaving, provider: 'twitch', providerUserId: 'p-leaving', providerLogin: 'p-leaving', linkedAt: new Date(world.clock.now() - 60_000).toISOString()
-  })
+  await publishLinked(world, { userId: leaving, provider: 'twitch', providerUserId: 'p-leaving', at: world.clock.now() - 60_000 }, 'p-leaving')
   const marker = await connect(world, 'p-marker') // handled after the stale event: the consumer keeps order
   t.ok(await eventually(async () => await first.ingest.trackedAccount(marker) !== undefined))
   t.equal(await first.ingest.trackedAccount(leaving), undefined, 'the stale link is ignored')
@@ -76,7 +74,7 @@ t.test('the scheduler of two replicas requests one refresh per account and windo
   t.equal(await messagesInStream(world, TwitchRefreshRequestedV1.subject), requestsBefore + active, 'the stream holds one request per account')
 
   t.ok(await eventually(() => world.refreshed.length === refreshedBefore + active), 'each was refreshed')
-  await settle(1500)
+  t.ok(await quiet(world), 'nothing left to do')
   t.equal(world.refreshed.length, refreshedBefore + active, 'once')
   t.equal(refreshedOf(world, gone).length, 1, 'the invalidated account was not refreshed')
 

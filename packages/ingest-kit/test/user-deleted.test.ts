@@ -1,8 +1,8 @@
-import { ConnectionLinkedV1, TwitchRefreshRequestedV1, UserDeletedV1 } from '@pulse/contracts'
+import { TwitchRefreshRequestedV1, UserDeletedV1 } from '@pulse/contracts'
 import { eventually as pollUntil } from '@pulse/testing'
 import { sql } from 'kysely'
 import t from 'tap'
-import { failedOf, refreshedOf } from '../src/testing/index.js'
+import { failedOf, publishLinked, refreshedOf } from '../src/testing/index.js'
 import { SCHEMA, buildFakeApp, connect, startFakeWorld, type FakeWorld } from './fake-service.js'
 
 const eventually = async (fn: () => boolean | Promise<boolean>) => await pollUntil(fn, 20_000)
@@ -39,9 +39,7 @@ t.test('a deleted account: a service that was down deletes every row naming the 
 
   // A link event of before the deletion, redelivered late, and a refresh request still on its way:
   // neither tracks, stores nor reports anything of the deleted user.
-  await world.bus.publish(ConnectionLinkedV1, {
-    userId: leaving, provider: 'twitch', providerUserId: 'p-leaving', providerLogin: 'p-leaving', linkedAt: new Date(world.clock.now() - 60_000).toISOString()
-  })
+  await publishLinked(world, { userId: leaving, provider: 'twitch', providerUserId: 'p-leaving', at: world.clock.now() - 60_000 }, 'p-leaving')
   await world.bus.publish(TwitchRefreshRequestedV1, { userId: leaving, reason: 'scheduled', requestedAt: new Date(world.clock.now()).toISOString() })
   // The same deletion delivered again is a no-op.
   await world.bus.publish(UserDeletedV1, deleted(leaving))

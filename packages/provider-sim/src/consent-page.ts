@@ -1,4 +1,6 @@
-import { escapeHtml } from './http.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { escapeHtml, rawQueryPairs } from './http.js'
+import type { Persona } from './personas.js'
 
 /**
  * The page a person sees at an authorize URL: pick a simulated account, then approve or deny. The
@@ -14,6 +16,21 @@ export interface ConsentPageInput {
   params: Array<[string, string]>
   accounts: Array<{ login: string, label: string }>
   error?: string
+}
+
+/**
+ * Answers the consent page of a provider's authorize URL for Pulse: the request's query re-sent,
+ * each persona listed with the name and follower count `profileOf` gives for it.
+ */
+export function sendConsentPage (
+  request: FastifyRequest, reply: FastifyReply,
+  page: { provider: string, wants: string[], personas: readonly Persona[], profileOf: (persona: Persona) => { name: string, followers: number } }
+): FastifyReply {
+  const accounts = page.personas.map((p) => {
+    const { name, followers } = page.profileOf(p)
+    return { login: p.login, label: `${name}, ${followers.toLocaleString('en')} followers` }
+  })
+  return reply.type('text/html; charset=utf-8').send(consentPage({ provider: page.provider, appName: 'Pulse', wants: page.wants, params: rawQueryPairs(request), accounts }))
 }
 
 export function consentPage (input: ConsentPageInput): string {

@@ -1,9 +1,9 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { consentPage } from './consent-page.js'
+import { sendConsentPage } from './consent-page.js'
 import { plannedFault } from './endpoint.js'
 import { SIM_CREDENTIALS } from './credentials.js'
 import { twitchIdError } from './errors.js'
-import { header, queryOrBody, rawQueryPairs, withQuery } from './http.js'
+import { header, queryOrBody, withQuery } from './http.js'
 import type { SimState } from './state.js'
 import { followerTotal } from './twitch-data.js'
 import { TWITCH_SCOPES } from './twitch-scopes.js'
@@ -96,13 +96,9 @@ export const twitchOAuth: FastifyPluginAsync<{ state: SimState }> = async (app, 
     if (decision !== undefined) return fail(reply, 400, 'sim_decision must be approve or deny')
 
     const hour = state.hour()
-    return reply.type('text/html; charset=utf-8').send(consentPage({
-      provider: 'Twitch',
-      appName: 'Pulse',
-      wants: scopes,
-      params: rawQueryPairs(request),
-      accounts: world.personas.map((p) => ({ login: p.login, label: `${p.twitch.displayName}, ${followerTotal(world, p, hour).toLocaleString('en')} followers` }))
-    }))
+    return sendConsentPage(request, reply, {
+      provider: 'Twitch', wants: scopes, personas: world.personas, profileOf: (p) => ({ name: p.twitch.displayName, followers: followerTotal(world, p, hour) })
+    })
   })
 
   app.post('/token', async (request, reply) => {

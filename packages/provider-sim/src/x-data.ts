@@ -17,6 +17,11 @@ export interface XUserMetrics {
   like_count: number
 }
 
+/** The persona as X's consent page lists it: its name and followers at that hour. */
+export function xProfile (world: World, persona: Persona, hour: number): { name: string, followers: number } {
+  return { name: persona.x.name, followers: xMetrics(world, persona, hour).followers_count }
+}
+
 export function xMetrics (world: World, persona: Persona, hour: number): XUserMetrics {
   const d = world.offset(hour)
   return {

@@ -1,10 +1,10 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify'
-import { consentPage } from './consent-page.js'
+import { sendConsentPage } from './consent-page.js'
 import { plannedFault } from './endpoint.js'
 import { X_V1 } from './errors.js'
-import { escapeHtml, queryOne, rawQueryPairs, withQuery } from './http.js'
+import { escapeHtml, queryOne, withQuery } from './http.js'
 import type { SimState } from './state.js'
-import { xMetrics } from './x-data.js'
+import { xProfile } from './x-data.js'
 import { verifyOAuth1, type OAuth1Failure } from './x-signature.js'
 
 /**
@@ -94,13 +94,9 @@ export const xOAuth1: FastifyPluginAsync<{ state: SimState }> = async (app, { st
       }
       if (decision !== undefined) return reply.code(400).type('text/html; charset=utf-8').send('<!doctype html><p>sim_decision must be approve or deny</p>')
       const hour = state.hour()
-      return reply.type('text/html; charset=utf-8').send(consentPage({
-        provider: 'X',
-        appName: 'Pulse',
-        wants: ['Read posts and profile information'],
-        params: rawQueryPairs(request),
-        accounts: world.personas.map((p) => ({ login: p.login, label: `${p.x.name}, ${xMetrics(world, p, hour).followers_count.toLocaleString('en')} followers` }))
-      }))
+      return sendConsentPage(request, reply, {
+        provider: 'X', wants: ['Read posts and profile information'], personas: world.personas, profileOf: (p) => xProfile(world, p, hour)
+      })
     })
   }
 

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { consentPage } from './consent-page.js'
+import { sendConsentPage } from './consent-page.js'
 import { SIM_CREDENTIALS } from './credentials.js'
 import { plannedFault } from './endpoint.js'
 import { X_PROBLEM_TYPE, xProblem } from './errors.js'
-import { escapeHtml, header, queryOne, queryOrBody, rawQueryPairs, withQuery } from './http.js'
+import { escapeHtml, header, queryOne, queryOrBody, withQuery } from './http.js'
 import type { SimState } from './state.js'
-import { xMetrics } from './x-data.js'
+import { xProfile } from './x-data.js'
 
 /**
  * X's OAuth 2.0 Authorization Code flow with PKCE (docs/providers.md §2.4): x.com/i/oauth2/authorize
@@ -103,13 +103,7 @@ export const xOAuth2: FastifyPluginAsync<{ state: SimState }> = async (app, { st
     }
     if (decision !== undefined) return errorPage(reply, 'sim_decision must be approve or deny.')
     const hour = state.hour()
-    return reply.type('text/html; charset=utf-8').send(consentPage({
-      provider: 'X',
-      appName: 'Pulse',
-      wants: scopes,
-      params: rawQueryPairs(request),
-      accounts: world.personas.map((p) => ({ login: p.login, label: `${p.x.name}, ${xMetrics(world, p, hour).followers_count.toLocaleString('en')} followers` }))
-    }))
+    return sendConsentPage(request, reply, { provider: 'X', wants: scopes, personas: world.personas, profileOf: (p) => xProfile(world, p, hour) })
   })
 
   app.post('/2/oauth2/token', async (request, reply) => {

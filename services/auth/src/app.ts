@@ -2,7 +2,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import { AUTH_STREAM } from '@pulse/contracts'
 import { Mailer } from '@pulse/mail'
-import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, redisConnectionOf, redisPlugin, servicePlugin, sessionCookieName } from '@pulse/service-kit'
+import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, redisConnectionOf, redisPlugin, serviceOptionsOf, servicePlugin, sessionCookieName } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { AuthConfig } from './config.js'
 import { AUTH_SCHEMA } from './db/database.js'
@@ -57,8 +57,7 @@ declare module 'fastify' {
 }
 
 export default async function authApp (app: FastifyInstance, { config, now = Date.now }: AuthAppOptions) {
-  const identitySecrets = [config.IDENTITY_SECRET, config.IDENTITY_SECRET_PREVIOUS].filter((s): s is string => s !== undefined)
-  await app.register(servicePlugin, { prefix: 'AUTH', audience: 'auth', identitySecrets, openapi: { title: 'Pulse accounts' }, testProbes: config.TEST_PROBES, metrics: config.METRICS_PORT !== undefined })
+  await app.register(servicePlugin, serviceOptionsOf(config, { prefix: 'AUTH', audience: 'auth', openapi: { title: 'Pulse accounts' } }))
   await app.register(databasePlugin, databaseOptionsOf(config, AUTH_SCHEMA))
   await app.register(redisPlugin, { ...redisConnectionOf(config), keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
   await app.register(natsPlugin, { url: config.NATS_URL, name: 'auth', prefix: config.NATS_PREFIX, streams: [AUTH_STREAM], streamReplicas: config.NATS_STREAM_REPLICAS })

@@ -1,5 +1,5 @@
 import { AUTH_STREAM, CONTACT_STREAM } from '@pulse/contracts'
-import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, redisConnectionOf, servicePlugin, serveUserData } from '@pulse/service-kit'
+import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, redisConnectionOf, serveUserData, serviceOptionsOf, servicePlugin } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { ContactConfig } from './config.js'
@@ -15,15 +15,11 @@ export interface ContactAppOptions {
 
 /** The contact service as a plugin: the kit, Postgres, NATS and its outbox, the limiter, the routes, the deletion consumer, the export responder. */
 export default async function app (fastify: FastifyInstance, { config }: ContactAppOptions) {
-  const identitySecrets = [config.IDENTITY_SECRET, ...(config.IDENTITY_SECRET_PREVIOUS === undefined ? [] : [config.IDENTITY_SECRET_PREVIOUS])]
-  await fastify.register(servicePlugin, {
+  await fastify.register(servicePlugin, serviceOptionsOf(config, {
     prefix: 'CONTACT',
     audience: 'contact',
-    identitySecrets,
-    testProbes: config.TEST_PROBES,
-    metrics: config.METRICS_PORT !== undefined,
     openapi: { title: 'Pulse contact', description: 'The contact form: anyone writes to the team, admins read and triage.' }
-  })
+  }))
   await fastify.register(databasePlugin, databaseOptionsOf(config, CONTACT_SCHEMA))
   await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'contact', prefix: config.NATS_PREFIX, streams: [CONTACT_STREAM, AUTH_STREAM], streamReplicas: config.NATS_STREAM_REPLICAS })
   // Messages are taken while NATS is down (their events wait in the outbox), so a replica that

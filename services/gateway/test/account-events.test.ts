@@ -2,34 +2,7 @@ import { AUTH_STREAM, ExportReadyV1, METRICS_STREAM, TwitchRefreshedV1 } from '@
 import { EventBus } from '@pulse/service-kit'
 import { testInfra } from '@pulse/testing'
 import t from 'tap'
-import { Browser, startStack } from './helper.js'
-
-/** Reads a Server-Sent Events response as it arrives. */
-async function openStream (url: string, headers: Record<string, string>) {
-  const controller = new AbortController()
-  const res = await fetch(url, { headers, signal: controller.signal })
-  let text = ''
-  const reader = res.body!.getReader()
-  const done = (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read()
-        if (done) return
-        text += new TextDecoder().decode(value)
-      }
-    } catch { /* aborted */ }
-  })()
-  return {
-    res,
-    text: () => text,
-    async waitFor (pattern: RegExp, ms = 10_000) {
-      const end = Date.now() + ms
-      while (!pattern.test(text) && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 25))
-      return pattern.test(text)
-    },
-    async close () { controller.abort(); await done }
-  }
-}
+import { Browser, openEventStream as openStream, startStack } from './helper.js'
 
 t.test('/events tells the user, and only them, that their data export is ready, without disturbing the event ids', async (t) => {
   const stack = await startStack(t)

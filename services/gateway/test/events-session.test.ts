@@ -4,32 +4,7 @@ import http from 'node:http'
 import net from 'node:net'
 import t from 'tap'
 import { SseStream } from '../src/sse.js'
-import { Browser, startStack, type Stack } from './helper.js'
-
-/** A Server-Sent Events response read as it arrives, with whether the server has ended it. */
-async function openStream (url: string, cookie: string) {
-  const controller = new AbortController()
-  const res = await fetch(url, { headers: { cookie }, signal: controller.signal })
-  let text = ''
-  let ended = false
-  const reader = res.body!.getReader()
-  const done = (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read()
-        if (done) break
-        text += new TextDecoder().decode(value)
-      }
-    } catch { /* aborted */ }
-    ended = true
-  })()
-  return {
-    res,
-    text: () => text,
-    ended: () => ended,
-    async close () { controller.abort(); await done }
-  }
-}
+import { Browser, openEventStream as openStream, startStack, type Stack } from './helper.js'
 
 /** A logged-in browser, its cookie header, and its session id. */
 async function login (stack: Stack, username: string) {
@@ -49,7 +24,7 @@ const NO_PERIODIC_CHECK = { EVENTS_SESSION_CHECK_MS: '600000' }
 t.test('a logout ends the session\'s live streams at once', async (t) => {
   const stack = await startStack(t, { gatewayEnv: NO_PERIODIC_CHECK })
   const alice = await login(stack, 'alice')
-  const stream = await openStream(`${stack.gatewayUrl}/events`, alice.cookie)
+  const stream = await openStream(`${stack.gatewayUrl}/events`, { cookie: alice.cookie })
   t.teardown(() => stream.close())
   t.ok(await eventually(() => /: connected/.test(stream.text()), 10_000))
   t.equal((await alice.browser.fetch('/auth/logout', { method: 'POST' })).status, 204)
@@ -62,8 +37,8 @@ t.test('a session revoked elsewhere (announced on Redis) ends its streams; other
   const stack = await startStack(t, { gatewayEnv: NO_PERIODIC_CHECK })
   const alice = await login(stack, 'alice')
   const bob = await login(stack, 'bob')
-  const aliceStream = await openStream(`${stack.gatewayUrl}/events`, alice.cookie)
-  const bobStream = await openStream(`${stack.gatewayUrl}/events`, bob.cookie)
+  const aliceStream = await openStream(`${stack.gatewayUrl}/events`, { cookie: alice.cookie })
+  const bobStream = await openStream(`${stack.gatewayUrl}/events`, { cookie: bob.cookie })
   t.teardown(async () => { await aliceStream.close(); await bobStream.close() })
   t.ok(await eventually(() => /: connected/.test(aliceStream.text()) && /: connected/.test(bobStream.text()), 10_000))
   // What auth does when it removes a session (password change, an admin's revocation).
@@ -81,7 +56,7 @@ t.test('a session revoked elsewhere (announced on Redis) ends its streams; other
 t.test('an idle expiry ends the stream within EVENTS_SESSION_CHECK_MS', async (t) => {
   const stack = await startStack(t, { gatewayEnv: { EVENTS_SESSION_CHECK_MS: '200' } })
   const alice = await login(stack, 'alice')
-  const stream = await openStream(`${stack.gatewayUrl}/events`, alice.cookie)
+  const stream = await openStream(`${stack.gatewayUrl}/events`, { cookie: alice.cookie })
   t.teardown(() => stream.close())
   t.ok(await eventually(() => /: connected/.test(stream.text()), 10_000))
   // Redis expires the key itself, as when SESSION_IDLE_TIMEOUT_S passes without use: nobody announces it.
@@ -96,7 +71,7 @@ t.test('the absolute lifetime ends the stream on time', async (t) => {
   const record = JSON.parse((await stack.redis.get(sessionKey(alice.sessionId)))!) as { createdAt: number }
   // Logged in 58 seconds ago: two seconds of the 60 left.
   await stack.redis.set(sessionKey(alice.sessionId), JSON.stringify({ ...record, createdAt: Date.now() - 58_000 }), 'KEEPTTL')
-  const stream = await openStream(`${stack.gatewayUrl}/events`, alice.cookie)
+  const stream = await openStream(`${stack.gatewayUrl}/events`, { cookie: alice.cookie })
   t.teardown(() => stream.close())
   t.equal(stream.res.status, 200)
   t.ok(await eventually(() => stream.ended(), 20_000), 'the stream is closed when the session ends')
@@ -109,12 +84,12 @@ t.test('EVENTS_MAX_STREAMS_PER_USER: a new stream closes the user\'s oldest', as
   const bob = await login(stack, 'bob')
   const streams: Awaited<ReturnType<typeof openStream>>[] = []
   for (let i = 0; i < 2; i++) {
-    const s = await openStream(`${stack.gatewayUrl}/events`, alice.cookie)
+    const s = await openStream(`${stack.gatewayUrl}/events`, { cookie: alice.cookie })
     t.ok(await eventually(() => /: connected/.test(s.text()), 10_000))
     streams.push(s)
   }
-  const bobs = await openStream(`${stack.gatewayUrl}/events`, bob.cookie)
-  const third = await openStream(`${stack.gatewayUrl}/events`, alice.cookie)
+  const bobs = await openStream(`${stack.gatewayUrl}/events`, { cookie: bob.cookie })
+  const third = await openStream(`${stack.gatewayUrl}/events`, { cookie: alice.cookie })
   streams.push(third)
   t.teardown(async () => { for (const s of [...streams, bobs]) await s.close() })
   t.ok(await eventually(() => /: connected/.test(third.text()), 10_000), 'the new stream opens')

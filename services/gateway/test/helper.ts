@@ -2,7 +2,7 @@ import authApp from '@pulse/auth/app'
 import { loadAuthConfig } from '@pulse/auth/config'
 import { AUTH_STREAM, METRICS_STREAM } from '@pulse/contracts'
 import { EventBus, createServerOptions, migrateToLatest, requireIdentity, servicePlugin } from '@pulse/service-kit'
-import { createTestDatabase, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { createTestDatabase, eventually, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import net from 'node:net'
@@ -44,7 +44,7 @@ async function startEcho (): Promise<FastifyInstance> {
 }
 
 /** A port on which nothing listens: a service that is down. */
-async function closedPort (): Promise<number> {
+export async function closedPort (): Promise<number> {
   const server = net.createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as net.AddressInfo
@@ -152,5 +152,34 @@ export class Browser {
 
   setCookie (name: string, value: string) {
     this.cookies.set(name, value)
+  }
+}
+
+/**
+ * Reads a Server-Sent Events response as it arrives: the text so far, whether the server has ended
+ * it, and a wait until the text matches.
+ */
+export async function openEventStream (url: string, headers: Record<string, string>) {
+  const controller = new AbortController()
+  const res = await fetch(url, { headers, signal: controller.signal })
+  let text = ''
+  let ended = false
+  const reader = res.body!.getReader()
+  const done = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) break
+        text += new TextDecoder().decode(value)
+      }
+    } catch { /* aborted */ }
+    ended = true
+  })()
+  return {
+    res,
+    text: () => text,
+    ended: () => ended,
+    async waitFor (pattern: RegExp, ms = 10_000) { return await eventually(() => pattern.test(text), ms, 25) },
+    async close () { controller.abort(); await done }
   }
 }

@@ -10,6 +10,7 @@ import t from 'tap'
 import { loadGatewayConfig } from '../src/config.js'
 import sessionsPlugin from '../src/plugins/sessions.js'
 import proxyRoutes from '../src/routes/proxy.js'
+import { closedPort } from './helper.js'
 
 // The proxy routes on their own: the sessions plugin and the routes in a bare Fastify, in front of
 // small HTTP servers that answer what they were sent (and misbehave on request). What reaches a
@@ -63,14 +64,6 @@ async function startUpstream (name: string): Promise<{ url: string, server: http
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, server }
-}
-
-async function closedPort (): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 const auth = await startUpstream('auth')

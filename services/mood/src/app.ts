@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import { AUTH_STREAM } from '@pulse/contracts'
-import { databaseOptionsOf, databasePlugin, natsPlugin, servicePlugin, serveUserData } from '@pulse/service-kit'
+import { databaseOptionsOf, databasePlugin, natsPlugin, serveUserData, serviceOptionsOf, servicePlugin } from '@pulse/service-kit'
 import type { MoodConfig } from './config.js'
 import { MOOD_SCHEMA, type Database } from './db/database.js'
 import { poolRunner } from './db/statements.js'
@@ -17,17 +17,11 @@ export interface MoodAppOptions {
 
 /** The mood service as a plugin: registers the kit, the routes, the deletion consumer and the export responder; never listens (server.ts does). */
 export default async function moodApp (app: FastifyInstance, { config, now = Date.now }: MoodAppOptions) {
-  const identitySecrets = config.IDENTITY_SECRET_PREVIOUS === undefined
-    ? [config.IDENTITY_SECRET]
-    : [config.IDENTITY_SECRET, config.IDENTITY_SECRET_PREVIOUS]
-  await app.register(servicePlugin, {
+  await app.register(servicePlugin, serviceOptionsOf(config, {
     prefix: 'MOOD',
     audience: 'mood',
-    identitySecrets,
-    testProbes: config.TEST_PROBES,
-    metrics: config.METRICS_PORT !== undefined,
     openapi: { title: 'Pulse mood', description: 'Mood entries and streaks of the logged-in user.' }
-  })
+  }))
 
   await app.register(databasePlugin, databaseOptionsOf(config, MOOD_SCHEMA))
   // The hot paths run their statements on the pool as named prepared statements

@@ -1,7 +1,5 @@
-import {
-  TwitchHistoryQuerySchema, TwitchHistorySchema, TwitchRefreshFailedV1, TwitchRefreshRequestedV1, TwitchRefreshedV1
-} from '@pulse/contracts'
-import { ingestService, systemClock, type Clock } from '@pulse/ingest-kit'
+import { METRICS_CONTRACTS, TwitchHistoryQuerySchema, TwitchHistorySchema } from '@pulse/contracts'
+import { ingestService, systemClock, type IngestAppOptions } from '@pulse/ingest-kit'
 import type { FastifyInstance } from 'fastify'
 import type { TwitchIngestConfig } from './config.js'
 import { SCHEMA, TWITCH_METRIC_COLUMNS } from './db/database.js'
@@ -18,11 +16,7 @@ import topRoutes from './routes/top.js'
 import twitchRoutes from './routes/twitch.js'
 import { createTopLists } from './top-lists.js'
 
-export interface TwitchIngestAppOptions {
-  config: TwitchIngestConfig
-  /** The clock, ms since the epoch: tests use the provider simulator's, so days pass in an instant. */
-  now?: Clock
-}
+export type TwitchIngestAppOptions = IngestAppOptions<TwitchIngestConfig>
 
 /** twitch-ingest as a plugin: the kit's ingest wiring with the Helix adapter, and the Twitch routes. */
 export default async function app (fastify: FastifyInstance, { config, now = systemClock }: TwitchIngestAppOptions) {
@@ -35,7 +29,7 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
     providerName: 'Twitch',
     schema: SCHEMA,
     openapi: { title: 'Pulse Twitch metrics', description: 'The logged-in user\'s Twitch numbers over time, their lists, and what is popular on Twitch now.' },
-    contracts: { requested: TwitchRefreshRequestedV1, refreshed: TwitchRefreshedV1, failed: TwitchRefreshFailedV1 },
+    contracts: METRICS_CONTRACTS.twitch,
     rateLimitHeaders: { remaining: 'ratelimit-remaining', reset: 'ratelimit-reset' },
     now,
     adapter: ({ http }) => {

@@ -49,11 +49,10 @@ export function loadTwitchIngestConfig (env: Record<string, string | undefined> 
 }
 
 function checkTwitchIngest (config: Static<TObject<typeof TwitchIngestConfigProperties>>): string[] {
-  const problems = checkIngestConfig('TWITCH', config)
+  const problems = checkIngestConfig('TWITCH', config, {
+    TWITCH_CLIENT_ID: [SIMULATOR_CLIENT.id, 'the Twitch app\'s client id'],
+    TWITCH_CLIENT_SECRET: [SIMULATOR_CLIENT.secret, 'the Twitch app\'s secret']
+  })
   if (config.TWITCH_EVENTSUB_ENABLED && config.TWITCH_EVENTSUB_SECRET === undefined) problems.push('TWITCH_EVENTSUB_SECRET is required when TWITCH_EVENTSUB_ENABLED is true')
-  if (config.NODE_ENV === 'production') {
-    if (config.TWITCH_CLIENT_ID === SIMULATOR_CLIENT.id) problems.push('TWITCH_CLIENT_ID still has the simulator\'s value; set the Twitch app\'s client id in production')
-    if (config.TWITCH_CLIENT_SECRET === SIMULATOR_CLIENT.secret) problems.push('TWITCH_CLIENT_SECRET still has the simulator\'s value; set the Twitch app\'s secret in production')
-  }
   return problems
 }

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto'
+import { METRICS_CONTRACTS, TWITCH_INGEST_SCOPES } from '@pulse/contracts'
 import {
-  ConnectionLinkedV1, ConnectionUnlinkedV1, TWITCH_INGEST_SCOPES, TwitchRefreshFailedV1, TwitchRefreshRequestedV1,
-  TwitchRefreshedV1
-} from '@pulse/contracts'
-import {
-  failedOf, identityHeaders, messagesInStream, providerCallsSince, quiet, refreshedOf, rowsOf as rowsOfTables, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
+  eventually, failedOf, identityHeaders, messagesInStream, providerCallsSince, publishLinked, publishUnlinked, quiet, refreshedOf, rowsOf as rowsOfTables, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
 } from '@pulse/ingest-kit/testing'
 import { SIM_CREDENTIALS, startProviderSim, type ProviderSim } from '@pulse/provider-sim'
 import { createServerOptions } from '@pulse/service-kit'
-import { eventually as pollUntil, type Teardown } from '@pulse/testing'
+import type { Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
@@ -30,7 +27,7 @@ export interface World extends IngestWorld<Database> {
 export async function startWorld (t: Teardown): Promise<World> {
   const world = await startIngestWorld<Database>(t, {
     name: 'twitch', schema: SCHEMA, migrate: async (url) => { await migrate(url) },
-    contracts: { requested: TwitchRefreshRequestedV1, refreshed: TwitchRefreshedV1, failed: TwitchRefreshFailedV1 }
+    contracts: METRICS_CONTRACTS.twitch
   })
   const sim = await startProviderSim({ port: 0, startTime: SIM_START })
   t.teardown(async () => { await sim.close() })
@@ -129,16 +126,12 @@ export async function connectTwitch (world: World, login: string, { userId = ran
       }
     }
   })
-  await world.bus.publish(ConnectionLinkedV1, {
-    userId, provider: 'twitch', providerUserId: sim.control.expectedTwitch(login).userId, providerLogin: login, linkedAt: new Date(sim.control.now()).toISOString()
-  })
+  await publishLinked(world, { userId, provider: 'twitch', providerUserId: sim.control.expectedTwitch(login).userId, at: sim.control.now() }, login)
   return userId
 }
 
 export async function unlinkTwitch (world: World, userId: string, login: string): Promise<void> {
-  await world.bus.publish(ConnectionUnlinkedV1, {
-    userId, provider: 'twitch', providerUserId: world.sim.control.expectedTwitch(login).userId, unlinkedAt: new Date(world.sim.control.now()).toISOString()
-  })
+  await publishUnlinked(world, { userId, provider: 'twitch', providerUserId: world.sim.control.expectedTwitch(login).userId, at: world.sim.control.now() })
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -147,13 +140,10 @@ export async function unlinkTwitch (world: World, userId: string, login: string)
 /** The identity header the gateway adds for a logged-in user. */
 export const as = (userId: string): Record<string, string> => identityHeaders(userId, 'twitch-ingest', SECRET)
 
-/** Polls until `fn` holds or 20 s pass. */
-export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> => await pollUntil(fn, ms)
-
 /** Waits until the service has nothing left to do (see the kit's `quiet`): then what did not happen will not. */
 export const drained = async (world: World): Promise<boolean> => await quiet(world)
 
-export { failedOf, messagesInStream, refreshedOf }
+export { eventually, failedOf, messagesInStream, refreshedOf }
 
 /** Rows per table of the user's data. */
 export const rowsOf = async (db: Kysely<Database>, userId: string) => await rowsOfTables(db, userId, USER_TABLES)

@@ -1,7 +1,5 @@
-import {
-  TwitterHistoryQuerySchema, TwitterHistorySchema, TwitterRefreshFailedV1, TwitterRefreshRequestedV1, TwitterRefreshedV1
-} from '@pulse/contracts'
-import { ingestService, systemClock, type Clock } from '@pulse/ingest-kit'
+import { METRICS_CONTRACTS, TwitterHistoryQuerySchema, TwitterHistorySchema } from '@pulse/contracts'
+import { ingestService, systemClock, type IngestAppOptions } from '@pulse/ingest-kit'
 import type { FastifyInstance } from 'fastify'
 import type { TwitterIngestConfig } from './config.js'
 import { SCHEMA, TWITTER_METRIC_COLUMNS } from './db/database.js'
@@ -11,11 +9,7 @@ import twitterRoutes from './routes/twitter.js'
 import { XClient } from './x/client.js'
 import { fetchTwitterMetrics } from './x/fetch-metrics.js'
 
-export interface TwitterIngestAppOptions {
-  config: TwitterIngestConfig
-  /** The clock, ms since the epoch: tests use the provider simulator's, so days pass in an instant. */
-  now?: Clock
-}
+export type TwitterIngestAppOptions = IngestAppOptions<TwitterIngestConfig>
 
 /** twitter-ingest as a plugin: the kit's ingest wiring with the X adapter, and the X routes. */
 export default async function app (fastify: FastifyInstance, { config, now = systemClock }: TwitterIngestAppOptions) {
@@ -27,7 +21,7 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
     providerName: 'X',
     schema: SCHEMA,
     openapi: { title: 'Pulse X metrics', description: 'The logged-in user\'s X (Twitter) numbers over time and their recent posts.' },
-    contracts: { requested: TwitterRefreshRequestedV1, refreshed: TwitterRefreshedV1, failed: TwitterRefreshFailedV1 },
+    contracts: METRICS_CONTRACTS.twitter,
     rateLimitHeaders: { remaining: 'x-rate-limit-remaining', reset: 'x-rate-limit-reset' },
     now,
     adapter: ({ http }) => {

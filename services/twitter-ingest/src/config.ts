@@ -30,10 +30,8 @@ export function loadTwitterIngestConfig (env: Record<string, string | undefined>
 }
 
 function checkTwitterIngest (config: Static<TObject<typeof TwitterIngestConfigProperties>>): string[] {
-  const problems = checkIngestConfig('TWITTER', config)
-  if (config.NODE_ENV === 'production') {
-    if (config.TWITTER_API_KEY === SIMULATOR_CONSUMER.key) problems.push('TWITTER_API_KEY still has the simulator\'s value; set the X app\'s consumer key in production')
-    if (config.TWITTER_API_SECRET === SIMULATOR_CONSUMER.secret) problems.push('TWITTER_API_SECRET still has the simulator\'s value; set the X app\'s consumer secret in production')
-  }
-  return problems
+  return checkIngestConfig('TWITTER', config, {
+    TWITTER_API_KEY: [SIMULATOR_CONSUMER.key, 'the X app\'s consumer key'],
+    TWITTER_API_SECRET: [SIMULATOR_CONSUMER.secret, 'the X app\'s consumer secret']
+  })
 }

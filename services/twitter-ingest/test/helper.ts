@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto'
+import { METRICS_CONTRACTS } from '@pulse/contracts'
 import {
-  ConnectionLinkedV1, ConnectionUnlinkedV1, TwitterRefreshFailedV1, TwitterRefreshRequestedV1, TwitterRefreshedV1
-} from '@pulse/contracts'
-import {
-  failedOf, identityHeaders, messagesInStream, providerCallsSince, quiet, refreshedOf, rowsOf as rowsOfTables, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
+  eventually, failedOf, identityHeaders, messagesInStream, providerCallsSince, publishLinked, publishUnlinked, quiet, refreshedOf, rowsOf as rowsOfTables, startIngestWorld, testIngestEnv, type IngestWorld, type ResponderGrant
 } from '@pulse/ingest-kit/testing'
 import { parseFormEncoded, signRequest } from '@pulse/oauth1'
 import { SIM_CREDENTIALS, startProviderSim, type ProviderSim, type XNaming } from '@pulse/provider-sim'
 import { createServerOptions } from '@pulse/service-kit'
-import { eventually as pollUntil, type Teardown } from '@pulse/testing'
+import type { Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
@@ -30,7 +28,7 @@ export interface World extends IngestWorld<Database> {
 export async function startWorld (t: Teardown, { xNaming }: { xNaming?: XNaming } = {}): Promise<World> {
   const world = await startIngestWorld<Database>(t, {
     name: 'twitter', schema: SCHEMA, migrate: async (url) => { await migrate(url) },
-    contracts: { requested: TwitterRefreshRequestedV1, refreshed: TwitterRefreshedV1, failed: TwitterRefreshFailedV1 }
+    contracts: METRICS_CONTRACTS.twitter
   })
   const sim = await startProviderSim({ port: 0, startTime: SIM_START, xNaming })
   t.teardown(async () => { await sim.close() })
@@ -113,16 +111,12 @@ function grantOf (tokens: XTokens): ResponderGrant {
 export async function connectX (world: World, login: string, { userId = randomUUID() }: { userId?: string } = {}): Promise<string> {
   const tokens = await obtainXTokens(world.sim, login)
   world.responder.set(userId, 'twitter', { current: grantOf(tokens) })
-  await world.bus.publish(ConnectionLinkedV1, {
-    userId, provider: 'twitter', providerUserId: tokens.userId, providerLogin: tokens.screenName, linkedAt: new Date(world.sim.control.now()).toISOString()
-  })
+  await publishLinked(world, { userId, provider: 'twitter', providerUserId: tokens.userId, at: world.sim.control.now() }, tokens.screenName)
   return userId
 }
 
 export async function unlinkX (world: World, userId: string, login: string): Promise<void> {
-  await world.bus.publish(ConnectionUnlinkedV1, {
-    userId, provider: 'twitter', providerUserId: world.sim.control.expectedTwitter(login).userId, unlinkedAt: new Date(world.sim.control.now()).toISOString()
-  })
+  await publishUnlinked(world, { userId, provider: 'twitter', providerUserId: world.sim.control.expectedTwitter(login).userId, at: world.sim.control.now() })
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -131,13 +125,10 @@ export async function unlinkX (world: World, userId: string, login: string): Pro
 /** The identity header the gateway adds for a logged-in user. */
 export const as = (userId: string): Record<string, string> => identityHeaders(userId, 'twitter-ingest', SECRET)
 
-/** Polls until `fn` holds or 20 s pass. */
-export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> => await pollUntil(fn, ms)
-
 /** Waits until the service has nothing left to do (see the kit's `quiet`): then what did not happen will not. */
 export const drained = async (world: World): Promise<boolean> => await quiet(world)
 
-export { failedOf, messagesInStream, refreshedOf }
+export { eventually, failedOf, messagesInStream, refreshedOf }
 
 /** Rows per table of the user's data. */
 export const rowsOf = async (db: Kysely<Database>, userId: string) => await rowsOfTables(db, userId, USER_TABLES)

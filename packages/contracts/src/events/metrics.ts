@@ -35,6 +35,12 @@ export const TwitterRefreshedV1 = defineEvent('metrics.refreshed.v1.twitter', Re
 export const TwitchRefreshFailedV1 = defineEvent('metrics.refresh.failed.v1.twitch', RefreshFailed)
 export const TwitterRefreshFailedV1 = defineEvent('metrics.refresh.failed.v1.twitter', RefreshFailed)
 
+/** Each provider's three refresh events (requested, refreshed, failed), as its ingest service uses them. */
+export const METRICS_CONTRACTS = {
+  twitch: { requested: TwitchRefreshRequestedV1, refreshed: TwitchRefreshedV1, failed: TwitchRefreshFailedV1 },
+  twitter: { requested: TwitterRefreshRequestedV1, refreshed: TwitterRefreshedV1, failed: TwitterRefreshFailedV1 }
+} as const
+
 /** Something happened on the channel (EventSub): the numbers changed at once, before the next refresh. */
 export const TwitchChannelActivityV1 = defineEvent('metrics.activity.v1.twitch', Type.Object({
   userId: Type.String(),

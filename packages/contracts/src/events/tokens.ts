@@ -64,10 +64,12 @@ export interface RequestReplyContract<Q extends TSchema = TSchema, R extends TSc
   reply: R
 }
 
+/** A request-reply contract: its name, its subject per key, and the schemas of a request and a reply. */
+export function defineRequestReply<Q extends TSchema, R extends TSchema, K extends string> (
+  name: string, subjects: Readonly<Record<K, string>>, request: Q, reply: R
+): RequestReplyContract<Q, R, K> {
+  return { name, subjects, request, reply }
+}
+
 /** Auth's provider-token call: an ingest service asks, on its provider's subject, for a usable token. */
-export const ProviderTokenRpcV1 = {
-  name: 'auth.provider-token.v1',
-  subjects: TOKEN_REQUEST_SUBJECTS,
-  request: TokenRequestSchema,
-  reply: TokenReplySchema
-} as const satisfies RequestReplyContract<typeof TokenRequestSchema, typeof TokenReplySchema, TokenProvider>
+export const ProviderTokenRpcV1 = defineRequestReply('auth.provider-token.v1', TOKEN_REQUEST_SUBJECTS, TokenRequestSchema, TokenReplySchema)

@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox'
 import { defineEvent } from './define.js'
-import type { RequestReplyContract } from './tokens.js'
+import { defineRequestReply } from './tokens.js'
 
 /**
  * The services auth asks for a user's data when it prepares an export, each on its own subject (core
@@ -40,12 +40,7 @@ export const UserDataReplySchema = Type.Union([
 ])
 export type UserDataReply = Static<typeof UserDataReplySchema>
 
-export const UserDataRpcV1 = {
-  name: 'user-data.v1',
-  subjects: USER_DATA_SUBJECTS,
-  request: UserDataRequestSchema,
-  reply: UserDataReplySchema
-} as const satisfies RequestReplyContract<typeof UserDataRequestSchema, typeof UserDataReplySchema, UserDataService>
+export const UserDataRpcV1 = defineRequestReply('user-data.v1', USER_DATA_SUBJECTS, UserDataRequestSchema, UserDataReplySchema)
 
 /** A user asked for an export of their data: auth gathers it from every service, then stores the archive. */
 export const ExportRequestedV1 = defineEvent('auth.export.requested.v1', Type.Object({

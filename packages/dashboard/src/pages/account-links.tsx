@@ -1,6 +1,6 @@
 import type { ForgotPasswordResponse, TwoFactorChallenge, User } from '@pulse/contracts'
 import { useState } from 'preact/hooks'
-import { ApiError, api } from '../api.js'
+import { ApiError, api, failureMessage, fieldOf, useAction } from '../api.js'
 import { Link } from '../router.js'
 import { Field } from '../ui.js'
 
@@ -16,10 +16,8 @@ export function accountLinkOf (url: URL): 'reset-password' | 'verify-email' | un
 const tokenOf = () => new URLSearchParams(location.hash.slice(1)).get('token') ?? ''
 
 const failureOf = (err: unknown) => {
-  const failure = err as ApiError
-  if (failure.code === 'AUTH_INVALID_TOKEN') return 'This link has expired or was already used. Ask for a new one.'
-  if (failure.status === 429) return `Too many attempts. Try again in ${failure.retryAfterS ?? 60} seconds.`
-  return failure.message
+  if ((err as ApiError).code === 'AUTH_INVALID_TOKEN') return 'This link has expired or was already used. Ask for a new one.'
+  return failureMessage(err)
 }
 
 /** What a mailed link opens: choose a new password, or confirm an address. */
@@ -74,19 +72,18 @@ export function AccountLink ({ kind }: { kind: 'reset-password' | 'verify-email'
 
 /** The second step of a login: a code from the authenticator app, or a recovery code. */
 export function TwoFactorStep ({ challenge, onSignedIn, onCancel }: { challenge: TwoFactorChallenge, onSignedIn: (user: User) => void, onCancel: () => void }) {
-  const [error, setError] = useState<string | undefined>()
-  const [busy, setBusy] = useState(false)
+  const { busy, error, run } = useAction((err) => {
+    const failure = err as ApiError
+    if (failure.code === 'AUTH_INVALID_CHALLENGE') { onCancel(); return undefined }
+    return failure.code === 'AUTH_INVALID_CODE' ? 'That code is wrong or was already used.' : failureOf(err)
+  })
   async function submit (e: Event) {
     e.preventDefault()
-    setBusy(true); setError(undefined)
-    try {
-      await api('/auth/login/two-factor', { method: 'POST', body: { challenge: challenge.challenge, code: String(new FormData(e.currentTarget as HTMLFormElement).get('code')).trim() } })
+    const code = fieldOf(e, 'code')
+    await run(async () => {
+      await api('/auth/login/two-factor', { method: 'POST', body: { challenge: challenge.challenge, code } })
       onSignedIn((await api<{ user: User }>('/auth/me')).user)
-    } catch (err) {
-      const failure = err as ApiError
-      if (failure.code === 'AUTH_INVALID_CHALLENGE') { onCancel(); return }
-      setError(failure.code === 'AUTH_INVALID_CODE' ? 'That code is wrong or was already used.' : failureOf(err))
-    } finally { setBusy(false) }
+    })
   }
   return (
     <form onSubmit={submit} aria-labelledby="two-factor-step">
@@ -105,14 +102,11 @@ export function TwoFactorStep ({ challenge, onSignedIn, onCancel }: { challenge:
 /** "Forgot your password?": the answer is the same whether the account exists or not. */
 export function ForgotPassword ({ onBack }: { onBack: () => void }) {
   const [answer, setAnswer] = useState<string | undefined>()
-  const [error, setError] = useState<string | undefined>()
-  const [busy, setBusy] = useState(false)
+  const { busy, error, run } = useAction(failureOf)
   async function submit (e: Event) {
     e.preventDefault()
-    setBusy(true); setError(undefined)
-    try {
-      setAnswer((await api<ForgotPasswordResponse>('/auth/password/forgot', { method: 'POST', body: { login: String(new FormData(e.currentTarget as HTMLFormElement).get('login')).trim() } })).message)
-    } catch (err) { setError(failureOf(err)) } finally { setBusy(false) }
+    const login = fieldOf(e, 'login')
+    await run(async () => { setAnswer((await api<ForgotPasswordResponse>('/auth/password/forgot', { method: 'POST', body: { login } })).message) })
   }
   return (
     <>

@@ -1,6 +1,6 @@
 import type { AccountSecurity, RecoveryCodes, SessionInfo, TwoFactorSetup, User } from '@pulse/contracts'
 import { useState } from 'preact/hooks'
-import { ApiError, api, useResource } from '../api.js'
+import { api, fieldOf, useAction, useResource } from '../api.js'
 import { formatDateTime, timeAgo } from '../format.js'
 import { Field, Loaded } from '../ui.js'
 
@@ -13,12 +13,6 @@ function deviceOf (userAgent: string | null): string {
 }
 
 /** What to say for a failed request: the field a 400 names, a wait for a 429, else the server's message. */
-function messageOf (err: unknown): string {
-  const failure = err as ApiError
-  if (failure.status === 429) return `Too many attempts. Try again in ${failure.retryAfterS ?? 60} seconds.`
-  return failure.message
-}
-
 /** The account's sign-in settings: e-mail, password, two-factor, sessions (mounted by the settings page). */
 export function SecuritySettings ({ user, onUserChange }: { user: User, onUserChange: (u: User | null) => void }) {
   const security = useResource<AccountSecurity>('/auth/security')
@@ -40,17 +34,16 @@ export function SecuritySettings ({ user, onUserChange }: { user: User, onUserCh
 
 function EmailCard ({ security, onChange }: { security: AccountSecurity, onChange: () => void }) {
   const [status, setStatus] = useState<string | undefined>()
-  const [error, setError] = useState<string | undefined>()
-  const [busy, setBusy] = useState(false)
+  const { busy, error, run } = useAction()
   async function submit (e: Event) {
     e.preventDefault()
-    const email = String(new FormData(e.currentTarget as HTMLFormElement).get('email')).trim()
-    setBusy(true); setError(undefined); setStatus(undefined)
-    try {
+    const email = fieldOf(e, 'email')
+    setStatus(undefined)
+    await run(async () => {
       await api('/auth/email', { method: 'PUT', body: { email } })
       setStatus(`We sent a link to ${email}. Open it to confirm the address.`)
       onChange()
-    } catch (err) { setError(messageOf(err)) } finally { setBusy(false) }
+    })
   }
   return (
     <section class="card" aria-labelledby="email-title">
@@ -73,20 +66,19 @@ function EmailCard ({ security, onChange }: { security: AccountSecurity, onChang
 
 function PasswordCard ({ security, onChange }: { security: AccountSecurity, onChange: () => void }) {
   const [status, setStatus] = useState<string | undefined>()
-  const [error, setError] = useState<string | undefined>()
-  const [busy, setBusy] = useState(false)
+  const { busy, error, run } = useAction()
   async function submit (e: Event) {
     e.preventDefault()
     const form = e.currentTarget as HTMLFormElement
     const data = new FormData(form)
     const body = { newPassword: String(data.get('newPassword')), ...(security.hasPassword ? { currentPassword: String(data.get('currentPassword')) } : {}) }
-    setBusy(true); setError(undefined); setStatus(undefined)
-    try {
+    setStatus(undefined)
+    await run(async () => {
       await api('/auth/password', { method: 'PUT', body })
       form.reset()
       setStatus('Password saved. Your other sessions are signed out.')
       onChange()
-    } catch (err) { setError(messageOf(err)) } finally { setBusy(false) }
+    })
   }
   return (
     <section class="card" aria-labelledby="password-title">
@@ -105,16 +97,11 @@ function PasswordCard ({ security, onChange }: { security: AccountSecurity, onCh
 function TwoFactorCard ({ security, onChange }: { security: AccountSecurity, onChange: () => void }) {
   const [setup, setSetup] = useState<TwoFactorSetup | undefined>()
   const [codes, setCodes] = useState<string[] | undefined>()
-  const [error, setError] = useState<string | undefined>()
-  const [busy, setBusy] = useState(false)
-  async function run (work: () => Promise<void>) {
-    setBusy(true); setError(undefined)
-    try { await work() } catch (err) { setError(messageOf(err)) } finally { setBusy(false) }
-  }
+  const { busy, error, run } = useAction()
   const start = () => run(async () => { setSetup(await api<TwoFactorSetup>('/auth/two-factor/setup', { method: 'POST' })) })
   const enable = (e: Event) => {
     e.preventDefault()
-    const code = String(new FormData(e.currentTarget as HTMLFormElement).get('code')).trim()
+    const code = fieldOf(e, 'code')
     return run(async () => {
       const { recoveryCodes } = await api<RecoveryCodes>('/auth/two-factor/enable', { method: 'POST', body: { code } })
       setSetup(undefined)
@@ -124,7 +111,7 @@ function TwoFactorCard ({ security, onChange }: { security: AccountSecurity, onC
   }
   const disable = (e: Event) => {
     e.preventDefault()
-    const proof = String(new FormData(e.currentTarget as HTMLFormElement).get('proof')).trim()
+    const proof = fieldOf(e, 'proof')
     const body = /^[0-9]{6}$/.test(proof) || /^[A-Za-z2-7]{4}(-?[A-Za-z2-7]{4}){3}$/.test(proof) ? { code: proof } : { password: proof }
     return run(async () => { await api('/auth/two-factor/disable', { method: 'POST', body }); onChange() })
   }
@@ -176,23 +163,21 @@ function TwoFactorCard ({ security, onChange }: { security: AccountSecurity, onC
 function SessionsCard ({ user, onUserChange }: { user: User, onUserChange: (u: User | null) => void }) {
   const sessions = useResource<{ items: SessionInfo[] }>('/auth/sessions')
   const [status, setStatus] = useState<string | undefined>()
-  const [error, setError] = useState<string | undefined>()
-  async function end (session: SessionInfo) {
-    setError(undefined)
-    try {
+  const { error, run } = useAction()
+  const end = async (session: SessionInfo) => {
+    await run(async () => {
       await api(`/auth/sessions/${session.id}`, { method: 'DELETE' })
       if (session.current) { onUserChange(null); return }
       setStatus(`Signed out ${deviceOf(session.userAgent)}.`)
       sessions.reload()
-    } catch (err) { setError(messageOf(err)) }
+    })
   }
-  async function endOthers () {
-    setError(undefined)
-    try {
+  const endOthers = async () => {
+    await run(async () => {
       const { ended } = await api<{ ended: number }>('/auth/sessions/end-others', { method: 'POST' })
       setStatus(ended === 1 ? 'Signed out 1 other session.' : `Signed out ${ended} other sessions.`)
       sessions.reload()
-    } catch (err) { setError(messageOf(err)) }
+    })
   }
   return (
     <section class="card" aria-labelledby="sessions-title">

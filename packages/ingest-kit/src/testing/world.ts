@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { AUTH_STREAM, METRICS_STREAM, type EventPayload } from '@pulse/contracts'
+import { AUTH_STREAM, ConnectionLinkedV1, ConnectionUnlinkedV1, METRICS_STREAM, type EventPayload, type ProviderName } from '@pulse/contracts'
 import { EventBus, IDENTITY_HEADER, createDatabase, outboxBacklog, signIdentity } from '@pulse/service-kit'
-import { createTestDatabase, drained, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { createTestDatabase, drained, eventually as pollUntil, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import { sql, type Kysely } from 'kysely'
 import type { MetricsContracts } from '../pipeline/types.js'
 import { TestTokenResponder } from './token-responder.js'
@@ -57,6 +57,28 @@ export async function startIngestWorld<DB> (t: Teardown, options: IngestWorldOpt
   })
   return world
 }
+
+/** The provider account of a link or unlink, and when it happened (ms, on the simulator's clock). */
+export interface ProviderAccountEvent {
+  userId: string
+  provider: ProviderName
+  providerUserId: string
+  at: number
+}
+
+/** What auth publishes when a user connected a provider account. */
+export async function publishLinked<DB> (world: IngestWorld<DB>, { userId, provider, providerUserId, at }: ProviderAccountEvent, providerLogin: string): Promise<void> {
+  await world.bus.publish(ConnectionLinkedV1, { userId, provider, providerUserId, providerLogin, linkedAt: new Date(at).toISOString() })
+}
+
+/** What auth publishes when a user disconnected a provider account. */
+export async function publishUnlinked<DB> (world: IngestWorld<DB>, { userId, provider, providerUserId, at }: ProviderAccountEvent): Promise<void> {
+  await world.bus.publish(ConnectionUnlinkedV1, { userId, provider, providerUserId, unlinkedAt: new Date(at).toISOString() })
+}
+
+/** Polls until `fn` holds or 20 s pass (the pipeline's redeliveries take a few seconds). */
+export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> => await pollUntil(fn, ms)
+
 
 export const refreshedOf = <DB>(world: IngestWorld<DB>, userId: string) => world.refreshed.filter((e) => e.userId === userId)
 export const failedOf = <DB>(world: IngestWorld<DB>, userId: string) => world.failed.filter((e) => e.userId === userId)

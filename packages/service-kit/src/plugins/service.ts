@@ -33,6 +33,27 @@ export interface ServicePluginOptions {
   metrics?: boolean
 }
 
+/** The settings of BaseConfigProperties that the service plugin reads. */
+export interface ServiceSettings {
+  IDENTITY_SECRET: string
+  IDENTITY_SECRET_PREVIOUS?: string
+  TEST_PROBES: boolean
+  METRICS_PORT?: number
+}
+
+/**
+ * The service plugin's options from the settings every service has: the identity secrets (the
+ * current one, then the previous during a rotation), the test probes, and metrics when served.
+ */
+export function serviceOptionsOf (config: ServiceSettings, options: { prefix: string, audience: string, openapi: NonNullable<ServicePluginOptions['openapi']> }): ServicePluginOptions {
+  return {
+    ...options,
+    identitySecrets: config.IDENTITY_SECRET_PREVIOUS === undefined ? [config.IDENTITY_SECRET] : [config.IDENTITY_SECRET, config.IDENTITY_SECRET_PREVIOUS],
+    testProbes: config.TEST_PROBES,
+    metrics: config.METRICS_PORT !== undefined
+  }
+}
+
 /** Properties the built-in prototypes have at start; anything added later is pollution. */
 const PROTOTYPES = { Object: Object.prototype, Array: Array.prototype, Function: Function.prototype, String: String.prototype } as const
 const pristine = Object.fromEntries(Object.entries(PROTOTYPES).map(([name, proto]) => [name, new Set(Reflect.ownKeys(proto))]))

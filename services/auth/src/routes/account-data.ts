@@ -10,10 +10,10 @@ import Type from 'typebox'
 import type { AuthConfig } from '../config.js'
 import type { Database } from '../db/database.js'
 import {
-  AuthExportNotFoundError, AuthExportNotReadyError, AuthPasswordRequiredError, AuthProviderUnavailableError, AuthReauthenticationRequiredError, AuthTooManyAttemptsError,
-  AuthUserNotFoundError, AuthWrongPasswordError
+  AuthExportNotFoundError, AuthExportNotReadyError, AuthPasswordRequiredError, AuthProviderUnavailableError, AuthReauthenticationRequiredError, AuthUserNotFoundError
 } from '../errors.js'
 import type { LoginThrottle } from '../login-throttle.js'
+import { confirmPassword } from '../password-confirmation.js'
 import type { Passwords } from '../passwords.js'
 import { ProviderUnavailable } from '../providers/http.js'
 import { deleteUserRows, findExport, findPendingExport, insertExport, listExports, type ExportRow } from '../repositories/account-data.js'
@@ -73,14 +73,7 @@ export default async function accountDataRoutes (fastify: FastifyInstance, optio
 
     if (user.password_hash !== null) {
       if (password === undefined) throw new AuthPasswordRequiredError()
-      // The same budget as logins: a stolen session cannot guess the password any faster here.
-      const verdict = await throttle.attempt(user.username, request.clientIp)
-      if (!verdict.allowed) {
-        void reply.header('retry-after', String(verdict.retryAfterSeconds))
-        throw new AuthTooManyAttemptsError()
-      }
-      if (!await passwords.verify(user.password_hash, password)) throw new AuthWrongPasswordError('password')
-      await throttle.succeeded(user.username, request.clientIp)
+      await confirmPassword({ throttle, passwords }, request, reply, { username: user.username, passwordHash: user.password_hash }, password, 'password')
     } else {
       // No password: only a provider sign-in starts a session of this account (connecting while
       // logged in keeps the session), so a young session is a fresh provider sign-in.

@@ -6,8 +6,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import Type from 'typebox'
 import type { AuthConfig } from '../config.js'
-import { AuthInvalidCredentialsError, AuthInvalidTimezoneError, AuthTooManyAttemptsError, AuthTooManyRegistrationsError, AuthUserNotFoundError, AuthUsernameTakenError } from '../errors.js'
+import {
+  AuthInvalidCredentialsError, AuthInvalidTimezoneError, AuthTooManyRegistrationsError, AuthUserNotFoundError, AuthUsernameTakenError
+} from '../errors.js'
 import type { AddressLimit, LoginThrottle } from '../login-throttle.js'
+import { takeLoginAttempt } from '../password-confirmation.js'
 import type { Passwords } from '../passwords.js'
 import { listConnectionsOfUser, toConnection } from '../repositories/connections.js'
 import { findUserById, findUserByUsername, insertUser, toUser, updateUser } from '../repositories/users.js'
@@ -64,13 +67,7 @@ export default async function accountRoutes (fastify: FastifyInstance, { config,
     schema: { tags: ['accounts'], summary: 'Log in (202: a two-factor code is needed, see POST /auth/login/two-factor)', security: [], body: LoginBodySchema, response: { 200: UserResponseSchema, 202: TwoFactorChallengeSchema, ...errors(400, 401, 429, 503) } }
   }, async (request, reply) => {
     const { username, password } = request.body
-    // Counted before the password is verified (and given back if it was right), so concurrent
-    // guesses cannot all pass the check before the first failure is recorded.
-    const verdict = await throttle.attempt(username, request.clientIp)
-    if (!verdict.allowed) {
-      void reply.header('retry-after', String(verdict.retryAfterSeconds))
-      throw new AuthTooManyAttemptsError()
-    }
+    await takeLoginAttempt(throttle, reply, username, request.clientIp)
     const user = await findUserByUsername(app.db, username)
     const ok = await passwords.verify(user?.password_hash ?? null, password)
     if (!ok || user === undefined) throw new AuthInvalidCredentialsError()

@@ -9,9 +9,10 @@ import Type from 'typebox'
 import type { AccountSessions } from '../account-sessions.js'
 import type { AuthConfig } from '../config.js'
 import {
-  AuthCurrentPasswordRequiredError, AuthInvalidLinkTokenError, AuthTooManyAttemptsError, AuthTooManyResetRequestsError, AuthUserNotFoundError, AuthWrongPasswordError
+  AuthCurrentPasswordRequiredError, AuthInvalidLinkTokenError, AuthTooManyResetRequestsError, AuthUserNotFoundError
 } from '../errors.js'
 import { AttemptBudgets, type LoginThrottle } from '../login-throttle.js'
+import { confirmPassword } from '../password-confirmation.js'
 import { linkTo, passwordChangedMail, passwordResetMail } from '../mail/messages.js'
 import type { Passwords } from '../passwords.js'
 import { consumeToken, issueToken, newToken } from '../repositories/account-tokens.js'
@@ -126,13 +127,7 @@ export default async function passwordRoutes (fastify: FastifyInstance, { config
     const { currentPassword, newPassword } = request.body
     if (user.password_hash !== null) {
       if (currentPassword === undefined) throw new AuthCurrentPasswordRequiredError()
-      const verdict = await throttle.attempt(user.username, request.clientIp)
-      if (!verdict.allowed) {
-        void reply.header('retry-after', String(verdict.retryAfterSeconds))
-        throw new AuthTooManyAttemptsError()
-      }
-      if (!await passwords.verify(user.password_hash, currentPassword)) throw new AuthWrongPasswordError('currentPassword')
-      await throttle.succeeded(user.username, request.clientIp)
+      await confirmPassword({ throttle, passwords }, request, reply, { username: user.username, passwordHash: user.password_hash }, currentPassword, 'currentPassword')
     }
     const passwordHash = await passwords.hash(newPassword)
     const updated = await app.db.transaction().execute(async (trx) => {

@@ -6,10 +6,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import Type from 'typebox'
 import {
-  AuthInvalidChallengeError, AuthInvalidTwoFactorCodeError, AuthProofRequiredError, AuthTooManyAttemptsError, AuthTooManyCodesError, AuthTwoFactorAlreadyEnabledError,
-  AuthTwoFactorNotEnabledError, AuthTwoFactorNotStartedError, AuthUserNotFoundError, AuthWrongCodeError, AuthWrongPasswordError
+  AuthInvalidChallengeError, AuthInvalidTwoFactorCodeError, AuthProofRequiredError, AuthTooManyCodesError, AuthTwoFactorAlreadyEnabledError, AuthTwoFactorNotEnabledError, AuthTwoFactorNotStartedError, AuthUserNotFoundError, AuthWrongCodeError
 } from '../errors.js'
 import type { LoginThrottle } from '../login-throttle.js'
+import { confirmPassword } from '../password-confirmation.js'
 import type { Passwords } from '../passwords.js'
 import { listConnectionsOfUser, toConnection } from '../repositories/connections.js'
 import { deleteTwoFactor, enableTwoFactor, findTwoFactor, replaceRecoveryCodes, savePendingTwoFactor } from '../repositories/two-factor.js'
@@ -94,13 +94,7 @@ export default async function twoFactorRoutes (fastify: FastifyInstance, { totp,
     if (code !== undefined) {
       if (!await codeIsRight(reply, userId, code, request.clientIp)) throw new AuthWrongCodeError()
     } else if (password !== undefined && user.password_hash !== null) {
-      const verdict = await throttle.attempt(user.username, request.clientIp)
-      if (!verdict.allowed) {
-        void reply.header('retry-after', String(verdict.retryAfterSeconds))
-        throw new AuthTooManyAttemptsError()
-      }
-      if (!await passwords.verify(user.password_hash, password)) throw new AuthWrongPasswordError('password')
-      await throttle.succeeded(user.username, request.clientIp)
+      await confirmPassword({ throttle, passwords }, request, reply, { username: user.username, passwordHash: user.password_hash }, password, 'password')
     } else {
       throw new AuthProofRequiredError()
     }

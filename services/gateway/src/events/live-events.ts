@@ -2,8 +2,9 @@ import {
   METRICS_STREAM, TwitchChannelActivityV1, TwitchConnectionRevokedV1, TwitchRefreshFailedV1, TwitchRefreshedV1, TwitchStreamChangedV1, TwitterRefreshFailedV1, TwitterRefreshedV1, type EventContract
 } from '@pulse/contracts'
 import { assertEvent, type EventBus } from '@pulse/service-kit'
-import { AckPolicy, DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream'
+import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/nats-core'
+import { followOrdered, UserListeners } from './ordered-follow.js'
 
 /** What a dashboard receives: the event name, and its payload without the user id. */
 export interface LiveEvent {
@@ -42,9 +43,8 @@ export interface LiveEventsOptions {
  */
 export class LiveEvents {
   private readonly recent = new Map<string, LiveEvent[]>()
-  private readonly listeners = new Map<string, Set<(e: LiveEvent) => void>>()
-  private messages: ConsumerMessages | undefined
-  private stopped = false
+  private readonly listeners = new UserListeners<LiveEvent>()
+  private stopFollow: (() => void) | undefined
 
   constructor (private readonly bus: EventBus, private readonly options: LiveEventsOptions) {}
 
@@ -54,39 +54,26 @@ export class LiveEvents {
     const bySubject = new Map(LIVE.map(([contract, name]) => [this.bus.subject(contract.subject), { contract, name }]))
     // The last stream sequence handed on: a consumer recreated after an interruption starts after it.
     let lastSeq = await this.sequenceBefore(stream, filter, new Date(Date.now() - this.options.replayWindowMs))
-    const run = async () => {
-      while (!this.stopped) {
-        try {
-          // Always by sequence, never by start time: the client recreates an ordered consumer after
-          // a server restart from the configuration the server returned, with the start time still
-          // in it beside the new start sequence, which the server refuses (docs/pitfalls.md, "NATS
-          // and JetStream"). A consumer object takes one consume() only, so each round gets a new one.
-          const consumer = await this.bus.js.consumers.get(stream, {
-            filter_subjects: filter,
-            deliver_policy: DeliverPolicy.StartSequence,
-            opt_start_seq: lastSeq + 1
-          })
-          this.messages = await consumer.consume()
-          for await (const msg of this.messages) {
-            lastSeq = msg.seq
-            const live = bySubject.get(msg.subject)
-            if (live === undefined) continue
-            try {
-              const payload = JSON.parse(Buffer.from(msg.data).toString('utf8')) as unknown
-              assertEvent(live.contract, payload)
-              const { userId, ...data } = payload as { userId: string } & Record<string, unknown>
-              this.add({ id: msg.seq, userId, event: live.name, data, at: Date.now() })
-            } catch (err) {
-              this.options.log.warn({ err, subject: msg.subject }, 'live event skipped')
-            }
-          }
-        } catch (err) {
-          if (!this.stopped) this.options.log.warn({ err }, 'live events interrupted; resuming')
-        }
-        if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, 500))
+    this.stopFollow = followOrdered(this.bus, {
+      stream,
+      filter,
+      // Always by sequence, never by start time: the client recreates an ordered consumer after
+      // a server restart from the configuration the server returned, with the start time still
+      // in it beside the new start sequence, which the server refuses (docs/pitfalls.md, "NATS
+      // and JetStream").
+      start: () => ({ deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 }),
+      name: 'live',
+      log: this.options.log,
+      handle: (msg) => {
+        lastSeq = msg.seq
+        const live = bySubject.get(msg.subject)
+        if (live === undefined) return
+        const payload = JSON.parse(Buffer.from(msg.data).toString('utf8')) as unknown
+        assertEvent(live.contract, payload)
+        const { userId, ...data } = payload as { userId: string } & Record<string, unknown>
+        this.add({ id: msg.seq, userId, event: live.name, data, at: Date.now() })
       }
-    }
-    void run()
+    })
   }
 
   /**
@@ -109,8 +96,7 @@ export class LiveEvents {
   }
 
   stop (): void {
-    this.stopped = true
-    this.messages?.stop()
+    this.stopFollow?.()
   }
 
   private add (event: LiveEvent) {
@@ -119,7 +105,7 @@ export class LiveEvents {
     const horizon = Date.now() - this.options.replayWindowMs
     while (list.length > 0 && (list.length > this.options.perUser || list[0]!.at < horizon)) list.shift()
     this.recent.set(event.userId, list)
-    for (const listener of this.listeners.get(event.userId) ?? []) listener(event)
+    this.listeners.emit(event.userId, event)
   }
 
   /** The user's events after `lastEventId` still in the window, then every new one; returns the unsubscribe. */
@@ -127,12 +113,6 @@ export class LiveEvents {
     if (lastEventId !== undefined) {
       for (const e of this.recent.get(userId) ?? []) if (e.id > lastEventId) listener(e)
     }
-    const set = this.listeners.get(userId) ?? new Set()
-    set.add(listener)
-    this.listeners.set(userId, set)
-    return () => {
-      set.delete(listener)
-      if (set.size === 0) this.listeners.delete(userId)
-    }
+    return this.listeners.add(userId, listener)
   }
 }

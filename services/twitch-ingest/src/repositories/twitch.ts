@@ -1,19 +1,12 @@
+import { insertInChunks, latestServiceSnapshot, snapshotBaseRow } from '@pulse/ingest-kit'
 import type { Insertable, Selectable } from 'kysely'
 import type { TwitchRefreshResult } from '../helix/fetch-metrics.js'
 import type {
-  BitsLeaderboardTable, Database, Db, LiveFollowsTable, SnapshotRow, SubscribersTable, VideosTable
+  BitsLeaderboardTable, Database, Db, LiveFollowsTable, SnapshotRow, SnapshotsTable, SubscribersTable, VideosTable
 } from '../db/database.js'
 
 const LIST_TABLES = ['videos', 'subscribers', 'bits_leaderboard', 'live_follows'] as const
 type ListTable = typeof LIST_TABLES[number]
-
-/** Inserts rows a few hundred at a time (one statement per chunk keeps under Postgres' parameter limit). */
-async function insertChunks<T extends ListTable> (db: Db, table: T, rows: Insertable<Database[T]>[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 500) {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one helper for four tables of different shapes
-    await db.insertInto(table).values(rows.slice(i, i + 500) as any).execute()
-  }
-}
 
 export async function deleteTwitchLists (db: Db, userId: string): Promise<void> {
   for (const table of LIST_TABLES) await db.deleteFrom(table).where('user_id', '=', userId).execute()
@@ -23,9 +16,7 @@ export async function deleteTwitchLists (db: Db, userId: string): Promise<void> 
 export async function storeTwitchRefresh (db: Db, snapshot: { id: string, userId: string, capturedAt: Date }, result: TwitchRefreshResult, maxItems: number): Promise<void> {
   const { userId } = snapshot
   await db.insertInto('snapshots').values({
-    id: snapshot.id,
-    user_id: userId,
-    captured_at: snapshot.capturedAt,
+    ...snapshotBaseRow(snapshot),
     followers: result.followers,
     subscribers_total: result.subscriptions?.total ?? null,
     subscriber_points: result.subscriptions?.points ?? null,
@@ -38,7 +29,7 @@ export async function storeTwitchRefresh (db: Db, snapshot: { id: string, userId
   }).execute()
 
   await deleteTwitchLists(db, userId)
-  await insertChunks(db, 'videos', result.videos.list.slice(0, maxItems).map((v, position): Insertable<VideosTable> => ({
+  await insertInChunks(db, 'videos', result.videos.list.slice(0, maxItems).map((v, position): Insertable<VideosTable> => ({
     user_id: userId,
     position,
     video_id: v.id,
@@ -51,7 +42,7 @@ export async function storeTwitchRefresh (db: Db, snapshot: { id: string, userId
     view_count: v.view_count,
     duration: v.duration
   })))
-  await insertChunks(db, 'subscribers', (result.subscriptions?.list ?? []).slice(0, maxItems).map((s, position): Insertable<SubscribersTable> => ({
+  await insertInChunks(db, 'subscribers', (result.subscriptions?.list ?? []).slice(0, maxItems).map((s, position): Insertable<SubscribersTable> => ({
     user_id: userId,
     position,
     subscriber_id: s.user_id,
@@ -61,7 +52,7 @@ export async function storeTwitchRefresh (db: Db, snapshot: { id: string, userId
     is_gift: s.is_gift,
     gifter_login: s.is_gift && s.gifter_login !== undefined && s.gifter_login !== '' ? s.gifter_login : null
   })))
-  await insertChunks(db, 'bits_leaderboard', (result.bits ?? []).slice(0, maxItems).map((b, position): Insertable<BitsLeaderboardTable> => ({
+  await insertInChunks(db, 'bits_leaderboard', (result.bits ?? []).slice(0, maxItems).map((b, position): Insertable<BitsLeaderboardTable> => ({
     user_id: userId,
     position,
     rank: b.rank,
@@ -70,7 +61,7 @@ export async function storeTwitchRefresh (db: Db, snapshot: { id: string, userId
     display_name: b.user_name,
     score: b.score
   })))
-  await insertChunks(db, 'live_follows', (result.liveFollows ?? []).slice(0, maxItems).map((s, position): Insertable<LiveFollowsTable> => ({
+  await insertInChunks(db, 'live_follows', (result.liveFollows ?? []).slice(0, maxItems).map((s, position): Insertable<LiveFollowsTable> => ({
     user_id: userId,
     position,
     stream_id: s.id,
@@ -88,7 +79,7 @@ export async function storeTwitchRefresh (db: Db, snapshot: { id: string, userId
 }
 
 export async function latestSnapshot (db: Db, userId: string): Promise<SnapshotRow | undefined> {
-  return await db.selectFrom('snapshots').selectAll().where('user_id', '=', userId).orderBy('captured_at', 'desc').limit(1).executeTakeFirst()
+  return await latestServiceSnapshot<SnapshotsTable>(db, userId)
 }
 
 /** A page of one of the lists, in the order Twitch gave (one row more than asked: is there a next page?). */

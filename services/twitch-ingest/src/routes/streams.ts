@@ -10,8 +10,7 @@ import { listSessions } from '../repositories/stream-sessions.js'
 export default async function streamRoutes (fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const db = app.db as Kysely<Database>
-  const { errorResponses: errors, invalid, connected, settings, now } = app.ingestRoutes
-  const sizes = { defaultLimit: settings.LIST_PAGE_SIZE_DEFAULT, maxLimit: settings.LIST_PAGE_SIZE_MAX }
+  const { errorResponses: errors, invalid, connected, pageSizes, now } = app.ingestRoutes
 
   app.get('/twitch/streams', {
     schema: {
@@ -25,7 +24,7 @@ export default async function streamRoutes (fastify: FastifyInstance) {
     }
   }, async (request) => {
     const account = await connected(request)
-    const window = pageRequest(request.query, sizes, invalid)
+    const window = pageRequest(request.query, pageSizes, invalid)
     const rows = await listSessions(db, account.user_id, window.offset, window.limit + 1)
     const at = now()
     const { items, nextCursor } = pageOf(rows, window)

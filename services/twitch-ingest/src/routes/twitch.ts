@@ -3,7 +3,7 @@ import {
   TwitchBitsLeaderboardSchema, TwitchListQuerySchema, TwitchLiveFollowListSchema,
   TwitchOverviewSchema, TwitchSubscriberListSchema, TwitchVideoListSchema
 } from '@pulse/contracts'
-import { changesOf, connectionOf, latestCaptureTime, pageOf, pageRequest, readOverview, type IngestDb } from '@pulse/ingest-kit'
+import { changesOf, connectionOf, readOverview, type IngestDb } from '@pulse/ingest-kit'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely, Selectable } from 'kysely'
 import type { TSchema } from 'typebox'
@@ -16,8 +16,7 @@ export default async function twitchRoutes (fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const db = app.db as Kysely<Database>
   const ingestDb = app.db as IngestDb
-  const { errorResponses: errors, invalid, connected, settings, now } = app.ingestRoutes
-  const sizes = { defaultLimit: settings.LIST_PAGE_SIZE_DEFAULT, maxLimit: settings.LIST_PAGE_SIZE_MAX }
+  const { errorResponses: errors, connected, latestListPage, now } = app.ingestRoutes
 
   app.get('/twitch/overview', {
     schema: {
@@ -60,14 +59,7 @@ export default async function twitchRoutes (fastify: FastifyInstance) {
         querystring: TwitchListQuerySchema,
         response: { 200: { ...schema, description: 'A page of the list' }, ...errors(400, 401, 409, 500, 503) }
       }
-    }, async (request) => {
-      const account = await connected(request)
-      const page = pageRequest(request.query, sizes, invalid)
-      const rows = await listPage(db, table, account.user_id, page.offset, page.limit)
-      const capturedAt = await latestCaptureTime(ingestDb, account.user_id)
-      const { items, nextCursor } = pageOf(rows, page)
-      return { items: items.map(toItem), nextCursor, capturedAt: capturedAt?.toISOString() ?? null }
-    })
+    }, async (request) => await latestListPage(request, request.query, async (userId, page) => await listPage(db, table, userId, page.offset, page.limit), toItem))
   }
 
   listRoute('/twitch/videos', 'videos', TwitchVideoListSchema, 'Twitch videos', 'The channel\'s videos (archives, highlights, uploads), newest first.', (v) => ({

@@ -1,5 +1,6 @@
+import { insertInChunks, latestServiceSnapshot, snapshotBaseRow } from '@pulse/ingest-kit'
 import type { Insertable, Selectable } from 'kysely'
-import type { Db, PostsTable, SnapshotRow } from '../db/database.js'
+import type { Db, PostsTable, SnapshotRow, SnapshotsTable } from '../db/database.js'
 import type { TwitterRefreshResult } from '../x/fetch-metrics.js'
 
 export async function deletePosts (db: Db, userId: string): Promise<void> {
@@ -10,9 +11,7 @@ export async function deletePosts (db: Db, userId: string): Promise<void> {
 export async function storeTwitterRefresh (db: Db, snapshot: { id: string, userId: string, capturedAt: Date }, result: TwitterRefreshResult): Promise<void> {
   const { userId } = snapshot
   await db.insertInto('snapshots').values({
-    id: snapshot.id,
-    user_id: userId,
-    captured_at: snapshot.capturedAt,
+    ...snapshotBaseRow(snapshot),
     followers: result.followers,
     following: result.following,
     posts: result.posts,
@@ -22,7 +21,7 @@ export async function storeTwitterRefresh (db: Db, snapshot: { id: string, userI
     posts_sampled: result.postsSampled
   }).execute()
   await deletePosts(db, userId)
-  const rows = result.recent.map((p, position): Insertable<PostsTable> => ({
+  await insertInChunks(db, 'posts', result.recent.map((p, position): Insertable<PostsTable> => ({
     user_id: userId,
     position,
     post_id: p.id,
@@ -36,13 +35,11 @@ export async function storeTwitterRefresh (db: Db, snapshot: { id: string, userI
     bookmarks: p.bookmarks,
     impressions: p.impressions,
     engagement: p.engagement
-  }))
-  // A few hundred rows per statement keeps under Postgres' parameter limit.
-  for (let i = 0; i < rows.length; i += 500) await db.insertInto('posts').values(rows.slice(i, i + 500)).execute()
+  })))
 }
 
 export async function latestSnapshot (db: Db, userId: string): Promise<SnapshotRow | undefined> {
-  return await db.selectFrom('snapshots').selectAll().where('user_id', '=', userId).orderBy('captured_at', 'desc').limit(1).executeTakeFirst()
+  return await latestServiceSnapshot<SnapshotsTable>(db, userId)
 }
 
 /** A page of the recent posts (one row more than asked: is there a next page?). */

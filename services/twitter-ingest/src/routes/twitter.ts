@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { TwitterOverviewSchema, TwitterPostListSchema, TwitterPostsQuerySchema } from '@pulse/contracts'
-import { changesOf, connectionOf, latestCaptureTime, pageOf, pageRequest, readOverview, type IngestDb } from '@pulse/ingest-kit'
+import { changesOf, connectionOf, readOverview, type IngestDb, type PageRequest } from '@pulse/ingest-kit'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import { TWITTER_METRIC_COLUMNS, type Database } from '../db/database.js'
@@ -12,8 +12,7 @@ export default async function twitterRoutes (fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const db = app.db as Kysely<Database>
   const ingestDb = app.db as IngestDb
-  const { errorResponses: errors, invalid, connected, settings, now } = app.ingestRoutes
-  const sizes = { defaultLimit: settings.LIST_PAGE_SIZE_DEFAULT, maxLimit: settings.LIST_PAGE_SIZE_MAX }
+  const { errorResponses: errors, connected, latestListPage, now } = app.ingestRoutes
 
   app.get('/twitter/overview', {
     schema: {
@@ -51,27 +50,19 @@ export default async function twitterRoutes (fastify: FastifyInstance) {
       response: { 200: { ...TwitterPostListSchema, description: 'A page of posts' }, ...errors(400, 401, 409, 500, 503) }
     }
   }, async (request) => {
-    const account = await connected(request)
-    const page = pageRequest(request.query, sizes, invalid)
-    const rows = await postsPage(db, account.user_id, request.query.sort ?? 'recent', page.offset, page.limit)
-    const capturedAt = await latestCaptureTime(ingestDb, account.user_id)
-    const { items, nextCursor } = pageOf(rows, page)
-    return {
-      items: items.map((p) => ({
-        id: p.post_id,
-        text: p.text,
-        createdAt: p.created_at?.toISOString() ?? null,
-        isRepost: p.is_repost,
-        likes: p.likes,
-        reposts: p.reposts,
-        replies: p.replies,
-        quotes: p.quotes,
-        bookmarks: p.bookmarks,
-        impressions: p.impressions,
-        engagement: p.engagement
-      })),
-      nextCursor,
-      capturedAt: capturedAt?.toISOString() ?? null
-    }
+    const read = async (userId: string, page: PageRequest) => await postsPage(db, userId, request.query.sort ?? 'recent', page.offset, page.limit)
+    return await latestListPage(request, request.query, read, (p) => ({
+      id: p.post_id,
+      text: p.text,
+      createdAt: p.created_at?.toISOString() ?? null,
+      isRepost: p.is_repost,
+      likes: p.likes,
+      reposts: p.reposts,
+      replies: p.replies,
+      quotes: p.quotes,
+      bookmarks: p.bookmarks,
+      impressions: p.impressions,
+      engagement: p.engagement
+    }))
   })
 }
