@@ -10,8 +10,12 @@ import { AppTokenProvider } from './helix/app-token.js'
 import { HelixClient } from './helix/client.js'
 import { fetchTwitchMetrics } from './helix/fetch-metrics.js'
 import { registerEventSub } from './eventsub/index.js'
+import { deleteRecentFollowers, storeRecentFollowers } from './repositories/followers.js'
+import { deleteProfile, storeProfile } from './repositories/profiles.js'
 import { deleteSessions } from './repositories/stream-sessions.js'
 import { deleteTwitchLists, storeTwitchRefresh } from './repositories/twitch.js'
+import followerRoutes from './routes/followers.js'
+import streamHoursRoutes from './routes/stream-hours.js'
 import streamRoutes from './routes/streams.js'
 import webhookRoutes from './routes/webhooks.js'
 import topRoutes from './routes/top.js'
@@ -42,12 +46,18 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
       const helix = helixOf(http)
       return {
         fetch: (session, _account, log) => fetchTwitchMetrics(helix, session, {
-          pageSize: config.TWITCH_PAGE_SIZE, maxPages: config.TWITCH_MAX_PAGES, bitsLeaderboardSize: config.TWITCH_BITS_LEADERBOARD_SIZE
+          pageSize: config.TWITCH_PAGE_SIZE, maxPages: config.TWITCH_MAX_PAGES, bitsLeaderboardSize: config.TWITCH_BITS_LEADERBOARD_SIZE, recentFollowers: config.TWITCH_RECENT_FOLLOWERS
         }, log),
-        store: (trx, snapshot, result) => storeTwitchRefresh(trx, snapshot, result, config.TWITCH_LIST_MAX_ITEMS),
+        store: async (trx, snapshot, result) => {
+          await storeTwitchRefresh(trx, snapshot, result, config.TWITCH_LIST_MAX_ITEMS)
+          await storeProfile(trx, snapshot.userId, result.profile)
+          await storeRecentFollowers(trx, snapshot.userId, result.recentFollowers)
+        },
         deleteUserRows: async (trx, userId) => {
           await deleteTwitchLists(trx, userId)
           await deleteSessions(trx, userId)
+          await deleteProfile(trx, userId)
+          await deleteRecentFollowers(trx, userId)
         }
       }
     },
@@ -61,6 +71,8 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
   await fastify.register(twitchRoutes)
   await fastify.register(topRoutes, { topLists, pageSizeDefault: config.TWITCH_LIST_PAGE_SIZE_DEFAULT, pageSizeMax: config.TWITCH_LIST_PAGE_SIZE_MAX })
   await fastify.register(streamRoutes)
+  await fastify.register(streamHoursRoutes)
+  await fastify.register(followerRoutes)
   const eventsubSecret = config.TWITCH_EVENTSUB_ENABLED ? config.TWITCH_EVENTSUB_SECRET : undefined
   await fastify.register(webhookRoutes, { secret: eventsubSecret, maxAgeMs: config.TWITCH_EVENTSUB_MAX_AGE_S * 1000 })
   if (eventsubSecret !== undefined) await registerEventSub(fastify, { config, secret: eventsubSecret, now, appToken })

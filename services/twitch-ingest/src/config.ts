@@ -19,6 +19,8 @@ export const TwitchIngestConfigProperties = {
   TWITCH_MAX_PAGES: Type.Integer({ minimum: 1, default: 500 }),
   /** Rows kept per list (videos, subscribers, live follows); counts cover every item fetched. */
   TWITCH_LIST_MAX_ITEMS: Type.Integer({ minimum: 1, default: 1000 }),
+  /** The most recent followers kept per channel (needs moderator:read:followers). */
+  TWITCH_RECENT_FOLLOWERS: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   TWITCH_BITS_LEADERBOARD_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
   /** The public top lists are fetched at most once per this many seconds per replica. */
   TWITCH_TOP_CACHE_S: Type.Integer({ minimum: 1, default: 60 }),
