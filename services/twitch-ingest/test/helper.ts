@@ -8,7 +8,7 @@ import {
 } from '@pulse/ingest-kit/testing'
 import { SIM_CREDENTIALS, startProviderSim, type ProviderSim } from '@pulse/provider-sim'
 import { createServerOptions } from '@pulse/service-kit'
-import { eventually as pollUntil, settle as waitFor, type Teardown } from '@pulse/testing'
+import { eventually as pollUntil, settle as waitFor, testInfra, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
@@ -48,6 +48,8 @@ export async function buildApp (t: Teardown, world: World, env: Record<string, s
     ...testIngestEnv(world, 'TWITCH', SECRET),
     TWITCH_AUTH_URL: world.sim.twitchAuthUrl,
     TWITCH_API_URL: world.sim.twitchApiUrl,
+    REDIS_URL: (await testInfra()).redisUrl,
+    REDIS_PREFIX: `${world.prefix}:`,
     ...env
   })
   const server = Fastify(createServerOptions(config, { logger: false }))
