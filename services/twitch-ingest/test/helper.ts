@@ -27,12 +27,12 @@ export interface World extends IngestWorld<Database> {
   sim: ProviderSim
 }
 
-export async function startWorld (t: Teardown): Promise<World> {
+export async function startWorld (t: Teardown, simOptions: Omit<Parameters<typeof startProviderSim>[0] & object, 'port' | 'startTime'> = {}): Promise<World> {
   const world = await startIngestWorld<Database>(t, {
     name: 'twitch', schema: SCHEMA, migrate: async (url) => { await migrate(url) },
     contracts: { requested: TwitchRefreshRequestedV1, refreshed: TwitchRefreshedV1, failed: TwitchRefreshFailedV1 }
   })
-  const sim = await startProviderSim({ port: 0, startTime: SIM_START })
+  const sim = await startProviderSim({ ...simOptions, port: 0, startTime: SIM_START })
   t.teardown(async () => { await sim.close() })
   return Object.assign(world, { sim })
 }
