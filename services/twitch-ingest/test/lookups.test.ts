@@ -115,7 +115,8 @@ t.test('bad input is a 400 naming the field; no login is a 401', async (t) => {
     ['/twitch/lookup/users?id=abc', /id/],
     ['/twitch/lookup/games/abc', /id/],
     ['/twitch/lookup/games/1/streams?limit=101', /limit/],
-    ['/twitch/lookup/games/1/streams?limit=0', /limit/]
+    ['/twitch/lookup/games/1/streams?limit=0', /limit/],
+    ['/twitch/lookup/games/21779/streams?cursor=not-a-twitch-cursor', /cursor/]
   ]
   for (const [url, message] of cases) {
     const res = await get(url)

@@ -110,7 +110,16 @@ export default async function lookupRoutes (fastify: FastifyInstance, { lookups,
     requireIdentity(request)
     const limit = request.query.limit ?? pageSizeDefault
     if (limit > MAX_PAGE) throw new TwitchErrors.Validation(`querystring/limit must be <= ${MAX_PAGE}`)
-    const found = await ask(request, reply, async () => await lookups.streams(request.params.id, Math.min(limit, MAX_PAGE), request.query.cursor))
+    const { cursor } = request.query
+    const found = await ask(request, reply, async () => {
+      try {
+        return await lookups.streams(request.params.id, Math.min(limit, MAX_PAGE), cursor)
+      } catch (error) {
+        // Twitch refuses a cursor it did not give (400): the caller's mistake, not Twitch being down.
+        if (cursor !== undefined && error instanceof ProviderRequestError && error.status === 400) throw new TwitchErrors.Validation('querystring/cursor is not a cursor this list returned')
+        throw error
+      }
+    })
     return {
       items: found.value.data.map((s) => ({
         streamId: s.id,
