@@ -71,6 +71,20 @@ t.test('when Twitch cannot be asked: a stale answer is served, else 503 with ret
   t.match(none.headers['retry-after'], /^\d+$/)
 })
 
+t.test('rate-limit aware: a spent app budget is a 503 with retry-after, and Twitch is not asked again before the reset', async (t) => {
+  const { app: strict } = await buildApp(t, world, { TWITCH_RATE_LIMIT_INLINE_WAIT_MS: '0', TWITCH_HTTP_MAX_ATTEMPTS: '1' })
+  const before = sim.control.callCounts()
+  sim.control.failNext('GET /helix/users', 1, 429)
+  const limited = await get('/twitch/lookup/users?login=sim_new', user, strict)
+  t.equal(limited.statusCode, 503)
+  t.equal(limited.json<{ code: string }>().code, 'TWITCH_PROVIDER_UNAVAILABLE')
+  t.ok(Number(limited.headers['retry-after']) >= 1, `retry-after ${String(limited.headers['retry-after'])}`)
+  t.equal((await get('/twitch/lookup/users?login=sim_new', user, strict)).statusCode, 503, 'still limited')
+  t.same(callsSince(sim, before), { 'GET /helix/users': 1 }, 'the budget was respected: Twitch asked once')
+  sim.control.advanceClock(2000)
+  t.equal((await get('/twitch/lookup/users?login=sim_new', user, strict)).statusCode, 200, 'answered after the reset')
+})
+
 t.test('404 when Twitch has none, and that answer is cached too', async (t) => {
   const before = sim.control.callCounts()
   for (let i = 0; i < 2; i++) {
