@@ -141,3 +141,15 @@ t.test('bad input is a 400 naming the field; no login is a 401', async (t) => {
     t.equal((await get(url, null)).statusCode, 401, url)
   }
 })
+
+t.test('/openapi.json documents the new routes with their schemas', async (t) => {
+  const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { properties?: Record<string, unknown> } }> }> }>> }>()
+  const ok = (path: string) => doc.paths[path]?.get?.responses['200']?.content?.['application/json']?.schema.properties ?? {}
+  t.ok('profileImageUrl' in ok('/twitch/lookup/users'), '/twitch/lookup/users')
+  t.ok('boxArtUrl' in ok('/twitch/lookup/games/{id}'), '/twitch/lookup/games/{id}')
+  t.ok('nextCursor' in ok('/twitch/lookup/games/{id}/streams'), '/twitch/lookup/games/{id}/streams')
+  t.ok('followedAt' in ((ok('/twitch/followers').items as { items?: { properties?: object } } | undefined)?.items?.properties ?? {}), '/twitch/followers')
+  t.ok('weeks' in ok('/twitch/streams/hours'), '/twitch/streams/hours')
+  t.ok('profile' in ok('/twitch/overview'), '/twitch/overview has the profile')
+  t.ok(doc.paths['/twitch/lookup/users']?.get?.responses['404'], 'the 404 is documented')
+})
