@@ -41,3 +41,9 @@ t.test('unlinking deletes the profile', async (t) => {
   await unlinkX(world, big, 'sim_big')
   t.ok(await eventually(async () => (await rowsOf(db, big)).profiles === 0))
 })
+
+t.test('/openapi.json documents the profile on the overview', async (t) => {
+  const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { properties?: Record<string, unknown> } }> }> }>> }>()
+  const properties = doc.paths['/twitter/overview']?.get?.responses['200']?.content?.['application/json']?.schema.properties ?? {}
+  t.ok('profile' in properties)
+})
