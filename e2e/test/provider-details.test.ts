@@ -1,4 +1,3 @@
-import pg from 'pg'
 import t from 'tap'
 import { buildDashboardIfNeeded } from '../../scripts/stack.mjs'
 import { axeViolations, launchChromium, newContext, screenshot, type Page } from './browser.js'
@@ -14,7 +13,8 @@ async function consent (page: Page, login: string) {
 t.test('the Twitch and X pages show the profile, the recent followers and the hours streamed', async (t) => {
   await buildDashboardIfNeeded({ stdio: ['ignore', 'ignore', 'inherit'] })
   const chromium = await launchChromium(t)
-  const e2e = await startE2E(t)
+  // EventSub on, so that a stream on the simulator becomes a stream session.
+  const e2e = await startE2E(t, { TWITCH_EVENTSUB_ENABLED: 'true', TWITCH_EVENTSUB_SECRET: 'an-e2e-eventsub-secret-0123456789' })
   const { context } = await newContext(chromium, e2e.gateway)
   const page = await context.newPage()
 
@@ -29,20 +29,21 @@ t.test('the Twitch and X pages show the profile, the recent followers and the ho
   await page.locator('[data-provider="twitch"] [data-metric="followers"]').waitFor({ timeout: 60_000 })
   await page.locator('[data-provider="twitter"] [data-metric="followers"]').waitFor({ timeout: 60_000 })
 
-  // Two past streams, as EventSub records them (the flow itself is twitch-ingest's tests'): 2 h
-  // yesterday and 1.5 h three days ago.
-  const me = await (await context.request.get('/auth/me')).json() as { user: { id: string } }
-  const db = new pg.Client({ connectionString: e2e.env.DATABASE_URL })
-  await db.connect()
-  const day = 86_400_000
-  const noon = Date.now() - (Date.now() % day) + 12 * 3_600_000
-  for (const [id, start, hours] of [['e2e-1', noon - day, 2], ['e2e-2', noon - 3 * day, 1.5]] as const) {
-    await db.query('insert into twitch_ingest.stream_sessions (user_id, broadcaster_id, stream_id, started_at, ended_at) values ($1, $2, $3, $4, $5)',
-      [me.user.id, '1', id, new Date(start), new Date(start + hours * 3_600_000)])
-  }
-  await db.end()
+  // A stream of two hours through EventSub: it started two hours ago on Twitch's clock (the
+  // simulator's, set back for stream.online) and ends now (stream.offline carries no time).
+  const verified = async () => ((await (await fetch(`${e2e.simulator}/_sim/eventsub/deliveries`)).json()) as Array<{ messageType: string, status: number }>)
+    .filter((d) => d.messageType === 'webhook_callback_verification' && d.status === 200).length
+  t.ok(await eventually(verified, (n) => n >= 7, 60_000) >= 7, 'the EventSub subscriptions are verified')
+  const sim = (path: string, body: object) => fetch(`${e2e.simulator}/_sim/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  t.equal((await sim('clock', { set: Date.now() - 2 * 3_600_000 })).status, 200)
+  t.equal((await sim('stream/online', { broadcaster: 'sim_mid', viewers: 40 })).status, 200, 'the stream starts')
+  t.equal((await sim('clock', { set: Date.now() })).status, 200)
+  type Sessions = { items: Array<{ endedAt: string | null }> }
+  await eventually(async () => await (await context.request.get('/twitch/streams')).json() as Sessions, (s) => s.items.length === 1, 60_000)
+  t.equal((await sim('stream/offline', { broadcaster: 'sim_mid' })).status, 200, 'the stream ends')
+  await eventually(async () => await (await context.request.get('/twitch/streams')).json() as Sessions, (s) => s.items[0]?.endedAt !== null, 60_000)
   const summary = await (await context.request.get('/twitch/streams/hours?days=28')).json() as { totalHours: number }
-  t.equal(summary.totalHours, 3.5, 'the hours of both streams')
+  t.ok(summary.totalHours >= 1.95 && summary.totalHours <= 2.1, `about two hours: ${summary.totalHours}`)
 
   await page.getByRole('link', { name: 'Twitch', exact: true }).click()
   const profile = page.getByRole('region', { name: 'Twitch profile' })
