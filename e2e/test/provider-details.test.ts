@@ -15,7 +15,7 @@ t.test('the Twitch and X pages show the profile, the recent followers and the ho
   const chromium = await launchChromium(t)
   // EventSub on, so that a stream on the simulator becomes a stream session.
   const e2e = await startE2E(t, { TWITCH_EVENTSUB_ENABLED: 'true', TWITCH_EVENTSUB_SECRET: 'an-e2e-eventsub-secret-0123456789' })
-  const { context } = await newContext(chromium, e2e.gateway)
+  const { context, problems } = await newContext(chromium, e2e.gateway)
   const page = await context.newPage()
 
   t.equal((await context.request.post('/auth/register', { data: { username: 'streamer', password: 'a long enough password', timezone: 'Europe/Paris' } })).status(), 201)
@@ -75,4 +75,5 @@ t.test('the Twitch and X pages show the profile, the recent followers and the ho
       await screenshot(page, `details-${path.slice(1).replace(/\//g, '-')}-${width}`)
     }
   }
+  t.same(problems, [], 'no CSP violation, no request to another origin (the avatars stay at the providers)')
 })

@@ -12,9 +12,6 @@ import docsRoutes from './routes/docs.js'
 import eventsRoutes from './routes/events.js'
 import proxyRoutes from './routes/proxy.js'
 
-/** Where Twitch (static-cdn.jtvnw.net) and X (pbs.twimg.com) serve profile images. */
-export const PROVIDER_IMAGE_ORIGINS = ['https://static-cdn.jtvnw.net', 'https://pbs.twimg.com'] as const
-
 export interface GatewayAppOptions {
   config: GatewayConfig
 }
@@ -22,8 +19,7 @@ export interface GatewayAppOptions {
 export default async function gatewayApp (app: FastifyInstance, { config }: GatewayAppOptions) {
   await app.register(servicePlugin, { prefix: 'GATEWAY', identitySecrets: [], verifyIdentity: false, testProbes: config.TEST_PROBES, metrics: config.METRICS_PORT !== undefined })
   await app.register(redisPlugin, { ...redisConnectionOf(config), keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
-  // Images also from the providers' CDNs: the avatars of the Twitch and X profiles (docs/providers.md).
-  const csp = { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:', ...PROVIDER_IMAGE_ORIGINS], connectSrc: ["'self'"], fontSrc: ["'self'"], objectSrc: ["'none'"], frameAncestors: ["'none'"], formAction: ["'self'"] }
+  const csp = { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], fontSrc: ["'self'"], objectSrc: ["'none'"], frameAncestors: ["'none'"], formAction: ["'self'"] }
   await app.register(securityHeaders, { contentSecurityPolicy: { directives: csp } })
   // Swagger UI (the API reference) sets one inline style of its own; only its pages allow that.
   const docsPolicy = helmetHeaders({ contentSecurityPolicy: { directives: { ...csp, styleSrc: ["'self'", "'unsafe-inline'"] } } })['content-security-policy']!
