@@ -47,6 +47,8 @@ export async function startE2E (t: Teardown, env: Record<string, string> = {}, o
     LOG_LEVEL: 'warn',
     SIM_CONTROL: 'true',
     SMTP_URL: smtp.url,
+    // Where Twitch (the simulator) posts EventSub messages, for a test that turns EventSub on.
+    TWITCH_EVENTSUB_CALLBACK_URL: `${gateway}/webhooks/twitch`,
     ...env
   }
   await migrateAll(fullEnv, { stdio: ['ignore', 'ignore', 'inherit'] })

@@ -110,8 +110,12 @@ export const SERVICES: readonly ServiceSpec[] = [
     // TWITCH_EVENTSUB_ENABLED=true and TWITCH_EVENTSUB_SECRET are set; README, configuration).
     settings: { TWITCH_EVENTSUB_CALLBACK_URL: 'http://gateway:3000/webhooks/twitch' },
     schema: 'twitch_ingest',
+    // The cache of the Twitch look-ups (only a cache: the service runs without it).
+    redis: true,
     nats: true,
     providers: ['twitch'],
+    // The HMAC key of the EventSub subscriptions, one per deployment (docs/providers.md §1.5).
+    secrets: ['TWITCH_EVENTSUB_SECRET'],
     resources: { cpu: '100m', memory: '192Mi', memoryLimit: '384Mi' },
     replicas: { min: 2, max: 6 }
   },

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { boxArtUrl } from './games.js'
+import { GAMES, boxArtUrl, gameById, type Game } from './games.js'
 import { HelixError, requireCaller, requireUserScope } from './helix-auth.js'
 import { streamJson } from './helix-format.js'
 import { queryAll, queryOne } from './http.js'
@@ -8,7 +8,7 @@ import type { SimState } from './state.js'
 import { currentStreams } from './eventsub-control.js'
 import { topGames } from './twitch-data.js'
 
-/** Get Streams, Get Followed Streams, Get Top Games (docs/providers.md §1.3). */
+/** Get Streams, Get Followed Streams, Get Top Games, Get Games (docs/providers.md §1.3). */
 export const helixStreamRoutes: FastifyPluginAsync<{ state: SimState }> = async (app, { state }) => {
   const { world } = state
 
@@ -45,6 +45,26 @@ export const helixStreamRoutes: FastifyPluginAsync<{ state: SimState }> = async 
     const streams = currentStreams(state).filter((s) => followed.has(s.persona.index))
     const page = slice(streams, first, queryOne(request, 'after'), undefined)
     return { data: page.data.map(streamJson), pagination: page.pagination }
+  })
+
+  /**
+   * Get Games: by repeated `id`, `name` (exact, case-insensitive) or `igdb_id`, up to 100 together;
+   * unknown ones are left out (an empty `data` when none is known), and there is no pagination.
+   */
+  app.get('/games', async (request) => {
+    requireCaller(request)
+    const ids = queryAll(request, 'id')
+    const names = queryAll(request, 'name').map((n) => n.toLowerCase())
+    const igdbIds = queryAll(request, 'igdb_id')
+    const asked = ids.length + names.length + igdbIds.length
+    if (asked === 0) throw new HelixError(400, 'Missing required parameter "id", "name" or "igdb_id"')
+    if (asked > 100) throw new HelixError(400, 'The sum of the id, name and igdb_id parameters must not exceed 100')
+    const found = new Map<string, Game>()
+    for (const id of ids) { const game = gameById(id); if (game !== undefined) found.set(game.id, game) }
+    for (const game of GAMES) {
+      if (names.includes(game.name.toLowerCase()) || (game.igdbId !== '' && igdbIds.includes(game.igdbId))) found.set(game.id, game)
+    }
+    return { data: [...found.values()].map((g) => ({ id: g.id, name: g.name, box_art_url: boxArtUrl(g), igdb_id: g.igdbId })) }
   })
 
   app.get('/games/top', async (request) => {

@@ -130,6 +130,31 @@ t.test('Helix', async (t) => {
     t.equal((await helix(sim, '/streams?type=LIVE', midPlain)).status, 400, 'enums are case-sensitive')
   })
 
+  t.test('Get Games by id, name or igdb_id; Get Streams of a game, paginated', async (t) => {
+    const app = await appToken(sim)
+    let body = await json(await helix(sim, '/games?id=509658&id=99999999', app))
+    t.same(body, { data: [{ id: '509658', name: 'Just Chatting', box_art_url: 'https://static-cdn.jtvnw.net/ttv-boxart/509658-{width}x{height}.jpg', igdb_id: '' }] }, 'unknown ids left out')
+    body = await json(await helix(sim, '/games?name=minecraft&igdb_id=1905', app))
+    t.same(body.data.map((g: { name: string }) => g.name).sort(), ['Fortnite', 'Minecraft'])
+    t.same(await json(await helix(sim, '/games?id=1', app)), { data: [] })
+    const none = await helix(sim, '/games', app)
+    t.equal(none.status, 400)
+    t.match(await json(none), { status: 400, message: /id/ })
+    t.equal((await helix(sim, `/games?${Array.from({ length: 101 }, (_, i) => `id=${i}`).join('&')}`, app)).status, 400)
+
+    const all = await json(await helix(sim, '/streams?first=100', app))
+    const gameId = all.data[0].game_id as string
+    const inGame = all.data.filter((s: { game_id: string }) => s.game_id === gameId).length
+    const seen: string[] = []
+    let cursor: string | undefined
+    do {
+      body = await json(await helix(sim, `/streams?game_id=${gameId}&first=1${cursor === undefined ? '' : `&after=${encodeURIComponent(cursor)}`}`, app))
+      for (const s of body.data) { t.equal(s.game_id, gameId); seen.push(s.id) }
+      cursor = body.pagination.cursor
+    } while (cursor !== undefined)
+    t.equal(seen.length, inGame, 'every live stream of the game, one page at a time')
+  })
+
   t.test('Get Broadcaster Subscriptions: total and points (tier 1000 = 1, 2000 = 2, 3000 = 6)', async (t) => {
     const subs = big.subscribers
     t.equal(subs.points, subs.tiers['1000'] + 2 * subs.tiers['2000'] + 6 * subs.tiers['3000'])

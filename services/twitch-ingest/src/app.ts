@@ -1,5 +1,6 @@
 import { METRICS_CONTRACTS, TwitchHistoryQuerySchema, TwitchHistorySchema } from '@pulse/contracts'
 import { ingestService, systemClock, type IngestAppOptions } from '@pulse/ingest-kit'
+import { redisConnectionOf } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
 import type { TwitchIngestConfig } from './config.js'
 import { SCHEMA, TWITCH_METRIC_COLUMNS } from './db/database.js'
@@ -8,8 +9,15 @@ import { AppTokenProvider } from './helix/app-token.js'
 import { HelixClient } from './helix/client.js'
 import { fetchTwitchMetrics } from './helix/fetch-metrics.js'
 import { registerEventSub } from './eventsub/index.js'
+import { TwitchLookups } from './lookups.js'
+import lookupCache from './plugins/lookup-cache.js'
+import { deleteRecentFollowers, storeRecentFollowers } from './repositories/followers.js'
+import { deleteProfile, storeProfile } from './repositories/profiles.js'
 import { deleteSessions } from './repositories/stream-sessions.js'
 import { deleteTwitchLists, storeTwitchRefresh } from './repositories/twitch.js'
+import followerRoutes from './routes/followers.js'
+import lookupRoutes from './routes/lookups.js'
+import streamHoursRoutes from './routes/stream-hours.js'
 import streamRoutes from './routes/streams.js'
 import webhookRoutes from './routes/webhooks.js'
 import topRoutes from './routes/top.js'
@@ -36,12 +44,18 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
       const helix = helixOf(http)
       return {
         fetch: (session, _account, log) => fetchTwitchMetrics(helix, session, {
-          pageSize: config.TWITCH_PAGE_SIZE, maxPages: config.TWITCH_MAX_PAGES, bitsLeaderboardSize: config.TWITCH_BITS_LEADERBOARD_SIZE
+          pageSize: config.TWITCH_PAGE_SIZE, maxPages: config.TWITCH_MAX_PAGES, bitsLeaderboardSize: config.TWITCH_BITS_LEADERBOARD_SIZE, recentFollowers: config.TWITCH_RECENT_FOLLOWERS
         }, log),
-        store: (trx, snapshot, result) => storeTwitchRefresh(trx, snapshot, result, config.TWITCH_LIST_MAX_ITEMS),
+        store: async (trx, snapshot, result) => {
+          await storeTwitchRefresh(trx, snapshot, result, config.TWITCH_LIST_MAX_ITEMS)
+          await storeProfile(trx, snapshot.userId, result.profile)
+          await storeRecentFollowers(trx, snapshot.userId, result.recentFollowers)
+        },
         deleteUserRows: async (trx, userId) => {
           await deleteTwitchLists(trx, userId)
           await deleteSessions(trx, userId)
+          await deleteProfile(trx, userId)
+          await deleteRecentFollowers(trx, userId)
         }
       }
     },
@@ -55,6 +69,13 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
   await fastify.register(twitchRoutes)
   await fastify.register(topRoutes, { topLists, pageSizeDefault: config.TWITCH_LIST_PAGE_SIZE_DEFAULT, pageSizeMax: config.TWITCH_LIST_PAGE_SIZE_MAX })
   await fastify.register(streamRoutes)
+  await fastify.register(streamHoursRoutes)
+  await fastify.register(followerRoutes)
+  await fastify.register(lookupCache, { ...redisConnectionOf(config), keyPrefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
+  const lookups = new TwitchLookups({
+    helix: helixOf(fastify.ingestRoutes.http), appToken, cache: fastify.lookupCache, ttlS: config.TWITCH_LOOKUP_CACHE_S, staleS: config.TWITCH_LOOKUP_STALE_S, now
+  })
+  await fastify.register(lookupRoutes, { lookups, now, pageSizeDefault: Math.min(config.TWITCH_LIST_PAGE_SIZE_DEFAULT, 100) })
   const eventsubSecret = config.TWITCH_EVENTSUB_ENABLED ? config.TWITCH_EVENTSUB_SECRET : undefined
   await fastify.register(webhookRoutes, { secret: eventsubSecret, maxAgeMs: config.TWITCH_EVENTSUB_MAX_AGE_S * 1000 })
   if (eventsubSecret !== undefined) await registerEventSub(fastify, { config, secret: eventsubSecret, now, appToken })

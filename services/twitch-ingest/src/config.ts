@@ -1,13 +1,15 @@
 import { SIMULATOR_CREDENTIALS } from '@pulse/contracts'
 import Type, { type Static, type TObject } from 'typebox'
 import { checkIngestConfig, ingestConfigProperties } from '@pulse/ingest-kit'
-import { UrlSetting, loadConfig } from '@pulse/service-kit'
+import { RedisConfigProperties, UrlSetting, loadConfig } from '@pulse/service-kit'
 
 /** The provider simulator's development app (docs/api.md): fine locally, refused in production. */
 export const SIMULATOR_CLIENT = { id: SIMULATOR_CREDENTIALS.twitch.clientId, secret: SIMULATOR_CREDENTIALS.twitch.clientSecret } as const
 
 export const TwitchIngestConfigProperties = {
   ...ingestConfigProperties('TWITCH', { port: 3004, rateLimitWindowS: 60 }),
+  /** Redis caches the look-ups (GET /twitch/lookup/...) for every replica; while it is down they ask Twitch. */
+  ...RedisConfigProperties,
   TWITCH_CLIENT_ID: Type.String({ minLength: 1, default: SIMULATOR_CLIENT.id }),
   TWITCH_CLIENT_SECRET: Type.String({ minLength: 1, default: SIMULATOR_CLIENT.secret, 'x-secret-min-length': 30 }),
   /** Twitch's identity service (app access tokens for the public top lists). */
@@ -19,9 +21,15 @@ export const TwitchIngestConfigProperties = {
   TWITCH_MAX_PAGES: Type.Integer({ minimum: 1, default: 500 }),
   /** Rows kept per list (videos, subscribers, live follows); counts cover every item fetched. */
   TWITCH_LIST_MAX_ITEMS: Type.Integer({ minimum: 1, default: 1000 }),
+  /** The most recent followers kept per channel (needs moderator:read:followers). */
+  TWITCH_RECENT_FOLLOWERS: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   TWITCH_BITS_LEADERBOARD_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
   /** The public top lists are fetched at most once per this many seconds per replica. */
   TWITCH_TOP_CACHE_S: Type.Integer({ minimum: 1, default: 60 }),
+  /** A look-up's answer is reused for this many seconds before Twitch is asked again. */
+  TWITCH_LOOKUP_CACHE_S: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
+  /** An older answer is kept this many seconds more, for when Twitch cannot be asked (down, budget spent). */
+  TWITCH_LOOKUP_STALE_S: Type.Integer({ minimum: 0, maximum: 604_800, default: 3600 }),
   TWITCH_TOP_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 100 }),
   /**
    * EventSub over webhooks (docs/providers.md §1.5): subscriptions for every connected channel, the

@@ -6,6 +6,8 @@ export const TwitchErrors = {
   ...ingestHttpErrors('TWITCH', 'Twitch'),
   /** The public top lists could not be fetched and nothing cached is left to serve. */
   ProviderUnavailable: createError('TWITCH_PROVIDER_UNAVAILABLE', 'Twitch is unavailable right now; retry shortly', 503),
+  /** A look-up (routes/lookups.ts) of something Twitch does not have. */
+  LookupNotFound: createError('TWITCH_LOOKUP_NOT_FOUND', 'Twitch has no such %s', 404),
   /** An EventSub message whose signature does not match its id, timestamp and body (docs/providers.md §1.5). */
   WebhookSignature: createError('TWITCH_WEBHOOK_SIGNATURE', 'The Twitch-Eventsub-Message-Signature does not match the message', 403),
   /** An EventSub message older than TWITCH_EVENTSUB_MAX_AGE_S (or from the future): a replay. */

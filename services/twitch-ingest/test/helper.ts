@@ -5,7 +5,7 @@ import {
 } from '@pulse/ingest-kit/testing'
 import { SIM_CREDENTIALS, startProviderSim, type ProviderSim } from '@pulse/provider-sim'
 import { createServerOptions } from '@pulse/service-kit'
-import type { Teardown } from '@pulse/testing'
+import { testInfra, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
@@ -24,12 +24,12 @@ export interface World extends IngestWorld<Database> {
   sim: ProviderSim
 }
 
-export async function startWorld (t: Teardown): Promise<World> {
+export async function startWorld (t: Teardown, simOptions: Omit<Parameters<typeof startProviderSim>[0] & object, 'port' | 'startTime'> = {}): Promise<World> {
   const world = await startIngestWorld<Database>(t, {
     name: 'twitch', schema: SCHEMA, migrate: async (url) => { await migrate(url) },
     contracts: METRICS_CONTRACTS.twitch
   })
-  const sim = await startProviderSim({ port: 0, startTime: SIM_START })
+  const sim = await startProviderSim({ ...simOptions, port: 0, startTime: SIM_START })
   t.teardown(async () => { await sim.close() })
   return Object.assign(world, { sim })
 }
@@ -45,6 +45,8 @@ export async function buildApp (t: Teardown, world: World, env: Record<string, s
     ...testIngestEnv(world, 'TWITCH', SECRET),
     TWITCH_AUTH_URL: world.sim.twitchAuthUrl,
     TWITCH_API_URL: world.sim.twitchApiUrl,
+    REDIS_URL: (await testInfra()).redisUrl,
+    REDIS_PREFIX: `${world.prefix}:`,
     ...env
   })
   const server = Fastify(createServerOptions(config, { logger: false }))

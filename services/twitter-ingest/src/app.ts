@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import type { TwitterIngestConfig } from './config.js'
 import { SCHEMA, TWITTER_METRIC_COLUMNS } from './db/database.js'
 import { TwitterErrors } from './errors.js'
+import { deleteProfile, storeProfile } from './repositories/profiles.js'
 import { deletePosts, storeTwitterRefresh } from './repositories/twitter.js'
 import twitterRoutes from './routes/twitter.js'
 import { XClient } from './x/client.js'
@@ -28,8 +29,14 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
       const x = new XClient({ apiUrl: config.TWITTER_API_URL, consumerKey: config.TWITTER_API_KEY, consumerSecret: config.TWITTER_API_SECRET, http })
       return {
         fetch: (session, _account, log) => fetchTwitterMetrics(x, session, { maxPosts: config.TWITTER_MAX_POSTS, pageSize: config.TWITTER_PAGE_SIZE }, log),
-        store: (trx, snapshot, result) => storeTwitterRefresh(trx, snapshot, result),
-        deleteUserRows: (trx, userId) => deletePosts(trx, userId)
+        store: async (trx, snapshot, result) => {
+          await storeTwitterRefresh(trx, snapshot, result)
+          await storeProfile(trx, snapshot.userId, result.profile)
+        },
+        deleteUserRows: async (trx, userId) => {
+          await deletePosts(trx, userId)
+          await deleteProfile(trx, userId)
+        }
       }
     },
     routes: { errors: TwitterErrors, metricColumns: TWITTER_METRIC_COLUMNS, historyQuerySchema: TwitterHistoryQuerySchema, historySchema: TwitterHistorySchema }

@@ -1,5 +1,6 @@
 import Type, { type Static, type TSchema } from 'typebox'
 import { PageQuerySchema } from './common.js'
+import { TwitchProfileSchema } from './profiles.js'
 
 /**
  * Twitch metrics (docs/api.md, "Twitch and X metrics"): the logged-in user's own connected account,
@@ -104,6 +105,7 @@ export const TwitchOverviewSchema = Type.Object({
     count: Count('Videos of every type: archives, highlights, uploads'),
     views: Count('Their views together')
   }, { additionalProperties: false })),
+  profile: Nullable(TwitchProfileSchema),
   change: MetricsChangesSchema(TwitchChangeSchema)
 }, { additionalProperties: false })
 export type TwitchOverview = Static<typeof TwitchOverviewSchema>

@@ -1,6 +1,7 @@
 import Type, { type Static, type TSchema } from 'typebox'
 import { PageQuerySchema } from './common.js'
 import { MetricsChangesSchema, MetricsConnectionSchema, MetricsRangeQueryProperties, MetricsHistoryPointSchema } from './twitch.js'
+import { TwitterProfileSchema } from './profiles.js'
 
 /**
  * X (Twitter) metrics (docs/api.md, "Twitch and X metrics"): the logged-in user's own connected account,
@@ -49,6 +50,7 @@ export const TwitterOverviewSchema = Type.Object({
   likes: Nullable(Count('Posts the account has liked (X\'s like_count); null when X does not send it')),
   engagementRate: Nullable(Type.Number({ minimum: 0, description: TWITTER_ENGAGEMENT_RATE_DESCRIPTION })),
   postsSampled: Nullable(Count('How many recent own posts the engagement rate is computed over')),
+  profile: Nullable(TwitterProfileSchema),
   change: MetricsChangesSchema(TwitterChangeSchema)
 }, { additionalProperties: false })
 export type TwitterOverview = Static<typeof TwitterOverviewSchema>

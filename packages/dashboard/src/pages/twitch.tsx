@@ -6,6 +6,7 @@ import { PROVIDER_METRICS, HistoryChart } from '../history.js'
 import { formatDateTime, formatNumber, timeAgo } from '../format.js'
 import { Loaded } from '../ui.js'
 import { RefreshButton } from './overview.js'
+import { HoursStreamed, RecentFollowers, TwitchProfileCard } from './provider-profile.js'
 import { RangePicker, SortableTable } from './range.js'
 
 export function NotConnected ({ provider, name }: { provider: string, name: string }) {
@@ -37,6 +38,8 @@ export function TwitchPage ({ user }: PageProps) {
           <>
             <Loaded resource={overview} what="Twitch numbers">
               {(o) => (
+                <>
+                {o.profile !== null && <TwitchProfileCard profile={o.profile} timezone={user.timezone} />}
                 <section class="card" aria-label="Subscriptions by tier">
                   <p class="note">Connected as {o.connection.login} · updated {timeAgo(o.capturedAt)}</p>
                   <dl class="numbers">
@@ -49,11 +52,16 @@ export function TwitchPage ({ user }: PageProps) {
                   </dl>
                   <RefreshButton provider="twitch" />
                 </section>
+                </>
               )}
             </Loaded>
             <RangePicker />
             <div class="charts">
               {PROVIDER_METRICS.twitch.map((info) => <HistoryChart key={info.metric} provider="twitch" info={info} timezone={user.timezone} version={version} />)}
+            </div>
+            <div class="two">
+              <RecentFollowers version={version} />
+              <HoursStreamed version={version} />
             </div>
             <Loaded resource={subs} what="Subscribers">
               {(s) => <SortableTable caption="Subscribers" rows={s.items} initialSort="tier" columns={[

@@ -7,6 +7,7 @@ import { formatDateTime, formatNumber, timeAgo } from '../format.js'
 import { Loaded } from '../ui.js'
 import { RefreshButton } from './overview.js'
 import { RangePicker, SortableTable } from './range.js'
+import { XProfileCard } from './provider-profile.js'
 import { NotConnected } from './twitch.js'
 
 export function XPage ({ user }: PageProps) {
@@ -21,6 +22,8 @@ export function XPage ({ user }: PageProps) {
       <h1>X</h1>
       <Loaded resource={overview} what="X numbers">
         {(o) => (
+          <>
+          {o.profile !== null && <XProfileCard profile={o.profile} timezone={user.timezone} />}
           <section class="card" aria-label="Profile numbers">
             <p class="note">Connected as {o.connection.login} · updated {timeAgo(o.capturedAt)}</p>
             <dl class="numbers">
@@ -32,6 +35,7 @@ export function XPage ({ user }: PageProps) {
             </dl>
             <RefreshButton provider="twitter" />
           </section>
+          </>
         )}
       </Loaded>
       <RangePicker />

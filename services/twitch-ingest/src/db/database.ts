@@ -93,6 +93,29 @@ export interface StreamSamplesTable {
   sampled_at: Date
 }
 
+/** The account's public profile from the latest refresh (Helix Get Users). */
+export interface ProfilesTable {
+  user_id: string
+  twitch_id: string
+  login: string
+  display_name: string
+  profile_image_url: string
+  description: string
+  account_created_at: Date
+  broadcaster_type: string
+  updated_at: Generated<Date>
+}
+
+/** The channel's most recent followers, newest first (`position` 0 is the newest). */
+export interface RecentFollowersTable {
+  user_id: string
+  position: number
+  follower_id: string
+  login: string
+  display_name: string
+  followed_at: Date
+}
+
 export interface EventSubLeasesTable { name: string, holder: string, expires_at: Date }
 
 export interface Database extends Omit<IngestDatabase, 'snapshots'> {
@@ -106,6 +129,8 @@ export interface Database extends Omit<IngestDatabase, 'snapshots'> {
   stream_sessions: StreamSessionsTable
   stream_samples: StreamSamplesTable
   eventsub_leases: EventSubLeasesTable
+  profiles: ProfilesTable
+  recent_followers: RecentFollowersTable
 }
 
 export type Db = Kysely<Database> | Transaction<Database>
@@ -122,4 +147,4 @@ export const TWITCH_METRIC_COLUMNS = {
 } as const
 
 /** Every table that holds a user's Twitch data (the unlink test checks them all). */
-export const USER_TABLES = ['tracked_accounts', 'processed_refreshes', 'snapshots', 'videos', 'subscribers', 'bits_leaderboard', 'live_follows', 'stream_sessions'] as const
+export const USER_TABLES = ['tracked_accounts', 'processed_refreshes', 'snapshots', 'videos', 'subscribers', 'bits_leaderboard', 'live_follows', 'stream_sessions', 'profiles', 'recent_followers'] as const

@@ -1,10 +1,11 @@
 import { ProviderRequestError, answerCheck, type AnswerCheck, type ProviderGrant, type ProviderSession } from '@pulse/ingest-kit'
 import type { FastifyBaseLogger } from 'fastify'
 import { allPages, userBucket, type HelixClient } from './client.js'
+import { fetchRecentFollowers } from './fetch-followers.js'
 import {
   HelixBitsLeaderboardSchema, HelixStreamsPageSchema, HelixSubscriptionsPageSchema, HelixTotalSchema, HelixUsersSchema,
   HelixVideosPageSchema, type HelixBitsEntry, type HelixStream, type HelixStreamsPage, type HelixSubscription,
-  type HelixSubscriptionsPage, type HelixVideo, type HelixVideosPage
+  type HelixSubscriptionsPage, type HelixVideo, type HelixVideosPage, type HelixFollower, type HelixUser
 } from './schemas.js'
 
 const users = answerCheck(HelixUsersSchema)
@@ -19,7 +20,11 @@ export const TIER_POINTS = { 1000: 1, 2000: 2, 3000: 6 } as const
 
 export interface TwitchRefreshResult {
   user: { id: string, login: string, displayName: string }
+  /** Get Users' answer for the account: the profile (avatar, description, creation date, broadcaster type). */
+  profile: HelixUser
   followers: number
+  /** The most recent followers, newest first; null without moderator:read:followers. */
+  recentFollowers: HelixFollower[] | null
   /** Null without channel:read:subscriptions. */
   subscriptions: { total: number, points: number, tiers: Record<'1000' | '2000' | '3000', number>, list: HelixSubscription[] } | null
   /** Null without user:read:follows. */
@@ -35,6 +40,8 @@ export interface FetchLimits {
   pageSize: number
   maxPages: number
   bitsLeaderboardSize: number
+  /** How many of the most recent followers are kept. */
+  recentFollowers: number
 }
 
 /**
@@ -60,7 +67,8 @@ export async function fetchTwitchMetrics (helix: HelixClient, session: ProviderS
   const id = me.id
 
   // The total comes with any token; the list needs moderator:read:followers (the trap, §3.4).
-  const followers = (await get('channels/followers', [['broadcaster_id', id], ['first', '1']], total)).total
+  const recent = has('moderator:read:followers') ? await fetchRecentFollowers(get, id, limits.recentFollowers) : null
+  const followers = recent?.total ?? (await get('channels/followers', [['broadcaster_id', id], ['first', '1']], total)).total
 
   let subscriptions: TwitchRefreshResult['subscriptions'] = null
   if (has('channel:read:subscriptions')) {
@@ -92,5 +100,5 @@ export async function fetchTwitchMetrics (helix: HelixClient, session: ProviderS
     ? (await paged<HelixStream, HelixStreamsPage>('streams/followed', [['user_id', id]], streamsPage, (s) => s.id)).items
     : null
 
-  return { user: { id, login: me.login, displayName: me.display_name }, followers, subscriptions, followedChannels, videos, bits, liveFollows }
+  return { user: { id, login: me.login, displayName: me.display_name }, profile: me, followers, recentFollowers: recent?.list ?? null, subscriptions, followedChannels, videos, bits, liveFollows }
 }

@@ -8,12 +8,32 @@ import Type, { type Static } from 'typebox'
 /** `"pagination": {}` at the end (not absent, docs/providers.md §3.3); a cursor while more follow. */
 const Pagination = Type.Optional(Type.Object({ cursor: Type.Optional(Type.String()) }))
 
-export const HelixUsersSchema = Type.Object({
-  data: Type.Array(Type.Object({ id: Type.String(), login: Type.String(), display_name: Type.String() }))
+/** The profile fields are always sent by Twitch; optional here so a user without them still refreshes. */
+export const HelixUserSchema = Type.Object({
+  id: Type.String(),
+  login: Type.String(),
+  display_name: Type.String(),
+  broadcaster_type: Type.Optional(Type.String()),
+  description: Type.Optional(Type.String()),
+  profile_image_url: Type.Optional(Type.String()),
+  created_at: Type.Optional(Type.String())
 })
+export type HelixUser = Static<typeof HelixUserSchema>
+export const HelixUsersSchema = Type.Object({ data: Type.Array(HelixUserSchema) })
 
 /** Followers: `total` is there even without the scope, when `data` is empty (the followers trap, §3.4). */
 export const HelixTotalSchema = Type.Object({ total: Type.Integer({ minimum: 0 }), pagination: Pagination })
+
+/** Get Channel Followers with moderator:read:followers: newest first, with `followed_at`. */
+export const HelixFollowerSchema = Type.Object({
+  user_id: Type.String(),
+  user_login: Type.String(),
+  user_name: Type.String(),
+  followed_at: Type.String()
+})
+export type HelixFollower = Static<typeof HelixFollowerSchema>
+export const HelixFollowersPageSchema = Type.Object({ data: Type.Array(HelixFollowerSchema), total: Type.Integer({ minimum: 0 }), pagination: Pagination })
+export type HelixFollowersPage = Static<typeof HelixFollowersPageSchema>
 
 export const HelixSubscriptionSchema = Type.Object({
   user_id: Type.String(),

@@ -1,5 +1,5 @@
 import type { IngestDatabase, SnapshotBaseTable } from '@pulse/ingest-kit'
-import type { Kysely, Selectable, Transaction } from 'kysely'
+import type { Generated, Kysely, Selectable, Transaction } from 'kysely'
 
 /** The Postgres schema this service owns. */
 export const SCHEMA = 'twitter_ingest'
@@ -35,9 +35,23 @@ export interface PostsTable {
   engagement: number
 }
 
+/** The account's public profile from the latest refresh (GET /2/users/me). */
+export interface ProfilesTable {
+  user_id: string
+  x_id: string
+  username: string
+  name: string
+  profile_image_url: string | null
+  description: string
+  account_created_at: Date | null
+  verified: boolean
+  updated_at: Generated<Date>
+}
+
 export interface Database extends Omit<IngestDatabase, 'snapshots'> {
   snapshots: SnapshotsTable
   posts: PostsTable
+  profiles: ProfilesTable
 }
 
 export type Db = Kysely<Database> | Transaction<Database>
@@ -54,4 +68,4 @@ export const TWITTER_METRIC_COLUMNS = {
 } as const
 
 /** Every table that holds a user's X data (the unlink test checks them all). */
-export const USER_TABLES = ['tracked_accounts', 'processed_refreshes', 'snapshots', 'posts'] as const
+export const USER_TABLES = ['tracked_accounts', 'processed_refreshes', 'snapshots', 'posts', 'profiles'] as const

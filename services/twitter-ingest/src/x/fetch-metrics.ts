@@ -1,7 +1,7 @@
 import { ProviderRequestError, answerCheck, type ProviderSession } from '@pulse/ingest-kit'
 import type { FastifyBaseLogger } from 'fastify'
 import type { XClient } from './client.js'
-import { XTimelineSchema, XUserMeSchema, type XPost } from './schemas.js'
+import { XTimelineSchema, XUserMeSchema, type XPost, type XUserMe } from './schemas.js'
 
 const userMe = answerCheck(XUserMeSchema)
 const timeline = answerCheck(XTimelineSchema)
@@ -28,6 +28,8 @@ export interface RecentPost {
 
 export interface TwitterRefreshResult {
   user: { id: string, username: string }
+  /** The account's profile: name, avatar, bio, creation date, verified. */
+  profile: XUserMe['data']
   followers: number
   following: number
   posts: number
@@ -83,7 +85,7 @@ export function engagementRate (recent: RecentPost[], followers: number): { rate
  * `meta.next_token` as `pagination_token`, up to `maxPosts` and never past the horizon).
  */
 export async function fetchTwitterMetrics (x: XClient, session: ProviderSession, limits: FetchLimits, log: FastifyBaseLogger): Promise<TwitterRefreshResult> {
-  const me = await session.call((grant) => x.get('2/users/me', { 'user.fields': 'public_metrics,created_at' }, grant, 'GET /2/users/me', userMe))
+  const me = await session.call((grant) => x.get('2/users/me', { 'user.fields': 'public_metrics,created_at,description,profile_image_url,verified' }, grant, 'GET /2/users/me', userMe))
   const metrics = me.data.public_metrics
   const posts = metrics.tweet_count ?? metrics.post_count
   if (posts === undefined) throw new ProviderRequestError(200, 'GET /2/users/me answered public_metrics without tweet_count or post_count')
@@ -119,6 +121,7 @@ export async function fetchTwitterMetrics (x: XClient, session: ProviderSession,
   const { rate, sampled } = engagementRate(recent, metrics.followers_count)
   return {
     user: { id, username: me.data.username },
+    profile: me.data,
     followers: metrics.followers_count,
     following: metrics.following_count,
     posts,

@@ -12,6 +12,12 @@ export const XUserMeSchema = Type.Object({
   data: Type.Object({
     id: Type.String(),
     username: Type.String(),
+    // The profile (user.fields); each is optional in X's schema.
+    name: Type.Optional(Type.String()),
+    description: Type.Optional(Type.String()),
+    profile_image_url: Type.Optional(Type.String()),
+    created_at: Type.Optional(Type.String()),
+    verified: Type.Optional(Type.Boolean()),
     public_metrics: Type.Object({
       followers_count: Count,
       following_count: Count,

@@ -1,0 +1,45 @@
+import type { Selectable } from 'kysely'
+import type { Db, ProfilesTable } from '../db/database.js'
+import type { HelixUser } from '../helix/schemas.js'
+
+/** Twitch's broadcaster types; anything else Twitch may add later reads as a normal broadcaster. */
+const BROADCASTER_TYPES = new Set(['partner', 'affiliate'])
+
+/** The profile of this refresh in place of the previous one; a user Twitch sent without a creation date keeps the old one. */
+export async function storeProfile (db: Db, userId: string, user: HelixUser): Promise<void> {
+  const createdAt = user.created_at === undefined ? Number.NaN : Date.parse(user.created_at)
+  if (Number.isNaN(createdAt)) return
+  const row = {
+    twitch_id: user.id,
+    login: user.login,
+    display_name: user.display_name,
+    profile_image_url: user.profile_image_url ?? '',
+    description: user.description ?? '',
+    account_created_at: new Date(createdAt),
+    broadcaster_type: BROADCASTER_TYPES.has(user.broadcaster_type ?? '') ? user.broadcaster_type! : '',
+    updated_at: new Date()
+  }
+  await db.insertInto('profiles').values({ user_id: userId, ...row }).onConflict((c) => c.column('user_id').doUpdateSet(row)).execute()
+}
+
+export async function readProfile (db: Db, userId: string): Promise<Selectable<ProfilesTable> | undefined> {
+  return await db.selectFrom('profiles').selectAll().where('user_id', '=', userId).executeTakeFirst()
+}
+
+/** The profile as the API shows it (TwitchProfileSchema). */
+export function profileOf (row: Selectable<ProfilesTable> | undefined) {
+  if (row === undefined) return null
+  return {
+    id: row.twitch_id,
+    login: row.login,
+    displayName: row.display_name,
+    profileImageUrl: row.profile_image_url,
+    description: row.description,
+    createdAt: row.account_created_at.toISOString(),
+    broadcasterType: row.broadcaster_type as '' | 'partner' | 'affiliate'
+  }
+}
+
+export async function deleteProfile (db: Db, userId: string): Promise<void> {
+  await db.deleteFrom('profiles').where('user_id', '=', userId).execute()
+}
