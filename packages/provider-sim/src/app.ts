@@ -48,8 +48,19 @@ export function buildSimApp (options: BuildSimAppOptions = {}): FastifyInstance 
   })
 
   // Every call to a provider endpoint is counted, failed or not; control calls and probes are not.
+  // Each is also in flight from its start to its answer (after the latency set for it, if any).
+  const inFlight = new WeakSet<object>()
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith(CONTROL_PREFIX)) state.calls.record(endpointOf(request))
+    if (request.url.startsWith(CONTROL_PREFIX) || request.url === HEALTH_PATH) return
+    state.calls.record(endpointOf(request))
+    inFlight.add(request)
+    await state.calls.begin()
+  })
+  app.addHook('onResponse', async (request) => {
+    if (inFlight.delete(request)) state.calls.end()
+  })
+  app.addHook('onRequestAbort', async (request) => {
+    if (inFlight.delete(request)) state.calls.end()
   })
   // For the local stack, Compose and Kubernetes probes; not part of either provider's API, and
   // served even when the control surface is off.

@@ -38,7 +38,12 @@ export interface SimControl extends EventSubControl {
   failNext(endpoint: string, count: number, status: FaultStatus): void
   revokeGrant(provider: 'twitch' | 'twitter', login: string): void
   callCounts(): Record<string, number>
+  /** The counts of calls, and the most provider calls in flight at once, start again from here. */
   resetCounts(): void
+  /** Every provider answer comes this much later (a provider across the world); 0 to stop. */
+  setLatency(ms: number): void
+  /** The most provider calls in flight at once since the counts were last reset. */
+  maxInFlight(): number
   expectedTwitch(login: string): ExpectedTwitch
   expectedTwitter(login: string): ExpectedTwitter
 }
@@ -68,6 +73,11 @@ export function createControl (state: SimState): SimControl {
     },
     callCounts: () => state.calls.snapshot(),
     resetCounts: () => state.calls.reset(),
+    setLatency: (ms) => {
+      if (!Number.isInteger(ms) || ms < 0) throw new Error('latency must be a whole number of ms ≥ 0')
+      state.calls.latencyMs = ms
+    },
+    maxInFlight: () => state.calls.maxInFlight,
     expectedTwitch: (login) => {
       const persona = world.requirePersona(login)
       const hour = state.hour()

@@ -7,9 +7,29 @@ export type FaultStatus = 500 | 503 | 429
 
 export class CallLog {
   private readonly counts = new Map<string, number>()
+  private inFlight = 0
+  private mostInFlight = 0
+  /** Added before every provider answer (a provider far away); 0 by default. */
+  latencyMs = 0
 
   record (endpoint: string): void {
     this.counts.set(endpoint, (this.counts.get(endpoint) ?? 0) + 1)
+  }
+
+  /** A provider call started; answers when it may go on (after the latency). */
+  async begin (): Promise<void> {
+    this.inFlight++
+    this.mostInFlight = Math.max(this.mostInFlight, this.inFlight)
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs))
+  }
+
+  end (): void {
+    this.inFlight--
+  }
+
+  /** The most provider calls that were in flight at once since the counts were reset. */
+  get maxInFlight (): number {
+    return this.mostInFlight
   }
 
   snapshot (): Record<string, number> {
@@ -18,6 +38,7 @@ export class CallLog {
 
   reset (): void {
     this.counts.clear()
+    this.mostInFlight = this.inFlight
   }
 }
 

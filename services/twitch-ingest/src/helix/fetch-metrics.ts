@@ -1,4 +1,4 @@
-import { ProviderRequestError, answerCheck, type AnswerCheck, type ProviderGrant, type ProviderSession } from '@pulse/ingest-kit'
+import { ProviderRequestError, answerCheck, concurrently, type AnswerCheck, type ProviderGrant, type ProviderSession } from '@pulse/ingest-kit'
 import type { FastifyBaseLogger } from 'fastify'
 import { allPages, userBucket, type HelixClient } from './client.js'
 import { fetchRecentFollowers } from './fetch-followers.js'
@@ -67,16 +67,19 @@ export async function fetchTwitchMetrics (helix: HelixClient, session: ProviderS
   const id = me.id
 
   // The total comes with any token; the list needs moderator:read:followers (the trap, §3.4).
-  const recent = has('moderator:read:followers') ? await fetchRecentFollowers(get, id, limits.recentFollowers) : null
-  const followers = recent?.total ?? (await get('channels/followers', [['broadcaster_id', id], ['first', '1']], total)).total
+  const fetchFollowers = async () => {
+    const recent = has('moderator:read:followers') ? await fetchRecentFollowers(get, id, limits.recentFollowers) : null
+    const followers = recent?.total ?? (await get('channels/followers', [['broadcaster_id', id], ['first', '1']], total)).total
+    return { followers, recent }
+  }
 
-  let subscriptions: TwitchRefreshResult['subscriptions'] = null
-  if (has('channel:read:subscriptions')) {
+  const fetchSubscriptions = async (): Promise<TwitchRefreshResult['subscriptions']> => {
+    if (!has('channel:read:subscriptions')) return null
     const result = await paged<HelixSubscription, HelixSubscriptionsPage>('subscriptions', [['broadcaster_id', id]], subscriptionsPage, (s) => s.user_id)
     const tiers = { 1000: 0, 2000: 0, 3000: 0 }
     for (const sub of result.items) tiers[sub.tier]++
     const counted = tiers[1000] * TIER_POINTS[1000] + tiers[2000] * TIER_POINTS[2000] + tiers[3000] * TIER_POINTS[3000]
-    subscriptions = {
+    return {
       total: result.first?.total ?? result.items.length,
       points: result.first?.points ?? counted,
       tiers,
@@ -84,21 +87,30 @@ export async function fetchTwitchMetrics (helix: HelixClient, session: ProviderS
     }
   }
 
-  const followedChannels = has('user:read:follows')
+  const fetchFollowedChannels = async () => has('user:read:follows')
     ? (await get('channels/followed', [['user_id', id], ['first', '1']], total)).total
     : null
 
   // Every type (archives, highlights, uploads): the channel's video count and views.
-  const videoList = (await paged<HelixVideo, HelixVideosPage>('videos', [['user_id', id], ['type', 'all'], ['sort', 'time']], videosPage, (v) => v.id)).items
-  const videos = { count: videoList.length, views: videoList.reduce((sum, v) => sum + v.view_count, 0), list: videoList }
+  const fetchVideos = async () => {
+    const list = (await paged<HelixVideo, HelixVideosPage>('videos', [['user_id', id], ['type', 'all'], ['sort', 'time']], videosPage, (v) => v.id)).items
+    return { count: list.length, views: list.reduce((sum, v) => sum + v.view_count, 0), list }
+  }
 
-  const bits = has('bits:read')
+  const fetchBits = async () => has('bits:read')
     ? (await get('bits/leaderboard', [['count', String(limits.bitsLeaderboardSize)], ['period', 'all']], bitsLeaderboard)).data
     : null
 
-  const liveFollows = has('user:read:follows')
+  const fetchLiveFollows = async () => has('user:read:follows')
     ? (await paged<HelixStream, HelixStreamsPage>('streams/followed', [['user_id', id]], streamsPage, (s) => s.id)).items
     : null
+
+  // Independent of each other: all at once (six lists at most, each paged in turn), so a refresh
+  // takes the time of its longest list, not the sum. The rate-limit budget is shared through the
+  // kit's provider client, which waits when it runs low.
+  const [{ followers, recent }, subscriptions, followedChannels, videos, bits, liveFollows] = await concurrently([
+    fetchFollowers, fetchSubscriptions, fetchFollowedChannels, fetchVideos, fetchBits, fetchLiveFollows
+  ] as const)
 
   return { user: { id, login: me.login, displayName: me.display_name }, profile: me, followers, recentFollowers: recent?.list ?? null, subscriptions, followedChannels, videos, bits, liveFollows }
 }
