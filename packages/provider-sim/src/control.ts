@@ -172,6 +172,14 @@ export const controlRoutes: FastifyPluginAsync<{ state: SimState, control: SimCo
 
   await app.register(eventsubControlRoutes, { state, control })
 
+  app.put<{ Body: { ms: number } }>('/latency', {
+    schema: { body: { type: 'object', required: ['ms'], additionalProperties: false, properties: { ms: { type: 'integer', minimum: 0, maximum: 60_000 } } } }
+  }, async (request) => {
+    control.setLatency(request.body.ms)
+    return { ms: request.body.ms }
+  })
+  app.get('/in-flight', async () => ({ max: control.maxInFlight() }))
+
   app.get('/calls', async () => control.callCounts())
   app.delete('/calls', async (_request, reply) => {
     control.resetCounts()

@@ -25,6 +25,23 @@ t.test('the control surface over HTTP', async (t) => {
     t.equal((await post('/clock', { set: 'yesterday' })).status, 400)
   })
 
+  t.test('latency: every provider answer comes that much later, and the calls in flight together are counted', async (t) => {
+    const token = (await twitchLogin(sim, 'sim_mid')).access_token
+    t.equal((await fetch(`${sim.url}/_sim/calls`, { method: 'DELETE' })).status, 204)
+    const put = (body: unknown) => fetch(`${sim.url}/_sim/latency`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    t.equal((await put({ ms: -1 })).status, 400, 'a negative latency is refused')
+    t.same(await json(await put({ ms: 200 })), { ms: 200 })
+    const started = Date.now()
+    const answers = await Promise.all([1, 2, 3].map(async () => await helix(sim, '/users', token)))
+    t.same(answers.map((a) => a.status), [200, 200, 200])
+    t.ok(Date.now() - started >= 200, 'answered after the latency')
+    t.same(await json(await fetch(`${sim.url}/_sim/in-flight`)), { max: 3 }, 'three calls were in flight at once')
+    await put({ ms: 0 })
+    t.equal((await fetch(`${sim.url}/_sim/calls`, { method: 'DELETE' })).status, 204)
+    await helix(sim, '/users', token)
+    t.same(await json(await fetch(`${sim.url}/_sim/in-flight`)), { max: 1 }, 'counted again from the reset')
+  })
+
   t.test('failNext makes exactly the next N calls of the endpoint fail, with the provider\'s bodies', async (t) => {
     const token = (await twitchLogin(sim, 'sim_mid')).access_token
     t.equal((await post('/fail', { endpoint: 'GET /helix/users', count: 2, status: 503 })).status, 204)
