@@ -263,6 +263,7 @@ async function drainOnce (mix: Mix, replicas: number, users: number): Promise<Dr
     servers.push(simServer)
     const sim = new SimClient(simUrl)
     const accounts = await sim.accounts()
+    await sim.setLatency(TWITCH_LATENCY_MS)
 
     // One real token per simulator account, through its scripted consent.
     responder = await BenchTokenResponder.start({ natsUrl: NATS_URL, prefix, sim })
@@ -447,6 +448,8 @@ function parseRuns (value: string): Array<{ mix: Mix, replicas: number }> {
  */
 export const TWITCH_USERS = Number(process.env.BENCH_TWITCH_USERS ?? 1000)
 export const TWITCH_RUNS = process.env.BENCH_TWITCH_RUNS ?? 'budget:1,budget:2,equal:2'
+/** BENCH_TWITCH_LATENCY_MS: the simulator answers every call this much later (0: at once). */
+export const TWITCH_LATENCY_MS = Number(process.env.BENCH_TWITCH_LATENCY_MS ?? 0)
 
 export async function benchTwitchDrain ({ users = TWITCH_USERS, runs = parseRuns(TWITCH_RUNS) } = {}): Promise<DrainResult[]> {
   const results: DrainResult[] = []
@@ -477,6 +480,7 @@ export function twitchDrainReport (results: DrainResult[]): string {
   }
   for (const r of results) {
     const notes = [
+      `simulator latency ${TWITCH_LATENCY_MS} ms per call`,
       `${r.quiet.reached ? `machine quiet after ${r.quiet.waitedS} s` : `machine still busy after waiting ${r.quiet.waitedS} s`}, load average then ${r.loadAverage}`,
       `link events published in ${milli(r.publishMs)} s`,
       `refreshed events ${r.refreshedEvents}, failed events ${r.failedEvents}${Object.keys(r.failed).length > 0 ? ` (${Object.entries(r.failed).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`,

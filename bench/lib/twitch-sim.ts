@@ -36,6 +36,12 @@ export class SimClient {
   }
 
   /** Calls per endpoint since the simulator started or the last reset (`GET /helix/users`, …). */
+  /** Every provider answer comes `ms` later (PUT /_sim/latency): a provider far away. */
+  async setLatency (ms: number): Promise<void> {
+    const res = await fetch(`${this.url}/_sim/latency`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ms }) })
+    if (!res.ok) throw new Error(`PUT /_sim/latency: ${res.status}`)
+  }
+
   async callCounts (): Promise<Record<string, number>> {
     return await this.json<Record<string, number>>('/_sim/calls')
   }
