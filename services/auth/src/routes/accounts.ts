@@ -79,7 +79,7 @@ export default async function accountRoutes (fastify: FastifyInstance, { config,
       return reply.code(202).send({ twoFactorRequired: true as const, ...await twoFactor.startChallenge(user.id) })
     }
     await startSession(request, user)
-    return { user: toUser(user) }
+    return { user: toUser(user, (await listConnectionsOfUser(app.db, user.id)).map(toConnection)) }
   })
 
   app.post('/auth/logout', {
