@@ -230,6 +230,19 @@ t.test('the dashboard in a real browser', async (t) => {
     t.pass('signed in with the password and a code')
     await other.close()
 
+    // A sign-in with Twitch or X of such an account comes back with the code step's challenge in the
+    // fragment (auth's tests follow that flow): the page opens the code step and clears the address.
+    const { context: returning } = await newContext(chromium, e2e.gateway, 390)
+    const back = await returning.newPage()
+    await back.goto('/dashboard/twitch#two-factor=an-expired-challenge')
+    await back.getByRole('heading', { name: 'Enter your code' }).waitFor()
+    t.equal(new URL(back.url()).hash, '', 'the challenge is taken out of the address bar')
+    await back.getByLabel('Code from your authenticator app').fill('123456')
+    await back.getByRole('button', { name: 'Verify' }).click()
+    await back.getByRole('button', { name: 'Log in' }).waitFor()
+    t.pass('an expired challenge leads back to the sign-in form')
+    await returning.close()
+
     await page.getByLabel('Code, recovery code or password').fill(PASSWORD)
     await page.getByRole('button', { name: 'Turn off two-factor' }).click()
     await page.getByRole('button', { name: 'Set up two-factor' }).waitFor()

@@ -45,7 +45,8 @@ export function App () {
 
   useEffect(() => {
     if (link !== undefined) return
-    if (user === null && !publicPage) navigate(`/sign-in${url.search}`, { replace: true })
+    // The fragment too: a provider sign-in that waits for a two-factor code carries its challenge there.
+    if (user === null && !publicPage) navigate(`/sign-in${url.search}${location.hash}`, { replace: true })
     else if (user !== null && user !== undefined && (path === '/' || path === '/sign-in')) navigate(`/dashboard${url.search}`, { replace: true })
   }, [user, path, publicPage, url.search, link])
 

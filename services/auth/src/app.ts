@@ -123,7 +123,7 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
   app.addHook('preClose', async () => { await validator.stop() })
 
   const attempts = new OAuthAttempts(app.redis, { publicUrl: config.PUBLIC_URL, ttlSeconds: config.OAUTH_ATTEMPT_TTL_S })
-  const flow = connectionFlow(app, { db: app.db, store, frontendUrl: config.FRONTEND_URL })
+  const flow = connectionFlow(app, { db: app.db, store, frontendUrl: config.FRONTEND_URL, twoFactor })
   await app.register(twitchRoutes, { config, attempts, flow, twitch, now })
   const twitterStarts = new AddressLimit(app.redis, { name: 'twitter-login', max: config.TWITTER_LOGIN_MAX_PER_ADDRESS, windowSeconds: config.TWITTER_LOGIN_WINDOW_S })
   await app.register(twitterRoutes, { config, attempts, flow, x, cipher, starts: twitterStarts })

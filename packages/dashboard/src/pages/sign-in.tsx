@@ -10,9 +10,20 @@ const PROVIDER_ERRORS: Record<string, string> = {
   twitter_denied: 'You declined on X, so you are not signed in. Try again, or use your password.'
 }
 
+/**
+ * A sign-in with Twitch or X of an account with two-factor on comes back with the code step's
+ * challenge in the fragment (`#two-factor=…`): taken once, and removed from the address bar.
+ */
+function challengeFromFragment (): TwoFactorChallenge | undefined {
+  const challenge = new URLSearchParams(location.hash.slice(1)).get('two-factor')
+  if (challenge === null || challenge === '') return undefined
+  history.replaceState(null, '', `${location.pathname}${location.search}`)
+  return { twoFactorRequired: true, challenge, expiresAt: '' }
+}
+
 export function SignIn ({ onSignedIn }: { onSignedIn: (user: User) => void }) {
   const [mode, setMode] = useState<'login' | 'register' | 'forgot'>('login')
-  const [challenge, setChallenge] = useState<TwoFactorChallenge | undefined>()
+  const [challenge, setChallenge] = useState<TwoFactorChallenge | undefined>(challengeFromFragment)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | undefined>()
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})

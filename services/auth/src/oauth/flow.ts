@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Database, ProviderName } from '../db/database.js'
+import { isTwoFactorEnabled } from '../repositories/two-factor.js'
 import { startSession } from '../sessions.js'
 import type { ProviderTokens, TokenStore } from '../tokens/token-store.js'
 import { connectAccount, type ProviderAccount } from './connect-account.js'
@@ -23,7 +24,15 @@ export interface ConnectionFlowDeps {
   db: Kysely<Database>
   store: TokenStore
   frontendUrl: string
+  /** Opens the code step of a login (two-factor/two-factor.ts). */
+  twoFactor: { startChallenge: (userId: string) => Promise<{ challenge: string }> }
 }
+
+/**
+ * Where the front end finds the code step of a provider sign-in of an account with two-factor on:
+ * in the fragment, which browsers never send to a server (no access log or Referer holds it).
+ */
+export const TWO_FACTOR_FRAGMENT = 'two-factor'
 
 /** The end of every provider callback, one implementation for Twitch and X: sign in or link, then back to the front end. */
 export function connectionFlow (app: FastifyInstance, deps: ConnectionFlowDeps) {
@@ -55,6 +64,13 @@ export function connectionFlow (app: FastifyInstance, deps: ConnectionFlowDeps) 
         return fail(reply, input.returnTo, outcome.error)
       }
       app.outbox.wake()
+      // A provider sign-in is the first factor only: an account with two-factor on still needs its
+      // code, asked by the front end's code step (POST /auth/login/two-factor) before any session.
+      if (outcome.kind === 'sign-in' && await isTwoFactorEnabled(deps.db, outcome.user.id)) {
+        const { challenge } = await deps.twoFactor.startChallenge(outcome.user.id)
+        request.log.info({ provider: input.provider, outcome: 'two-factor' }, 'provider sign-in waits for a two-factor code')
+        return reply.redirect(`${frontendRedirect(deps.frontendUrl, input.returnTo)}#${TWO_FACTOR_FRAGMENT}=${challenge}`, 302)
+      }
       if (outcome.kind === 'sign-in') await startSession(request, outcome.user)
       request.log.info({ provider: input.provider, outcome: outcome.kind }, 'provider account connected')
       return reply.redirect(frontendRedirect(deps.frontendUrl, input.returnTo), 302)
