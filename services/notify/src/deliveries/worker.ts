@@ -1,0 +1,211 @@
+import type { NotificationKind } from '@pulse/contracts'
+import { NOTIFICATION_KINDS } from '@pulse/contracts'
+import type { Mailer } from '@pulse/mail'
+import type { EventBus } from '@pulse/service-kit'
+import { sql, type Kysely } from 'kysely'
+import type { Database, DeliveryRow } from '../db/database.js'
+import { notificationMail } from '../mail/messages.js'
+import { unsubscribeToken } from '../mail/unsubscribe.js'
+import { askRecipients } from '../recipients.js'
+import { disableFailingEndpoint, findEndpoint, markEndpointResult } from '../repositories/endpoints.js'
+import type { AddressPolicy } from '../webhooks/address-policy.js'
+import { sendWebhook } from '../webhooks/client.js'
+import { signWebhook } from '../webhooks/signing.js'
+
+export interface DeliveryWorkerOptions {
+  db: Kysely<Database>
+  bus: EventBus
+  mailer: Mailer
+  policy: AddressPolicy
+  log: { info: (obj: object, msg: string) => void, warn: (obj: object, msg: string) => void }
+  publicUrl: string
+  frontendUrl: string
+  linkSecret: string
+  webhookTimeoutMs: number
+  retryBaseMs: number
+  retryMaxMs: number
+  retryWindowMs: number
+  disableAfterMs: number
+  pollMs: number
+  batch: number
+  leaseMs: number
+  recipientsTimeoutMs: number
+}
+
+/** The delay before attempt `attempts + 1`: doubling from the base up to the maximum, with jitter (half to all of it) so receivers that come back are not hit by every sender at once. */
+export function retryDelay (attempts: number, baseMs: number, maxMs: number, random = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 30))
+  return Math.round(ceiling / 2 + random() * ceiling / 2)
+}
+
+/**
+ * Sends the pending mail and webhook deliveries. Every replica runs one: a worker claims due rows
+ * (`next_attempt_at <= now()`) with FOR UPDATE SKIP LOCKED and moves their `next_attempt_at` a lease
+ * ahead in the same statement, so two replicas never take one row, and a replica that dies holding
+ * rows leaves them to be taken again when the lease ends. A failure sets the next attempt (backoff
+ * with jitter) until the delivery is a day old; a webhook endpoint failing for a day is disabled and
+ * its owner told by mail.
+ */
+export class DeliveryWorker {
+  private running = false
+  private loop: Promise<void> | undefined
+  private wakeUp: (() => void) | undefined
+  private woken = false
+
+  constructor (private readonly options: DeliveryWorkerOptions) {}
+
+  start (): void {
+    if (this.running) return
+    this.running = true
+    this.loop = this.run()
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    this.wake()
+    await this.loop
+  }
+
+  /** Look for due deliveries now instead of at the next poll. */
+  wake (): void {
+    this.woken = true
+    this.wakeUp?.()
+  }
+
+  private async run (): Promise<void> {
+    while (this.running) {
+      let handled = 0
+      try {
+        handled = await this.runOnce()
+      } catch (error) {
+        this.options.log.warn({ err: error }, 'delivery worker round failed; will retry')
+      }
+      if (handled > 0 || !this.running) continue
+      if (this.woken) { this.woken = false; continue }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.pollMs)
+        this.wakeUp = () => { clearTimeout(timer); resolve() }
+      })
+      this.wakeUp = undefined
+      this.woken = false
+    }
+  }
+
+  /** Claims and handles one batch of due deliveries; answers how many. */
+  async runOnce (): Promise<number> {
+    const { db, batch, leaseMs } = this.options
+    const rows = await db.updateTable('deliveries')
+      .set({ next_attempt_at: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})`, attempts: sql<number>`attempts + 1` })
+      .where('id', 'in', (eb) => eb.selectFrom('deliveries').select('id')
+        .where('status', '=', 'pending').where('next_attempt_at', '<=', sql<Date>`now()`)
+        .orderBy('next_attempt_at').limit(batch).forUpdate().skipLocked())
+      .returningAll().execute()
+    await Promise.all(rows.map(async (row) => {
+      try {
+        if (row.channel === 'email') await this.sendMail(row)
+        else if (row.channel === 'webhook') await this.sendWebhook(row)
+        else await this.finish(row, 'sent', null)
+      } catch (error) {
+        // The database failed mid-way: the lease brings the row back.
+        this.options.log.warn({ err: error, deliveryId: row.id }, 'delivery not handled; will retry')
+      }
+    }))
+    return rows.length
+  }
+
+  private async finish (row: DeliveryRow, status: 'sent' | 'failed', error: string | null): Promise<void> {
+    await this.options.db.updateTable('deliveries')
+      .set({ status, last_error: error, next_attempt_at: null, ...(status === 'sent' ? { sent_at: sql<Date>`now()` } : {}) })
+      .where('id', '=', row.id).execute()
+  }
+
+  /** Another attempt later, or none when the delivery is older than the retry window. */
+  private async failed (row: DeliveryRow, error: string): Promise<void> {
+    const { db, retryBaseMs, retryMaxMs, retryWindowMs } = this.options
+    if (Date.now() - row.created_at.getTime() >= retryWindowMs) {
+      await this.finish(row, 'failed', `given up: ${error}`)
+      this.options.log.warn({ deliveryId: row.id, channel: row.channel, attempts: row.attempts, error }, 'delivery given up')
+      return
+    }
+    const delay = retryDelay(row.attempts, retryBaseMs, retryMaxMs)
+    await db.updateTable('deliveries').set({ last_error: error, next_attempt_at: new Date(Date.now() + delay) }).where('id', '=', row.id).execute()
+    this.options.log.info({ deliveryId: row.id, channel: row.channel, attempts: row.attempts, retryInMs: delay }, 'delivery failed; will retry')
+  }
+
+  private async sendMail (row: DeliveryRow): Promise<void> {
+    const { db, bus, mailer, publicUrl, linkSecret, recipientsTimeoutMs } = this.options
+    let address = row.recipient
+    if (address === null) {
+      // Mails decided here (an endpoint disabled) learn the owner's verified address when sent.
+      const [owner] = await askRecipients(bus, { userIds: [row.user_id] }, recipientsTimeoutMs).catch(() => [undefined])
+      if (owner === undefined) { await this.failed(row, 'auth did not name the recipient'); return }
+      if (owner.email === null) { await this.finish(row, 'failed', 'the user has no verified address'); return }
+      address = owner.email
+      await db.updateTable('deliveries').set({ recipient: address }).where('id', '=', row.id).execute()
+    }
+    const unsubscribe = (NOTIFICATION_KINDS as readonly string[]).includes(row.kind)
+      ? new URL(`/notify/unsubscribe?token=${encodeURIComponent(unsubscribeToken(linkSecret, row.user_id, row.kind as NotificationKind))}`, publicUrl).toString()
+      : undefined
+    const mail = notificationMail(row.kind, row.payload, unsubscribe)
+    try {
+      await mailer.send({ to: address, ...mail, messageId: `<${row.id}@notify.pulse>` })
+    } catch (error) {
+      // The SMTP server's answer, never the address or the body.
+      await this.failed(row, `mail not sent: ${(error as Error).message}`.slice(0, 500))
+      return
+    }
+    await this.finish(row, 'sent', null)
+    this.options.log.info({ deliveryId: row.id, kind: row.kind }, 'mail sent')
+  }
+
+  private async sendWebhook (row: DeliveryRow): Promise<void> {
+    const { db, policy, webhookTimeoutMs, disableAfterMs } = this.options
+    const endpoint = row.endpoint_id === null ? undefined : await findEndpoint(db, row.endpoint_id)
+    if (endpoint === undefined || !endpoint.enabled) { await this.finish(row, 'failed', 'the endpoint is disabled'); return }
+    const { title, body, url, data, at } = row.payload
+    const message = JSON.stringify({ type: row.kind, timestamp: at, data: { ...data, title, body, ...(url !== undefined ? { url } : {}) } })
+    const messageId = `msg_${row.id}`
+    const timestamp = Math.floor(Date.now() / 1000)
+    const secrets = [endpoint.secret, ...(endpoint.previous_secret !== null && endpoint.previous_secret_until !== null && endpoint.previous_secret_until > new Date() ? [endpoint.previous_secret] : [])]
+    const result = await sendWebhook(endpoint.url, message, {
+      'webhook-id': messageId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(secrets, messageId, timestamp, message)
+    }, { policy, timeoutMs: webhookTimeoutMs })
+    await db.insertInto('delivery_attempts').values({ delivery_id: row.id, attempt: row.attempts, status_code: result.statusCode, latency_ms: result.latencyMs, error: result.error }).execute()
+    await markEndpointResult(db, endpoint.id, result.ok)
+    if (result.ok) { await this.finish(row, 'sent', null); return }
+    await this.failed(row, result.error ?? 'failed')
+    const disabled = await disableFailingEndpoint(db, endpoint.id, disableAfterMs)
+    if (disabled !== undefined) await this.disabled(disabled.id, disabled.user_id, disabled.url, disabled.failing_since!)
+  }
+
+  /** The endpoint was just disabled (by this replica only): its waiting deliveries end, and its owner gets one mail. */
+  private async disabled (endpointId: string, userId: string, url: string, failingSince: Date): Promise<void> {
+    const { db, frontendUrl } = this.options
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('deliveries').set({ status: 'failed', next_attempt_at: null, last_error: 'the endpoint was disabled' })
+        .where('endpoint_id', '=', endpointId).where('status', '=', 'pending').execute()
+      await trx.insertInto('deliveries').values({
+        event_key: `webhook-disabled:${endpointId}:${failingSince.toISOString()}`,
+        kind: 'webhook.disabled',
+        user_id: userId,
+        channel: 'email',
+        target: 'email',
+        recipient: null,
+        next_attempt_at: new Date(),
+        payload: JSON.stringify({
+          title: 'A webhook endpoint of yours was disabled',
+          body: `Every delivery to ${url} failed since ${failingSince.toISOString()}, so Pulse stopped sending to it.\n\n` +
+            'Check that the receiver answers 2xx to POST requests, then enable the endpoint again in your notification settings; ' +
+            'you can send it a test event from there.',
+          url: new URL('/dashboard/settings', frontendUrl).toString(),
+          data: { endpointId },
+          at: new Date().toISOString()
+        })
+      }).onConflict((oc) => oc.constraint('deliveries_once').doNothing()).execute()
+    })
+    this.options.log.warn({ endpointId, userId, failingSince }, 'webhook endpoint disabled after failing for a day')
+    this.wake()
+  }
+}

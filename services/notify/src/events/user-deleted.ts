@@ -1,0 +1,22 @@
+import { AUTH_STREAM, UserDeletedV1, type EventPayload } from '@pulse/contracts'
+import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
+import type { Database } from '../db/database.js'
+
+/**
+ * A user deleted their account: their settings, webhook endpoints and deliveries go (from a durable
+ * consumer, so a replica that was down does it when it starts). The outbox's notification events
+ * hold the user id until the relay's clean-up of sent rows.
+ */
+export async function consumeUserDeletions (app: FastifyInstance): Promise<void> {
+  const db = app.db as Kysely<Database>
+  await app.nats.consume([UserDeletedV1], { durable: 'notify-user-deleted', stream: AUTH_STREAM }, async (payload) => {
+    const { userId } = payload as EventPayload<typeof UserDeletedV1>
+    await db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('deliveries').where('user_id', '=', userId).execute()
+      await trx.deleteFrom('webhook_endpoints').where('user_id', '=', userId).execute()
+      await trx.deleteFrom('settings').where('user_id', '=', userId).execute()
+    })
+    app.log.info({ userId }, 'account deleted: the user\'s notification settings, endpoints and deliveries are deleted')
+  })
+}
