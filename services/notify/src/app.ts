@@ -1,4 +1,4 @@
-import { AUTH_STREAM, CONTACT_STREAM, NOTIFY_STREAM } from '@pulse/contracts'
+import { AUTH_STREAM, CONTACT_STREAM, METRICS_STREAM, NOTIFY_STREAM } from '@pulse/contracts'
 import { Mailer } from '@pulse/mail'
 import { databaseOptionsOf, databasePlugin, natsPlugin, outboxPlugin, servicePlugin } from '@pulse/service-kit'
 import type { FastifyInstance } from 'fastify'
@@ -6,6 +6,8 @@ import type { Kysely } from 'kysely'
 import { cidrsOf, type NotifyConfig } from './config.js'
 import { NOTIFY_SCHEMA, type Database } from './db/database.js'
 import { DeliveryWorker } from './deliveries/worker.js'
+import { notifyAudienceChanges } from './events/audience.js'
+import { notifyBrokenConnections } from './events/connection-broken.js'
 import { notifyContactMessages } from './events/contact-received.js'
 import { consumeUserDeletions } from './events/user-deleted.js'
 import settingsRoutes from './routes/settings.js'
@@ -39,7 +41,7 @@ export default async function app (fastify: FastifyInstance, { config, resolve }
     openapi: { title: 'Pulse notify', description: 'Notifications: settings per kind and channel, webhook endpoints and their delivery log.' }
   })
   await fastify.register(databasePlugin, databaseOptionsOf(config, NOTIFY_SCHEMA))
-  await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'notify', prefix: config.NATS_PREFIX, streams: [NOTIFY_STREAM, CONTACT_STREAM, AUTH_STREAM], streamReplicas: config.NATS_STREAM_REPLICAS })
+  await fastify.register(natsPlugin, { url: config.NATS_URL, name: 'notify', prefix: config.NATS_PREFIX, streams: [NOTIFY_STREAM, CONTACT_STREAM, AUTH_STREAM, METRICS_STREAM], streamReplicas: config.NATS_STREAM_REPLICAS })
   await fastify.register(outboxPlugin, { service: 'notify', pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS })
 
   const policy: AddressPolicy = { allowPrivate: config.NOTIFY_WEBHOOKS_ALLOW_PRIVATE, allowedCidrs: cidrsOf(config.NOTIFY_WEBHOOKS_ALLOWED_CIDRS), ...(resolve !== undefined ? { resolve } : {}) }
@@ -70,7 +72,10 @@ export default async function app (fastify: FastifyInstance, { config, resolve }
   await fastify.register(webhookRoutes, { policy, secretOverlapMs: DAY_MS, wake })
 
   fastify.addHook('onReady', async () => {
-    await notifyContactMessages(fastify, { frontendUrl: config.FRONTEND_URL, recipientsTimeoutMs: config.NOTIFY_RECIPIENTS_TIMEOUT_MS, wake })
+    const consumers = { frontendUrl: config.FRONTEND_URL, recipientsTimeoutMs: config.NOTIFY_RECIPIENTS_TIMEOUT_MS, wake }
+    await notifyContactMessages(fastify, consumers)
+    await notifyAudienceChanges(fastify, consumers)
+    await notifyBrokenConnections(fastify, consumers)
     await consumeUserDeletions(fastify)
     worker.start()
   })

@@ -1,6 +1,6 @@
 import { NotificationV1, type NotificationKind, type Recipient } from '@pulse/contracts'
 import { enqueueEvent } from '@pulse/service-kit'
-import type { Kysely } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import type { Database, DeliveryPayload } from './db/database.js'
 import { effectiveChannels } from './kinds.js'
 import { enabledEndpointsOf } from './repositories/endpoints.js'
@@ -21,9 +21,14 @@ export interface Notification {
  * Answers how many rows were new.
  */
 export async function fanOut (db: Kysely<Database>, recipients: readonly Recipient[], notification: Notification): Promise<number> {
+  return await db.transaction().execute(async (trx) => await fanOutIn(trx, recipients, notification))
+}
+
+/** fanOut in the caller's transaction (with what decided that there is something to announce). */
+export async function fanOutIn (trx: Transaction<Database>, recipients: readonly Recipient[], notification: Notification): Promise<number> {
   if (recipients.length === 0) return 0
   const userIds = recipients.map((r) => r.userId)
-  return await db.transaction().execute(async (trx) => {
+  {
     const settings = await listSettings(trx, userIds)
     const endpoints = await enabledEndpointsOf(trx, userIds)
     let created = 0
@@ -53,5 +58,5 @@ export async function fanOut (db: Kysely<Database>, recipients: readonly Recipie
       }
     }
     return created
-  })
+  }
 }

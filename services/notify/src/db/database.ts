@@ -70,8 +70,24 @@ export interface DeliveryAttemptsTable {
   error: string | null
 }
 
+export interface AudienceStateTable {
+  user_id: string
+  /** The highest milestone (100, 1000, …) already reached; null below 100 or unknown. */
+  followers_milestone: ColumnType<string | null, number | null, number | null>
+  subscribers_milestone: ColumnType<string | null, number | null, number | null>
+  first_seen_at: ColumnType<Date, never, never>
+}
+
+export interface FollowedStreamsTable {
+  user_id: string
+  stream_id: string
+  seen_at: ColumnType<Date, Date | undefined, never>
+}
+
 export interface Database extends OutboxTable {
   settings: SettingsTable
+  audience_state: AudienceStateTable
+  followed_streams: FollowedStreamsTable
   webhook_endpoints: WebhookEndpointsTable
   deliveries: DeliveriesTable
   delivery_attempts: DeliveryAttemptsTable

@@ -1,0 +1,107 @@
+import { METRICS_STREAM, TwitchAudienceV1, type EventPayload } from '@pulse/contracts'
+import type { FastifyInstance } from 'fastify'
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { Database } from '../db/database.js'
+import { fanOutIn, type Notification } from '../notifications.js'
+import { askRecipients } from '../recipients.js'
+
+type Audience = EventPayload<typeof TwitchAudienceV1>
+
+/** The highest milestone a count has reached: 100, 1,000, 10,000 … (null below 100 or unknown). */
+export function milestoneOf (count: number | null): number | null {
+  if (count === null || count < 100) return null
+  return 10 ** Math.floor(Math.log10(count) + 1e-9)
+}
+
+const formatCount = (n: number) => n.toLocaleString('en')
+
+/**
+ * Twitch refreshes (`metrics.audience.v1.twitch`, durable consumer `notify-audience`): a followed
+ * channel live now that was not seen live before is announced (once per stream id: the delivery key
+ * holds it), and a follower or subscriber count past a new milestone is announced (once per
+ * milestone). The user's first refresh is a baseline: what is already live or already reached is
+ * recorded, not announced.
+ */
+export async function notifyAudienceChanges (app: FastifyInstance, { frontendUrl, recipientsTimeoutMs, wake }: { frontendUrl: string, recipientsTimeoutMs: number, wake: () => void }): Promise<void> {
+  const db = app.db as Kysely<Database>
+  await app.nats.consume([TwitchAudienceV1], { durable: 'notify-audience', stream: METRICS_STREAM, maxDeliver: 500 }, async (payload, _contract, ctx) => {
+    const audience = payload as Audience
+    // Asked first: what is new is recorded as seen in the same transaction that stores its
+    // deliveries, so a failure in between loses nothing.
+    let recipients
+    try {
+      recipients = await askRecipients(app.nats, { userIds: [audience.userId] }, recipientsTimeoutMs)
+    } catch (error) {
+      app.log.warn({ err: error, userId: audience.userId }, 'recipient unknown for now; the notification waits')
+      ctx.retryLater(Math.min(60_000, 1000 * 2 ** Math.min(ctx.redeliveryCount, 6)))
+      return
+    }
+    const created = await db.transaction().execute(async (trx) => {
+      let count = 0
+      for (const notification of await changesOf(trx, audience, frontendUrl)) count += await fanOutIn(trx, recipients, notification)
+      return count
+    })
+    if (created > 0) {
+      app.outbox.wake()
+      wake()
+    }
+  })
+}
+
+/** What is new in this refresh, recorded as seen in the caller's transaction; the deliveries' keys stop a second send of anything anyway. */
+async function changesOf (trx: Transaction<Database>, audience: Audience, frontendUrl: string): Promise<Notification[]> {
+  const { userId } = audience
+  {
+    const followers = milestoneOf(audience.followers)
+    const subscribers = milestoneOf(audience.subscribers)
+    const first = await trx.insertInto('audience_state')
+      .values({ user_id: userId, followers_milestone: followers, subscribers_milestone: subscribers })
+      .onConflict((oc) => oc.column('user_id').doNothing()).returning('user_id').executeTakeFirst()
+    const seen = audience.liveFollows.length === 0
+      ? []
+      : await trx.insertInto('followed_streams').values(audience.liveFollows.map((s) => ({ user_id: userId, stream_id: s.streamId })))
+        .onConflict((oc) => oc.columns(['user_id', 'stream_id']).doNothing()).returning('stream_id').execute()
+    if (first !== undefined) return []
+    // One refresh at a time per user from here (two replicas may hold two of the user's refreshes).
+    const state = await trx.selectFrom('audience_state').selectAll().where('user_id', '=', userId).forUpdate().executeTakeFirstOrThrow()
+    const notifications: Notification[] = []
+    const newlyLive = new Set(seen.map((r) => r.stream_id))
+    for (const stream of audience.liveFollows.filter((s) => newlyLive.has(s.streamId))) {
+      notifications.push({
+        eventKey: `channel.live:${stream.streamId}`,
+        kind: 'channel.live',
+        payload: {
+          title: `${stream.displayName} is live`,
+          body: stream.gameName === '' ? stream.title : `${stream.title} (${stream.gameName})`,
+          url: `https://www.twitch.tv/${encodeURIComponent(stream.login)}`,
+          data: { ...stream },
+          at: stream.startedAt
+        }
+      })
+    }
+    const reached = (metric: 'followers' | 'subscribers', now: number | null, before: string | null) => {
+      if (now === null || (before !== null && now <= Number(before))) return
+      notifications.push({
+        eventKey: `milestone:twitch:${metric}:${now}`,
+        kind: 'milestone',
+        payload: {
+          title: `Your Twitch channel passed ${formatCount(now)} ${metric}`,
+          body: `Your channel has ${formatCount((metric === 'followers' ? audience.followers : audience.subscribers)!)} ${metric} now.`,
+          url: new URL('/dashboard', frontendUrl).toString(),
+          data: { provider: 'twitch', metric, milestone: now, count: metric === 'followers' ? audience.followers : audience.subscribers },
+          at: audience.capturedAt
+        }
+      })
+    }
+    reached('followers', followers, state.followers_milestone)
+    reached('subscribers', subscribers, state.subscribers_milestone)
+    // Only upwards: a channel that loses followers and regains them is not told twice.
+    await trx.updateTable('audience_state').set({
+      followers_milestone: sql<number>`greatest(followers_milestone, ${followers})`,
+      subscribers_milestone: sql<number>`greatest(subscribers_milestone, ${subscribers})`
+    }).where('user_id', '=', userId).execute()
+    // Streams seen two days ago are over: forgetting them keeps the table small.
+    await trx.deleteFrom('followed_streams').where('user_id', '=', userId).where('seen_at', '<', sql<Date>`now() - interval '2 days'`).execute()
+    return notifications
+  }
+}
