@@ -6,10 +6,12 @@ import type { Kysely } from 'kysely'
 import { cidrsOf, type NotifyConfig } from './config.js'
 import { NOTIFY_SCHEMA, type Database } from './db/database.js'
 import { DeliveryWorker } from './deliveries/worker.js'
+import { ReminderScheduler } from './reminders.js'
 import { notifyAudienceChanges } from './events/audience.js'
 import { notifyBrokenConnections } from './events/connection-broken.js'
 import { notifyContactMessages } from './events/contact-received.js'
 import { consumeUserDeletions } from './events/user-deleted.js'
+import moodReminderRoutes from './routes/mood-reminder.js'
 import settingsRoutes from './routes/settings.js'
 import webhookRoutes from './routes/webhooks.js'
 import type { AddressPolicy } from './webhooks/address-policy.js'
@@ -18,19 +20,23 @@ export interface NotifyAppOptions {
   config: NotifyConfig
   /** How webhook host names are resolved (tests give names of their own). */
   resolve?: AddressPolicy['resolve']
+  /** The clock of the mood reminders, milliseconds since the epoch (tests move it across days and DST changes). */
+  now?: () => number
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Sends the pending mail and webhook deliveries (every replica runs one). */
     deliveries: DeliveryWorker
+    /** Sends the daily mood reminders (every replica runs one; each reminder goes out once). */
+    reminders: ReminderScheduler
   }
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
 /** The notify service as a plugin: the kit, Postgres, NATS and its outbox, the routes, the consumers, the delivery worker. */
-export default async function app (fastify: FastifyInstance, { config, resolve }: NotifyAppOptions) {
+export default async function app (fastify: FastifyInstance, { config, resolve, now = Date.now }: NotifyAppOptions) {
   const identitySecrets = [config.IDENTITY_SECRET, ...(config.IDENTITY_SECRET_PREVIOUS === undefined ? [] : [config.IDENTITY_SECRET_PREVIOUS])]
   await fastify.register(servicePlugin, {
     prefix: 'NOTIFY',
@@ -70,6 +76,11 @@ export default async function app (fastify: FastifyInstance, { config, resolve }
 
   await fastify.register(settingsRoutes, { linkSecret: config.NOTIFY_LINK_SECRET })
   await fastify.register(webhookRoutes, { policy, secretOverlapMs: DAY_MS, wake })
+  await fastify.register(moodReminderRoutes)
+  const reminders = new ReminderScheduler({
+    db: fastify.db as Kysely<Database>, bus: fastify.nats, now, pollMs: config.NOTIFY_REMINDER_POLL_MS, timeoutMs: config.NOTIFY_RECIPIENTS_TIMEOUT_MS, frontendUrl: config.FRONTEND_URL, log: fastify.log, wake
+  })
+  fastify.decorate('reminders', reminders)
 
   fastify.addHook('onReady', async () => {
     const consumers = { frontendUrl: config.FRONTEND_URL, recipientsTimeoutMs: config.NOTIFY_RECIPIENTS_TIMEOUT_MS, wake }
@@ -78,7 +89,11 @@ export default async function app (fastify: FastifyInstance, { config, resolve }
     await notifyBrokenConnections(fastify, consumers)
     await consumeUserDeletions(fastify)
     worker.start()
+    reminders.start()
   })
-  fastify.addHook('preClose', async () => { await worker.stop() })
+  fastify.addHook('preClose', async () => {
+    await reminders.stop()
+    await worker.stop()
+  })
   fastify.addHook('onClose', async () => { mailer.close() })
 }

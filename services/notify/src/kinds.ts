@@ -5,15 +5,15 @@ type Channels = Record<NotificationChannel, boolean>
 /**
  * What a user receives before choosing anything. Mail goes out for what needs attention (a message
  * to answer, a broken connection, a milestone); a channel going live is shown on the dashboard and
- * sent to webhooks but not mailed (it can happen several times a day); the mood reminder is off until
- * the user turns it on.
+ * sent to webhooks but not mailed (it can happen several times a day); the mood reminder is sent only
+ * once the user chooses its time (PUT /notify/mood-reminder), by mail and on the dashboard.
  */
 export const DEFAULT_CHANNELS: Record<NotificationKind, Channels> = {
   'contact.received': { email: true, webhook: true, live: true },
   'channel.live': { email: false, webhook: true, live: true },
   milestone: { email: true, webhook: true, live: true },
   'connection.broken': { email: true, webhook: true, live: true },
-  'mood.reminder': { email: false, webhook: false, live: false }
+  'mood.reminder': { email: true, webhook: false, live: true }
 }
 
 /** Kinds only admins receive (and may set). */

@@ -15,6 +15,8 @@ export const SECRET = 'a-test-identity-secret-of-at-least-32-chars'
 
 export interface Built {
   app: FastifyInstance
+  /** The app's own instance: its decorators (`reminders`, `deliveries`). */
+  inner: FastifyInstance
   config: NotifyConfig
   /** The test's own connection to the app's database. */
   db: Kysely<Database>
@@ -28,10 +30,11 @@ export interface BuildOptions {
   /** Another replica: the same database and NATS prefix as this one. */
   sameAs?: Built
   resolve?: NotifyAppOptions['resolve']
+  now?: () => number
 }
 
 /** The app with a fresh migrated database and its own NATS prefix, closed at the end. */
-export async function build (t: Teardown, { env = {}, sameAs, resolve }: BuildOptions = {}): Promise<Built> {
+export async function build (t: Teardown, { env = {}, sameAs, resolve, now }: BuildOptions = {}): Promise<Built> {
   const infra = await testInfra()
   const databaseUrl = sameAs?.databaseUrl ?? await createTestDatabase(t)
   if (sameAs === undefined) await migrate(databaseUrl)
@@ -56,14 +59,19 @@ export async function build (t: Teardown, { env = {}, sameAs, resolve }: BuildOp
   const lines: Record<string, unknown>[] = []
   const stream = new Writable({ write (chunk, _enc, cb) { lines.push(JSON.parse(String(chunk)) as Record<string, unknown>); cb() } })
   const server = Fastify(createServerOptions(config, { logger: { level: 'info', stream } }))
-  await server.register(app, { config, ...(resolve !== undefined ? { resolve } : {}) })
+  // The app's own instance, for its decorators (the reminder scheduler).
+  let inner: FastifyInstance | undefined
+  await server.register(async (instance) => {
+    await app(instance, { config, ...(resolve !== undefined ? { resolve } : {}), ...(now !== undefined ? { now } : {}) })
+    inner = instance
+  })
   await server.ready()
   const db = createDatabase<Database>({ url: databaseUrl, schema: NOTIFY_SCHEMA, poolMax: 2 })
   t.teardown(async () => {
     await server.close()
     await db.destroy()
   })
-  return { app: server, config, db, lines, databaseUrl }
+  return { app: server, inner: inner!, config, db, lines, databaseUrl }
 }
 
 /**
@@ -93,8 +101,8 @@ export const recipient = (overrides: Partial<Recipient> = {}): Recipient =>
   ({ userId: randomUUID(), role: 'user', displayName: 'Ada', email: `${randomUUID().slice(0, 8)}@example.com`, timezone: 'UTC', ...overrides })
 
 /** The identity header of a logged-in user. */
-export function userHeader (role: 'user' | 'admin', userId: string = randomUUID()): Record<string, string> {
-  return { [IDENTITY_HEADER]: signIdentity({ userId, role, timezone: 'UTC', requestId: randomUUID(), audience: 'notify' }, SECRET) }
+export function userHeader (role: 'user' | 'admin', userId: string = randomUUID(), timezone = 'UTC'): Record<string, string> {
+  return { [IDENTITY_HEADER]: signIdentity({ userId, role, timezone, requestId: randomUUID(), audience: 'notify' }, SECRET) }
 }
 
 export interface ReceivedHook { headers: IncomingMessage['headers'], body: string, at: number }

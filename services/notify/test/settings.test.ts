@@ -15,7 +15,7 @@ t.test('settings: defaults per kind and channel, changed per user, contact.recei
       { kind: 'channel.live', email: false, webhook: true, live: true },
       { kind: 'milestone', email: true, webhook: true, live: true },
       { kind: 'connection.broken', email: true, webhook: true, live: true },
-      { kind: 'mood.reminder', email: false, webhook: false, live: false }
+      { kind: 'mood.reminder', email: true, webhook: false, live: true }
     ]
   }, 'a user\'s defaults; no contact.received')
   const admin = await app.inject({ url: '/notify/settings', headers: userHeader('admin') })

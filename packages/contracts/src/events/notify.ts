@@ -68,3 +68,28 @@ export const RecipientsRpcV1 = {
   request: RecipientsRequestSchema,
   reply: RecipientsReplySchema
 } as const satisfies RequestReplyContract<typeof RecipientsRequestSchema, typeof RecipientsReplySchema, 'notify'>
+
+/**
+ * Whether a user has logged their mood for a day (their own calendar day, `YYYY-MM-DD`): notify asks
+ * mood before it sends the daily reminder, so none goes out once the entry exists.
+ */
+export const MOOD_DAY_SUBJECTS = { notify: 'rpc.mood.day-logged.v1' } as const
+
+export const MoodDayRequestSchema = Type.Object({
+  userId: Type.String({ minLength: 1, maxLength: 100 }),
+  day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })
+}, { additionalProperties: false })
+export type MoodDayRequest = Static<typeof MoodDayRequestSchema>
+
+export const MoodDayReplySchema = Type.Union([
+  Type.Object({ ok: Type.Literal(true), logged: Type.Boolean() }),
+  Type.Object({ ok: Type.Literal(false), error: Type.Union([Type.Literal('unavailable'), Type.Literal('invalid')]), message: Type.String() })
+])
+export type MoodDayReply = Static<typeof MoodDayReplySchema>
+
+export const MoodDayRpcV1 = {
+  name: 'mood.day-logged.v1',
+  subjects: MOOD_DAY_SUBJECTS,
+  request: MoodDayRequestSchema,
+  reply: MoodDayReplySchema
+} as const satisfies RequestReplyContract<typeof MoodDayRequestSchema, typeof MoodDayReplySchema, 'notify'>

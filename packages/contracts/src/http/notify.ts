@@ -115,3 +115,16 @@ export type WebhookTestReceipt = Static<typeof WebhookTestReceiptSchema>
 /** `GET /notify/unsubscribe?token`: the signed one-click link of a mail. */
 export const UnsubscribeQuerySchema = Type.Object({ token: Type.String({ minLength: 10, maxLength: 500 }) }, { additionalProperties: false })
 export const UnsubscribedSchema = Type.Object({ kind: NotificationKindSchema, channel: Type.Literal('email'), enabled: Type.Literal(false) }, { additionalProperties: false })
+
+/** `GET`/`PUT /notify/mood-reminder`: the daily reminder's local time (`HH:MM`, 24-hour), null: no reminder. */
+export const MoodReminderSchema = Type.Object({
+  time: Type.Union([Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' }), Type.Null()]),
+  /** The account's time zone the time is read in (it follows the account's setting). */
+  timezone: Type.String()
+}, { additionalProperties: false })
+export type MoodReminder = Static<typeof MoodReminderSchema>
+
+export const MoodReminderUpdateSchema = Type.Object({
+  time: Type.Union([Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'HH:MM, 24-hour, in your time zone' }), Type.Null()])
+}, { additionalProperties: false })
+export type MoodReminderUpdate = Static<typeof MoodReminderUpdateSchema>

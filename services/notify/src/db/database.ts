@@ -73,8 +73,8 @@ export interface DeliveryAttemptsTable {
 export interface AudienceStateTable {
   user_id: string
   /** The highest milestone (100, 1000, …) already reached; null below 100 or unknown. */
-  followers_milestone: ColumnType<string | null, number | null, number | null>
-  subscribers_milestone: ColumnType<string | null, number | null, number | null>
+  followers_milestone: number | null
+  subscribers_milestone: number | null
   first_seen_at: ColumnType<Date, never, never>
 }
 
@@ -84,7 +84,24 @@ export interface FollowedStreamsTable {
   seen_at: ColumnType<Date, Date | undefined, never>
 }
 
+export interface MoodRemindersTable {
+  user_id: string
+  local_time: string
+  timezone: string
+  updated_at: ColumnType<Date, Date | undefined, Date>
+}
+
+export interface RemindersSentTable {
+  user_id: string
+  /** The user's calendar day; written as `YYYY-MM-DD` (pg reads a date back as a Date at local midnight: compare as text in SQL). */
+  local_date: ColumnType<Date, string, never>
+  outcome: 'sent' | 'already_logged' | 'no_channel'
+  at: ColumnType<Date, Date | undefined, never>
+}
+
 export interface Database extends OutboxTable {
+  mood_reminders: MoodRemindersTable
+  reminders_sent: RemindersSentTable
   settings: SettingsTable
   audience_state: AudienceStateTable
   followed_streams: FollowedStreamsTable

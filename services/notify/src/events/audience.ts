@@ -79,8 +79,8 @@ async function changesOf (trx: Transaction<Database>, audience: Audience, fronte
         }
       })
     }
-    const reached = (metric: 'followers' | 'subscribers', now: number | null, before: string | null) => {
-      if (now === null || (before !== null && now <= Number(before))) return
+    const reached = (metric: 'followers' | 'subscribers', now: number | null, before: number | null) => {
+      if (now === null || (before !== null && now <= before)) return
       notifications.push({
         eventKey: `milestone:twitch:${metric}:${now}`,
         kind: 'milestone',

@@ -18,6 +18,8 @@ export async function consumeUserDeletions (app: FastifyInstance): Promise<void>
       await trx.deleteFrom('settings').where('user_id', '=', userId).execute()
       await trx.deleteFrom('audience_state').where('user_id', '=', userId).execute()
       await trx.deleteFrom('followed_streams').where('user_id', '=', userId).execute()
+      await trx.deleteFrom('mood_reminders').where('user_id', '=', userId).execute()
+      await trx.deleteFrom('reminders_sent').where('user_id', '=', userId).execute()
     })
     app.log.info({ userId }, 'account deleted: the user\'s notification settings, endpoints and deliveries are deleted')
   })
