@@ -69,7 +69,9 @@ export default async function app (fastify: FastifyInstance, { config, resolve, 
     pollMs: config.NOTIFY_WORKER_POLL_MS,
     batch: config.NOTIFY_WORKER_BATCH,
     leaseMs: config.NOTIFY_CLAIM_LEASE_MS,
-    recipientsTimeoutMs: config.NOTIFY_RECIPIENTS_TIMEOUT_MS
+    recipientsTimeoutMs: config.NOTIFY_RECIPIENTS_TIMEOUT_MS,
+    digestAfter: config.NOTIFY_DIGEST_AFTER,
+    digestWindowMs: config.NOTIFY_DIGEST_WINDOW_MS
   })
   fastify.decorate('deliveries', worker)
   const wake = () => { worker.wake() }

@@ -47,6 +47,9 @@ export const NotifyConfigProperties = {
   NOTIFY_CLAIM_LEASE_MS: Type.Integer({ minimum: 1000, default: 2 * 60 * 1000 }),
   /** How long notify waits for auth to name the recipients of a notification. */
   NOTIFY_RECIPIENTS_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 3000 }),
+  /** Mails of one kind to one user sent one by one within NOTIFY_DIGEST_WINDOW_MS; the next ones wait and go out together as one digest. */
+  NOTIFY_DIGEST_AFTER: Type.Integer({ minimum: 1, default: 3 }),
+  NOTIFY_DIGEST_WINDOW_MS: Type.Integer({ minimum: 100, default: 10 * 60 * 1000 }),
   /** How often every replica looks for mood reminders that are due. */
   NOTIFY_REMINDER_POLL_MS: Type.Integer({ minimum: 10, default: 30_000 }),
   /** How often the outbox relay looks for events to publish when nothing woke it. */

@@ -71,3 +71,21 @@ t.test('a channel turned off gets nothing; the one-click link of a mail turns th
     t.equal(bad.json().code, 'NOTIFY_BAD_LINK')
   }
 })
+
+t.test('a flood of one kind becomes a digest: the first mails one by one, the rest in one mail once the window has passed', async (t) => {
+  const smtp = await startSmtpServer(t)
+  const built = await build(t, { env: { SMTP_URL: smtp.url, NOTIFY_DIGEST_AFTER: '2', NOTIFY_DIGEST_WINDOW_MS: '1500' } })
+  const ada = recipient({ role: 'admin', email: 'ada@example.com' })
+  const auth = await fakeAuth(t, built.config.NATS_PREFIX, [ada])
+  for (let i = 1; i <= 6; i++) await auth.bus.publish(ContactSubmittedV1, { id: `flood-${i}`, receivedAt: new Date().toISOString(), spam: false })
+  t.ok(await eventually(() => smtp.mails.length === 3), 'two mails, then one digest')
+  await settle(500)
+  t.equal(smtp.mails.length, 3)
+  t.same(smtp.mails.slice(0, 2).map((m) => m.subject), ['A new contact message arrived', 'A new contact message arrived'])
+  const digest = smtp.mails[2]!
+  t.equal(digest.subject, '4 notifications: A new contact message arrived and more')
+  t.equal(digest.text.match(/• A new contact message arrived/g)?.length, 4, 'listing each of the four')
+  t.match(digest.text, /\/notify\/unsubscribe\?token=/, 'with its unsubscribe link')
+  const rows = await built.db.selectFrom('deliveries').select('status').where('channel', '=', 'email').execute()
+  t.ok(rows.length === 6 && rows.every((r) => r.status === 'sent'), 'every notification counts as sent')
+})

@@ -26,7 +26,7 @@ export interface WebhookEndpointsTable {
   updated_at: ColumnType<Date, Date | undefined, Date>
 }
 
-export type DeliveryStatus = 'pending' | 'sent' | 'failed'
+export type DeliveryStatus = 'pending' | 'sent' | 'failed' | 'held'
 
 /** What a delivery carries: enough to render the mail or the webhook body, never a secret. */
 export interface DeliveryPayload {

@@ -4,7 +4,7 @@ import type { Mailer } from '@pulse/mail'
 import type { EventBus } from '@pulse/service-kit'
 import { sql, type Kysely } from 'kysely'
 import type { Database, DeliveryRow } from '../db/database.js'
-import { notificationMail } from '../mail/messages.js'
+import { digestMail, notificationMail } from '../mail/messages.js'
 import { unsubscribeToken } from '../mail/unsubscribe.js'
 import { askRecipients } from '../recipients.js'
 import { disableFailingEndpoint, findEndpoint, markEndpointResult } from '../repositories/endpoints.js'
@@ -30,6 +30,9 @@ export interface DeliveryWorkerOptions {
   batch: number
   leaseMs: number
   recipientsTimeoutMs: number
+  /** Mails of one kind to one user sent individually within the window before the rest wait for a digest. */
+  digestAfter: number
+  digestWindowMs: number
 }
 
 /** The delay before attempt `attempts + 1`: doubling from the base up to the maximum, with jitter (half to all of it) so receivers that come back are not hit by every sender at once. */
@@ -91,26 +94,94 @@ export class DeliveryWorker {
     }
   }
 
-  /** Claims and handles one batch of due deliveries; answers how many. */
+  /** Claims and handles one batch of due deliveries (and sends the digests that are due); answers how many. */
   async runOnce (): Promise<number> {
     const { db, batch, leaseMs } = this.options
+    const digests = await this.sendDueDigests()
     const rows = await db.updateTable('deliveries')
       .set({ next_attempt_at: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})`, attempts: sql<number>`attempts + 1` })
       .where('id', 'in', (eb) => eb.selectFrom('deliveries').select('id')
         .where('status', '=', 'pending').where('next_attempt_at', '<=', sql<Date>`now()`)
         .orderBy('next_attempt_at').limit(batch).forUpdate().skipLocked())
       .returningAll().execute()
-    await Promise.all(rows.map(async (row) => {
-      try {
-        if (row.channel === 'email') await this.sendMail(row)
-        else if (row.channel === 'webhook') await this.sendWebhook(row)
-        else await this.finish(row, 'sent', null)
-      } catch (error) {
-        // The database failed mid-way: the lease brings the row back.
-        this.options.log.warn({ err: error, deliveryId: row.id }, 'delivery not handled; will retry')
+    // In parallel, except the mails of one kind to one user: one after another, so that the digest
+    // rule counts the ones just sent.
+    const lanes = new Map<string, DeliveryRow[]>()
+    for (const row of rows) {
+      const lane = row.channel === 'email' ? `mail:${row.user_id}:${row.kind}` : row.id
+      lanes.set(lane, [...lanes.get(lane) ?? [], row])
+    }
+    await Promise.all([...lanes.values()].map(async (lane) => {
+      for (const row of lane) {
+        try {
+          if (row.channel === 'email') await this.sendMail(row)
+          else if (row.channel === 'webhook') await this.sendWebhook(row)
+          else await this.finish(row, 'sent', null)
+        } catch (error) {
+          // The database failed mid-way: the lease brings the row back.
+          this.options.log.warn({ err: error, deliveryId: row.id }, 'delivery not handled; will retry')
+        }
       }
     }))
-    return rows.length
+    return rows.length + digests
+  }
+
+  private unsubscribeUrl (userId: string, kind: string): string | undefined {
+    const { publicUrl, linkSecret } = this.options
+    return (NOTIFICATION_KINDS as readonly string[]).includes(kind)
+      ? new URL(`/notify/unsubscribe?token=${encodeURIComponent(unsubscribeToken(linkSecret, userId, kind as NotificationKind))}`, publicUrl).toString()
+      : undefined
+  }
+
+  /**
+   * A flood becomes a digest: once `digestAfter` mails of one kind went to a user within
+   * `digestWindowMs`, the next ones are held until the window has passed and then go out as one mail.
+   */
+  private async holdForDigest (row: DeliveryRow): Promise<boolean> {
+    const { db, digestAfter, digestWindowMs } = this.options
+    const windowSecs = digestWindowMs / 1000
+    const recent = await db.selectFrom('deliveries').select(sql<number>`count(*)::int`.as('n'))
+      .where('user_id', '=', row.user_id).where('kind', '=', row.kind).where('channel', '=', 'email').where('status', '=', 'sent')
+      .where('sent_at', '>', sql<Date>`now() - make_interval(secs => ${windowSecs})`).executeTakeFirstOrThrow()
+    if (recent.n < digestAfter) return false
+    // Held with the others already waiting (their time), or until the window ends for the first.
+    await db.updateTable('deliveries').set({
+      status: 'held',
+      attempts: sql<number>`attempts - 1`,
+      next_attempt_at: sql<Date>`coalesce((select min(next_attempt_at) from deliveries h where h.user_id = ${row.user_id} and h.kind = ${row.kind} and h.status = 'held'), now() + make_interval(secs => ${windowSecs}))`
+    }).where('id', '=', row.id).execute()
+    return true
+  }
+
+  /** Sends every held group whose time has come as one mail (one replica per group: its rows are locked while it sends). */
+  private async sendDueDigests (): Promise<number> {
+    const { db, mailer, retryBaseMs, retryMaxMs } = this.options
+    const groups = await db.selectFrom('deliveries').select(['user_id', 'kind']).distinct()
+      .where('status', '=', 'held').where('next_attempt_at', '<=', sql<Date>`now()`).limit(50).execute()
+    let sent = 0
+    for (const group of groups) {
+      await db.transaction().execute(async (trx) => {
+        const rows = await trx.selectFrom('deliveries').selectAll()
+          .where('user_id', '=', group.user_id).where('kind', '=', group.kind).where('status', '=', 'held').where('next_attempt_at', '<=', sql<Date>`now()`)
+          .orderBy('created_at').forUpdate().skipLocked().execute()
+        const first = rows[0]
+        if (first === undefined || first.recipient === null) return
+        const mail = digestMail(group.kind, rows.map((r) => r.payload), this.unsubscribeUrl(group.user_id, group.kind))
+        try {
+          await mailer.send({ to: first.recipient, ...mail, messageId: `<${first.id}.digest@notify.pulse>` })
+        } catch (error) {
+          const delay = retryDelay(first.attempts + 1, retryBaseMs, retryMaxMs)
+          await trx.updateTable('deliveries').set({ attempts: sql<number>`attempts + 1`, last_error: `digest not sent: ${(error as Error).message}`.slice(0, 500), next_attempt_at: new Date(Date.now() + delay) })
+            .where('id', 'in', rows.map((r) => r.id)).execute()
+          return
+        }
+        await trx.updateTable('deliveries').set({ status: 'sent', sent_at: sql<Date>`now()`, next_attempt_at: null, last_error: null })
+          .where('id', 'in', rows.map((r) => r.id)).execute()
+        sent += rows.length
+        this.options.log.info({ userId: group.user_id, kind: group.kind, notifications: rows.length }, 'digest mail sent')
+      })
+    }
+    return sent
   }
 
   private async finish (row: DeliveryRow, status: 'sent' | 'failed', error: string | null): Promise<void> {
@@ -133,7 +204,7 @@ export class DeliveryWorker {
   }
 
   private async sendMail (row: DeliveryRow): Promise<void> {
-    const { db, bus, mailer, publicUrl, linkSecret, recipientsTimeoutMs } = this.options
+    const { db, bus, mailer, recipientsTimeoutMs } = this.options
     let address = row.recipient
     if (address === null) {
       // Mails decided here (an endpoint disabled) learn the owner's verified address when sent.
@@ -143,10 +214,8 @@ export class DeliveryWorker {
       address = owner.email
       await db.updateTable('deliveries').set({ recipient: address }).where('id', '=', row.id).execute()
     }
-    const unsubscribe = (NOTIFICATION_KINDS as readonly string[]).includes(row.kind)
-      ? new URL(`/notify/unsubscribe?token=${encodeURIComponent(unsubscribeToken(linkSecret, row.user_id, row.kind as NotificationKind))}`, publicUrl).toString()
-      : undefined
-    const mail = notificationMail(row.kind, row.payload, unsubscribe)
+    if (await this.holdForDigest(row)) return
+    const mail = notificationMail(row.kind, row.payload, this.unsubscribeUrl(row.user_id, row.kind))
     try {
       await mailer.send({ to: address, ...mail, messageId: `<${row.id}@notify.pulse>` })
     } catch (error) {

@@ -187,8 +187,9 @@ export default async function webhookRoutes (fastify: FastifyInstance, { policy,
         id: d.id,
         messageId: `msg_${d.id}`,
         kind: d.kind,
-        status: d.status,
-        nextAttemptAt: d.status === 'pending' ? d.next_attempt_at?.toISOString() ?? null : null,
+        // Webhook deliveries are never held for a digest (only mails are).
+        status: d.status === 'held' ? 'pending' as const : d.status,
+        nextAttemptAt: d.status === 'pending' || d.status === 'held' ? d.next_attempt_at?.toISOString() ?? null : null,
         createdAt: d.created_at.toISOString(),
         attempts: attempts.filter((a) => a.delivery_id === d.id).map((a) => ({
           attempt: a.attempt, at: a.at.toISOString(), statusCode: a.status_code, latencyMs: a.latency_ms, error: a.error
