@@ -71,7 +71,8 @@ export default async function app (fastify: FastifyInstance, { config, resolve, 
     leaseMs: config.NOTIFY_CLAIM_LEASE_MS,
     recipientsTimeoutMs: config.NOTIFY_RECIPIENTS_TIMEOUT_MS,
     digestAfter: config.NOTIFY_DIGEST_AFTER,
-    digestWindowMs: config.NOTIFY_DIGEST_WINDOW_MS
+    digestWindowMs: config.NOTIFY_DIGEST_WINDOW_MS,
+    keepDeliveriesMs: config.NOTIFY_KEEP_DELIVERIES_MS
   })
   fastify.decorate('deliveries', worker)
   const wake = () => { worker.wake() }

@@ -50,6 +50,8 @@ export const NotifyConfigProperties = {
   /** Mails of one kind to one user sent one by one within NOTIFY_DIGEST_WINDOW_MS; the next ones wait and go out together as one digest. */
   NOTIFY_DIGEST_AFTER: Type.Integer({ minimum: 1, default: 3 }),
   NOTIFY_DIGEST_WINDOW_MS: Type.Integer({ minimum: 100, default: 10 * 60 * 1000 }),
+  /** How long sent and failed deliveries (the delivery log, the idempotency keys) are kept. More than the streams' 7 days. */
+  NOTIFY_KEEP_DELIVERIES_MS: Type.Integer({ minimum: 8 * DAY_MS, default: 30 * DAY_MS }),
   /** How often every replica looks for mood reminders that are due. */
   NOTIFY_REMINDER_POLL_MS: Type.Integer({ minimum: 10, default: 30_000 }),
   /** How often the outbox relay looks for events to publish when nothing woke it. */

@@ -28,35 +28,33 @@ export async function fanOut (db: Kysely<Database>, recipients: readonly Recipie
 export async function fanOutIn (trx: Transaction<Database>, recipients: readonly Recipient[], notification: Notification): Promise<number> {
   if (recipients.length === 0) return 0
   const userIds = recipients.map((r) => r.userId)
-  {
-    const settings = await listSettings(trx, userIds)
-    const endpoints = await enabledEndpointsOf(trx, userIds)
-    let created = 0
-    const payload = JSON.stringify(notification.payload)
-    for (const recipient of recipients) {
-      const channels = effectiveChannels(notification.kind, settings.filter((s) => s.user_id === recipient.userId))
-      const base = { event_key: notification.eventKey, kind: notification.kind, user_id: recipient.userId, payload }
-      const rows: Array<typeof base & { channel: 'email' | 'webhook' | 'live', target: string, endpoint_id?: string, recipient?: string | null, status?: 'sent', sent_at?: Date, next_attempt_at?: Date }> = []
-      if (channels.email && recipient.email !== null) rows.push({ ...base, channel: 'email', target: 'email', recipient: recipient.email, next_attempt_at: new Date() })
-      if (channels.webhook) {
-        for (const endpoint of endpoints.filter((e) => e.user_id === recipient.userId)) {
-          rows.push({ ...base, channel: 'webhook', target: endpoint.id, endpoint_id: endpoint.id, next_attempt_at: new Date() })
-        }
-      }
-      if (channels.live) rows.push({ ...base, channel: 'live', target: 'live', status: 'sent', sent_at: new Date() })
-      for (const row of rows) {
-        const inserted = await trx.insertInto('deliveries').values(row)
-          .onConflict((oc) => oc.constraint('deliveries_once').doNothing())
-          .returning(['id']).executeTakeFirst()
-        if (inserted === undefined) continue
-        created++
-        if (row.channel === 'live') {
-          await enqueueEvent(trx, NotificationV1, {
-            userId: recipient.userId, id: inserted.id, kind: notification.kind, title: notification.payload.title, body: notification.payload.body, at: notification.payload.at
-          })
-        }
+  const settings = await listSettings(trx, userIds)
+  const endpoints = await enabledEndpointsOf(trx, userIds)
+  let created = 0
+  const payload = JSON.stringify(notification.payload)
+  for (const recipient of recipients) {
+    const channels = effectiveChannels(notification.kind, settings.filter((s) => s.user_id === recipient.userId))
+    const base = { event_key: notification.eventKey, kind: notification.kind, user_id: recipient.userId, payload }
+    const rows: Array<typeof base & { channel: 'email' | 'webhook' | 'live', target: string, endpoint_id?: string, recipient?: string | null, status?: 'sent', sent_at?: Date, next_attempt_at?: Date }> = []
+    if (channels.email && recipient.email !== null) rows.push({ ...base, channel: 'email', target: 'email', recipient: recipient.email, next_attempt_at: new Date() })
+    if (channels.webhook) {
+      for (const endpoint of endpoints.filter((e) => e.user_id === recipient.userId)) {
+        rows.push({ ...base, channel: 'webhook', target: endpoint.id, endpoint_id: endpoint.id, next_attempt_at: new Date() })
       }
     }
-    return created
+    if (channels.live) rows.push({ ...base, channel: 'live', target: 'live', status: 'sent', sent_at: new Date() })
+    for (const row of rows) {
+      const inserted = await trx.insertInto('deliveries').values(row)
+        .onConflict((oc) => oc.constraint('deliveries_once').doNothing())
+        .returning(['id']).executeTakeFirst()
+      if (inserted === undefined) continue
+      created++
+      if (row.channel === 'live') {
+        await enqueueEvent(trx, NotificationV1, {
+          userId: recipient.userId, id: inserted.id, kind: notification.kind, title: notification.payload.title, body: notification.payload.body, at: notification.payload.at
+        })
+      }
+    }
   }
+  return created
 }

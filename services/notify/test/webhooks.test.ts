@@ -179,3 +179,19 @@ t.test('NOTIFY_WEBHOOKS_ALLOW_PRIVATE is refused in production', async (t) => {
   t.throws(() => loadNotifyConfig({ NOTIFY_WEBHOOKS_ALLOWED_CIDRS: '10.0.0.0/8, nonsense' }), /NOTIFY_WEBHOOKS_ALLOWED_CIDRS: "nonsense" is not a CIDR range/)
   t.throws(() => loadNotifyConfig({ NODE_ENV: 'production', IDENTITY_SECRET: 'x'.repeat(40) }), /NOTIFY_LINK_SECRET still has its development value/)
 })
+
+t.test('finished deliveries are kept 30 days, then deleted with their attempts; waiting ones are kept', async (t) => {
+  const first = await build(t, { env: LOCAL })
+  const row = (status: 'sent' | 'failed' | 'pending', daysAgo: number) => ({
+    event_key: `old:${randomUUID()}`, kind: 'webhook.test', user_id: 'u', channel: 'email' as const, target: 'email', recipient: 'a@example.com', status,
+    payload: JSON.stringify({ title: 't', body: 'b', data: {}, at: new Date().toISOString() }), created_at: new Date(Date.now() - daysAgo * 86_400_000)
+  })
+  const inserted = await first.db.insertInto('deliveries').values([row('sent', 31), row('failed', 31), row('pending', 31), row('sent', 29)]).returning(['id', 'status']).execute()
+  await first.db.insertInto('delivery_attempts').values({ delivery_id: inserted[0]!.id, attempt: 1, status_code: 200, latency_ms: 5, error: null }).execute()
+  // A replica starting now cleans up in its first round.
+  await build(t, { env: LOCAL, sameAs: first })
+  t.ok(await eventually(async () => (await first.db.selectFrom('deliveries').select('id').where('event_key', 'like', 'old:%').execute()).length === 2))
+  const left = await first.db.selectFrom('deliveries').select(['status', 'created_at']).where('event_key', 'like', 'old:%').orderBy('status').execute()
+  t.same(left.map((r) => r.status), ['pending', 'sent'], 'the waiting one and the recent one stay')
+  t.equal((await first.db.selectFrom('delivery_attempts').selectAll().where('delivery_id', '=', inserted[0]!.id).execute()).length, 0, 'the attempts went with it')
+})

@@ -33,6 +33,8 @@ export interface DeliveryWorkerOptions {
   /** Mails of one kind to one user sent individually within the window before the rest wait for a digest. */
   digestAfter: number
   digestWindowMs: number
+  /** Sent and failed deliveries (and their attempts) older than this are deleted, hourly. */
+  keepDeliveriesMs: number
 }
 
 /** The delay before attempt `attempts + 1`: doubling from the base up to the maximum, with jitter (half to all of it) so receivers that come back are not hit by every sender at once. */
@@ -54,6 +56,7 @@ export class DeliveryWorker {
   private loop: Promise<void> | undefined
   private wakeUp: (() => void) | undefined
   private woken = false
+  private lastCleanup = 0
 
   constructor (private readonly options: DeliveryWorkerOptions) {}
 
@@ -97,6 +100,7 @@ export class DeliveryWorker {
   /** Claims and handles one batch of due deliveries (and sends the digests that are due); answers how many. */
   async runOnce (): Promise<number> {
     const { db, batch, leaseMs } = this.options
+    await this.cleanUp()
     const digests = await this.sendDueDigests()
     const rows = await db.updateTable('deliveries')
       .set({ next_attempt_at: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})`, attempts: sql<number>`attempts + 1` })
@@ -124,6 +128,19 @@ export class DeliveryWorker {
       }
     }))
     return rows.length + digests
+  }
+
+  /**
+   * Finished deliveries are kept `keepDeliveriesMs` (30 days): long after JetStream's streams (7 days)
+   * could redeliver the event they came from, so their keys still stop a second send until then.
+   */
+  private async cleanUp (): Promise<void> {
+    if (Date.now() - this.lastCleanup < 60 * 60 * 1000) return
+    this.lastCleanup = Date.now()
+    const { db, keepDeliveriesMs } = this.options
+    await db.deleteFrom('deliveries').where('status', 'in', ['sent', 'failed'])
+      .where('created_at', '<', sql<Date>`now() - make_interval(secs => ${keepDeliveriesMs / 1000})`).execute()
+    await db.deleteFrom('reminders_sent').where('at', '<', sql<Date>`now() - make_interval(secs => ${keepDeliveriesMs / 1000})`).execute()
   }
 
   private unsubscribeUrl (userId: string, kind: string): string | undefined {

@@ -51,57 +51,55 @@ export async function notifyAudienceChanges (app: FastifyInstance, { frontendUrl
 /** What is new in this refresh, recorded as seen in the caller's transaction; the deliveries' keys stop a second send of anything anyway. */
 async function changesOf (trx: Transaction<Database>, audience: Audience, frontendUrl: string): Promise<Notification[]> {
   const { userId } = audience
-  {
-    const followers = milestoneOf(audience.followers)
-    const subscribers = milestoneOf(audience.subscribers)
-    const first = await trx.insertInto('audience_state')
-      .values({ user_id: userId, followers_milestone: followers, subscribers_milestone: subscribers })
-      .onConflict((oc) => oc.column('user_id').doNothing()).returning('user_id').executeTakeFirst()
-    const seen = audience.liveFollows.length === 0
-      ? []
-      : await trx.insertInto('followed_streams').values(audience.liveFollows.map((s) => ({ user_id: userId, stream_id: s.streamId })))
-        .onConflict((oc) => oc.columns(['user_id', 'stream_id']).doNothing()).returning('stream_id').execute()
-    if (first !== undefined) return []
-    // One refresh at a time per user from here (two replicas may hold two of the user's refreshes).
-    const state = await trx.selectFrom('audience_state').selectAll().where('user_id', '=', userId).forUpdate().executeTakeFirstOrThrow()
-    const notifications: Notification[] = []
-    const newlyLive = new Set(seen.map((r) => r.stream_id))
-    for (const stream of audience.liveFollows.filter((s) => newlyLive.has(s.streamId))) {
-      notifications.push({
-        eventKey: `channel.live:${stream.streamId}`,
-        kind: 'channel.live',
-        payload: {
-          title: `${stream.displayName} is live`,
-          body: stream.gameName === '' ? stream.title : `${stream.title} (${stream.gameName})`,
-          url: `https://www.twitch.tv/${encodeURIComponent(stream.login)}`,
-          data: { ...stream },
-          at: stream.startedAt
-        }
-      })
-    }
-    const reached = (metric: 'followers' | 'subscribers', now: number | null, before: number | null) => {
-      if (now === null || (before !== null && now <= before)) return
-      notifications.push({
-        eventKey: `milestone:twitch:${metric}:${now}`,
-        kind: 'milestone',
-        payload: {
-          title: `Your Twitch channel passed ${formatCount(now)} ${metric}`,
-          body: `Your channel has ${formatCount((metric === 'followers' ? audience.followers : audience.subscribers)!)} ${metric} now.`,
-          url: new URL('/dashboard', frontendUrl).toString(),
-          data: { provider: 'twitch', metric, milestone: now, count: metric === 'followers' ? audience.followers : audience.subscribers },
-          at: audience.capturedAt
-        }
-      })
-    }
-    reached('followers', followers, state.followers_milestone)
-    reached('subscribers', subscribers, state.subscribers_milestone)
-    // Only upwards: a channel that loses followers and regains them is not told twice.
-    await trx.updateTable('audience_state').set({
-      followers_milestone: sql<number>`greatest(followers_milestone, ${followers})`,
-      subscribers_milestone: sql<number>`greatest(subscribers_milestone, ${subscribers})`
-    }).where('user_id', '=', userId).execute()
-    // Streams seen two days ago are over: forgetting them keeps the table small.
-    await trx.deleteFrom('followed_streams').where('user_id', '=', userId).where('seen_at', '<', sql<Date>`now() - interval '2 days'`).execute()
-    return notifications
+  const followers = milestoneOf(audience.followers)
+  const subscribers = milestoneOf(audience.subscribers)
+  const first = await trx.insertInto('audience_state')
+    .values({ user_id: userId, followers_milestone: followers, subscribers_milestone: subscribers })
+    .onConflict((oc) => oc.column('user_id').doNothing()).returning('user_id').executeTakeFirst()
+  const seen = audience.liveFollows.length === 0
+    ? []
+    : await trx.insertInto('followed_streams').values(audience.liveFollows.map((s) => ({ user_id: userId, stream_id: s.streamId })))
+      .onConflict((oc) => oc.columns(['user_id', 'stream_id']).doNothing()).returning('stream_id').execute()
+  if (first !== undefined) return []
+  // One refresh at a time per user from here (two replicas may hold two of the user's refreshes).
+  const state = await trx.selectFrom('audience_state').selectAll().where('user_id', '=', userId).forUpdate().executeTakeFirstOrThrow()
+  const notifications: Notification[] = []
+  const newlyLive = new Set(seen.map((r) => r.stream_id))
+  for (const stream of audience.liveFollows.filter((s) => newlyLive.has(s.streamId))) {
+    notifications.push({
+      eventKey: `channel.live:${stream.streamId}`,
+      kind: 'channel.live',
+      payload: {
+        title: `${stream.displayName} is live`,
+        body: stream.gameName === '' ? stream.title : `${stream.title} (${stream.gameName})`,
+        url: `https://www.twitch.tv/${encodeURIComponent(stream.login)}`,
+        data: { ...stream },
+        at: stream.startedAt
+      }
+    })
   }
+  const reached = (metric: 'followers' | 'subscribers', now: number | null, before: number | null) => {
+    if (now === null || (before !== null && now <= before)) return
+    notifications.push({
+      eventKey: `milestone:twitch:${metric}:${now}`,
+      kind: 'milestone',
+      payload: {
+        title: `Your Twitch channel passed ${formatCount(now)} ${metric}`,
+        body: `Your channel has ${formatCount((metric === 'followers' ? audience.followers : audience.subscribers)!)} ${metric} now.`,
+        url: new URL('/dashboard', frontendUrl).toString(),
+        data: { provider: 'twitch', metric, milestone: now, count: metric === 'followers' ? audience.followers : audience.subscribers },
+        at: audience.capturedAt
+      }
+    })
+  }
+  reached('followers', followers, state.followers_milestone)
+  reached('subscribers', subscribers, state.subscribers_milestone)
+  // Only upwards: a channel that loses followers and regains them is not told twice.
+  await trx.updateTable('audience_state').set({
+    followers_milestone: sql<number>`greatest(followers_milestone, ${followers})`,
+    subscribers_milestone: sql<number>`greatest(subscribers_milestone, ${subscribers})`
+  }).where('user_id', '=', userId).execute()
+  // Streams seen two days ago are over: forgetting them keeps the table small.
+  await trx.deleteFrom('followed_streams').where('user_id', '=', userId).where('seen_at', '<', sql<Date>`now() - interval '2 days'`).execute()
+  return notifications
 }
