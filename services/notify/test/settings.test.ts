@@ -54,6 +54,8 @@ t.test('a channel turned off gets nothing; the one-click link of a mail turns th
   t.same(smtp.mails.map((m) => m.to[0]), ['ada@example.com'], 'grace turned these mails off')
 
   const link = /https:\/\/pulse\.example(\/notify\/unsubscribe\?token=\S+)/.exec(smtp.mails[0]!.text)![1]!
+  t.equal(smtp.mails[0]!.headers['list-unsubscribe'], `<https://pulse.example${link}>`, 'the mail client\'s one-click unsubscribe (RFC 2369)')
+  t.equal(smtp.mails[0]!.headers['list-unsubscribe-post'], 'List-Unsubscribe=One-Click', 'RFC 8058')
   const res = await built.app.inject({ method: 'GET', url: link })
   t.equal(res.statusCode, 200, 'no login needed')
   t.same(res.json(), { kind: 'contact.received', channel: 'email', enabled: false })

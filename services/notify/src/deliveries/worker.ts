@@ -37,6 +37,14 @@ export interface DeliveryWorkerOptions {
   keepDeliveriesMs: number
 }
 
+/**
+ * One-click unsubscribe in the mail client (RFC 2369's `List-Unsubscribe` with RFC 8058's
+ * `List-Unsubscribe-Post`): the client POSTs to the signed link, which notify accepts without a login.
+ */
+function unsubscribeHeaders (url: string | undefined): { headers?: Record<string, string> } {
+  return url === undefined ? {} : { headers: { 'List-Unsubscribe': `<${url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } }
+}
+
 /** The delay before attempt `attempts + 1`: doubling from the base up to the maximum, with jitter (half to all of it) so receivers that come back are not hit by every sender at once. */
 export function retryDelay (attempts: number, baseMs: number, maxMs: number, random = Math.random): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 30))
@@ -183,9 +191,10 @@ export class DeliveryWorker {
           .orderBy('created_at').forUpdate().skipLocked().execute()
         const first = rows[0]
         if (first === undefined || first.recipient === null) return
-        const mail = digestMail(group.kind, rows.map((r) => r.payload), this.unsubscribeUrl(group.user_id, group.kind))
+        const unsubscribe = this.unsubscribeUrl(group.user_id, group.kind)
+        const mail = digestMail(group.kind, rows.map((r) => r.payload), unsubscribe)
         try {
-          await mailer.send({ to: first.recipient, ...mail, messageId: `<${first.id}.digest@notify.pulse>` })
+          await mailer.send({ to: first.recipient, ...mail, messageId: `<${first.id}.digest@notify.pulse>`, ...unsubscribeHeaders(unsubscribe) })
         } catch (error) {
           const delay = retryDelay(first.attempts + 1, retryBaseMs, retryMaxMs)
           await trx.updateTable('deliveries').set({ attempts: sql<number>`attempts + 1`, last_error: `digest not sent: ${(error as Error).message}`.slice(0, 500), next_attempt_at: new Date(Date.now() + delay) })
@@ -232,9 +241,10 @@ export class DeliveryWorker {
       await db.updateTable('deliveries').set({ recipient: address }).where('id', '=', row.id).execute()
     }
     if (await this.holdForDigest(row)) return
-    const mail = notificationMail(row.kind, row.payload, this.unsubscribeUrl(row.user_id, row.kind))
+    const unsubscribe = this.unsubscribeUrl(row.user_id, row.kind)
+    const mail = notificationMail(row.kind, row.payload, unsubscribe)
     try {
-      await mailer.send({ to: address, ...mail, messageId: `<${row.id}@notify.pulse>` })
+      await mailer.send({ to: address, ...mail, messageId: `<${row.id}@notify.pulse>`, ...unsubscribeHeaders(unsubscribe) })
     } catch (error) {
       // The SMTP server's answer, never the address or the body.
       await this.failed(row, `mail not sent: ${(error as Error).message}`.slice(0, 500))
