@@ -19,15 +19,16 @@ t.test('a deleted account: its settings, endpoints, deliveries, reminder and aud
       event_key: 'k', kind: 'milestone', user_id: userId, channel: 'live', target: 'live', status: 'sent', payload: JSON.stringify({ title: 't', body: 'b', data: {}, at: new Date().toISOString() })
     }).execute()
     void endpoint
+    await built.db.insertInto('outbox').values({ subject: 'notify.notification.v1', payload: JSON.stringify({ userId, id: 'n', kind: 'milestone', title: 't', body: 'b', at: new Date().toISOString() }) }).execute()
   }
   const mentions = async (userId: string) => {
     const tables = ['settings', 'webhook_endpoints', 'deliveries', 'audience_state', 'followed_streams', 'mood_reminders'] as const
     let n = 0
     for (const table of tables) n += (await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)} where user_id = ${userId}`.execute(built.db)).rows[0]!.n
-    return n
+    return n + (await sql<{ n: number }>`select count(*)::int as n from outbox where payload::text like ${`%${userId}%`}`.execute(built.db)).rows[0]!.n
   }
-  t.equal(await mentions(leaving), 6)
+  t.equal(await mentions(leaving), 7)
   await auth.bus.publish(UserDeletedV1, { userId: leaving, deletedAt: new Date().toISOString() })
   t.ok(await eventually(async () => await mentions(leaving) === 0), 'every row of the user is deleted')
-  t.equal(await mentions(staying), 6, 'the other user keeps theirs')
+  t.equal(await mentions(staying), 7, 'the other user keeps theirs')
 })
