@@ -1,4 +1,4 @@
-import { METRICS_STREAM, TwitchAudienceV1, type EventPayload } from '@pulse/contracts'
+import { METRICS_STREAM, TwitchAudienceV1, type EventPayload, type Recipient } from '@pulse/contracts'
 import type { FastifyInstance } from 'fastify'
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Database } from '../db/database.js'
@@ -26,26 +26,57 @@ export async function notifyAudienceChanges (app: FastifyInstance, { frontendUrl
   const db = app.db as Kysely<Database>
   await app.nats.consume([TwitchAudienceV1], { durable: 'notify-audience', stream: METRICS_STREAM, maxDeliver: 500 }, async (payload, _contract, ctx) => {
     const audience = payload as Audience
-    // Asked first: what is new is recorded as seen in the same transaction that stores its
-    // deliveries, so a failure in between loses nothing.
-    let recipients
+    // Most refreshes bring nothing new: auth is asked only when something may be announced. What is
+    // new is recorded as seen in the same transaction that stores its deliveries, so a failure in
+    // between loses nothing; a transaction that finds news nobody asked auth about is redone.
+    const asking = await mayHaveNews(db, audience)
+    let recipients: Recipient[] = []
+    if (asking) {
+      try {
+        recipients = await askRecipients(app.nats, { userIds: [audience.userId] }, recipientsTimeoutMs)
+      } catch (error) {
+        app.log.warn({ err: error, userId: audience.userId }, 'recipient unknown for now; the notification waits')
+        ctx.retryLater(Math.min(60_000, 1000 * 2 ** Math.min(ctx.redeliveryCount, 6)))
+        return
+      }
+    }
+    let created: number
     try {
-      recipients = await askRecipients(app.nats, { userIds: [audience.userId] }, recipientsTimeoutMs)
+      created = await db.transaction().execute(async (trx) => {
+        const notifications = await changesOf(trx, audience, frontendUrl)
+        if (notifications.length > 0 && !asking) throw new RecipientsNeeded()
+        let count = 0
+        for (const notification of notifications) count += await fanOutIn(trx, recipients, notification)
+        return count
+      })
     } catch (error) {
-      app.log.warn({ err: error, userId: audience.userId }, 'recipient unknown for now; the notification waits')
-      ctx.retryLater(Math.min(60_000, 1000 * 2 ** Math.min(ctx.redeliveryCount, 6)))
+      if (!(error instanceof RecipientsNeeded)) throw error
+      ctx.retryLater(100)
       return
     }
-    const created = await db.transaction().execute(async (trx) => {
-      let count = 0
-      for (const notification of await changesOf(trx, audience, frontendUrl)) count += await fanOutIn(trx, recipients, notification)
-      return count
-    })
     if (created > 0) {
       app.outbox.wake()
       wake()
     }
   })
+}
+
+class RecipientsNeeded extends Error {}
+
+/**
+ * Whether this refresh may bring something to announce: a known user (past the baseline) with a
+ * followed stream not seen yet or a milestone above the one recorded. Both only grow, so when this
+ * says no, the transaction that follows finds nothing either (or is redone: RecipientsNeeded).
+ */
+async function mayHaveNews (db: Kysely<Database>, audience: Audience): Promise<boolean> {
+  const state = await db.selectFrom('audience_state').selectAll().where('user_id', '=', audience.userId).executeTakeFirst()
+  if (state === undefined) return false
+  const above = (now: number | null, before: number | null) => now !== null && (before === null || now > before)
+  if (above(milestoneOf(audience.followers), state.followers_milestone) || above(milestoneOf(audience.subscribers), state.subscribers_milestone)) return true
+  if (audience.liveFollows.length === 0) return false
+  const seen = await db.selectFrom('followed_streams').select('stream_id').where('user_id', '=', audience.userId)
+    .where('stream_id', 'in', audience.liveFollows.map((s) => s.streamId)).execute()
+  return seen.length < new Set(audience.liveFollows.map((s) => s.streamId)).size
 }
 
 /** What is new in this refresh, recorded as seen in the caller's transaction; the deliveries' keys stop a second send of anything anyway. */
