@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely'
 import { cidrsOf, type NotifyConfig } from './config.js'
 import { NOTIFY_SCHEMA, type Database } from './db/database.js'
 import { DeliveryWorker } from './deliveries/worker.js'
+import { registerNotifyMetrics } from './metrics.js'
 import { ReminderScheduler } from './reminders.js'
 import { notifyAudienceChanges } from './events/audience.js'
 import { notifyBrokenConnections } from './events/connection-broken.js'
@@ -75,6 +76,7 @@ export default async function app (fastify: FastifyInstance, { config, resolve, 
     keepDeliveriesMs: config.NOTIFY_KEEP_DELIVERIES_MS
   })
   fastify.decorate('deliveries', worker)
+  registerNotifyMetrics(fastify)
   const wake = () => { worker.wake() }
 
   await fastify.register(settingsRoutes, { linkSecret: config.NOTIFY_LINK_SECRET })

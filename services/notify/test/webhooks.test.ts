@@ -195,3 +195,23 @@ t.test('finished deliveries are kept 30 days, then deleted with their attempts; 
   t.same(left.map((r) => r.status), ['pending', 'sent'], 'the waiting one and the recent one stay')
   t.equal((await first.db.selectFrom('delivery_attempts').selectAll().where('delivery_id', '=', inserted[0]!.id).execute()).length, 0, 'the attempts went with it')
 })
+
+t.test('metrics: deliveries waiting per channel, the oldest one\'s age, those given up, endpoints disabled for failing', async (t) => {
+  const built = await build(t, { env: { ...LOCAL, METRICS_PORT: '0', NOTIFY_WEBHOOK_DISABLE_AFTER_MS: '300' } })
+  const receiver = await startReceiver(t, () => 500)
+  const owner = randomUUID()
+  const { endpoint } = await addEndpoint(built.app, owner, receiver.url)
+  await built.db.insertInto('deliveries').values({
+    event_key: 'waiting', kind: 'milestone', user_id: owner, channel: 'email', target: 'email', recipient: 'a@example.com',
+    payload: JSON.stringify({ title: 't', body: 'b', data: {}, at: new Date().toISOString() }), created_at: new Date(Date.now() - 60_000), next_attempt_at: new Date(Date.now() + 3_600_000)
+  }).execute()
+  await built.app.inject({ method: 'POST', url: `/notify/webhooks/${endpoint.id}/test`, headers: userHeader('user', owner) })
+  t.ok(await eventually(async () => (await built.app.inject({ url: `/notify/webhooks/${endpoint.id}`, headers: userHeader('user', owner) })).json().enabled === false))
+  const text = await built.inner.metrics!.registry.metrics()
+  t.match(text, /notify_deliveries_waiting\{channel="email",service="notify"\} 2\b/, 'the one inserted and the owner\'s "disabled" mail (nobody answers for auth here)')
+  t.match(text, /notify_deliveries_waiting\{channel="webhook",service="notify"\} 0\b/)
+  t.match(text, /notify_deliveries_failed\{service="notify"\} 1\b/, 'the test delivery was given up when its endpoint was disabled')
+  t.match(text, /notify_webhook_endpoints_failing_disabled\{service="notify"\} 1\b/)
+  const age = Number(/notify_deliveries_oldest_waiting_age_seconds\{service="notify"\} (\S+)/.exec(text)?.[1])
+  t.ok(age >= 59 && age < 600, `the oldest waits for about a minute (${age} s)`)
+})
