@@ -186,8 +186,12 @@ t.test('finished deliveries are kept 30 days, then deleted with their attempts; 
     event_key: `old:${randomUUID()}`, kind: 'webhook.test', user_id: 'u', channel: 'email' as const, target: 'email', recipient: 'a@example.com', status,
     payload: JSON.stringify({ title: 't', body: 'b', data: {}, at: new Date().toISOString() }), created_at: new Date(Date.now() - daysAgo * 86_400_000)
   })
-  const inserted = await first.db.insertInto('deliveries').values([row('sent', 31), row('failed', 31), row('pending', 31), row('sent', 29)]).returning(['id', 'status']).execute()
-  await first.db.insertInto('delivery_attempts').values({ delivery_id: inserted[0]!.id, attempt: 1, status_code: 200, latency_ms: 5, error: null }).execute()
+  // In one transaction: the first replica's own clean-up may run at any moment.
+  const inserted = await first.db.transaction().execute(async (trx) => {
+    const rows = await trx.insertInto('deliveries').values([row('sent', 31), row('failed', 31), row('pending', 31), row('sent', 29)]).returning(['id', 'status']).execute()
+    await trx.insertInto('delivery_attempts').values({ delivery_id: rows[0]!.id, attempt: 1, status_code: 200, latency_ms: 5, error: null }).execute()
+    return rows
+  })
   // A replica starting now cleans up in its first round.
   await build(t, { env: LOCAL, sameAs: first })
   t.ok(await eventually(async () => (await first.db.selectFrom('deliveries').select('id').where('event_key', 'like', 'old:%').execute()).length === 2))
