@@ -14,6 +14,7 @@ export const PROCESSES = [
   { name: 'auth', dir: 'services/auth', port: 3001, urlVar: 'AUTH_URL', migrates: true },
   { name: 'mood', dir: 'services/mood', port: 3002, urlVar: 'MOOD_URL', migrates: true },
   { name: 'contact', dir: 'services/contact', port: 3003, urlVar: 'CONTACT_URL', migrates: true },
+  { name: 'notify', dir: 'services/notify', port: 3006, urlVar: 'NOTIFY_URL', migrates: true },
   { name: 'twitch-ingest', dir: 'services/twitch-ingest', port: 3004, urlVar: 'TWITCH_INGEST_URL', migrates: true },
   { name: 'twitter-ingest', dir: 'services/twitter-ingest', port: 3005, urlVar: 'TWITTER_INGEST_URL', migrates: true },
   { name: 'gateway', dir: 'services/gateway', port: 3000 }

@@ -1,11 +1,11 @@
-import { AUTH_STREAM, CONTACT_STREAM, METRICS_STREAM, TWITCH_EVENTSUB_STREAM } from '@pulse/contracts'
+import { AUTH_STREAM, CONTACT_STREAM, METRICS_STREAM, NOTIFY_STREAM, TWITCH_EVENTSUB_STREAM } from '@pulse/contracts'
 import { stringify } from 'yaml'
 import { baseKustomization, natsStatefulSet, serviceFiles } from './k8s.js'
 import { passwordVariable, readPermissions, renderNatsConf } from './nats.js'
 import { SERVICES } from './services.js'
 
 /** The JetStream streams of @pulse/contracts. */
-export const STREAMS = [AUTH_STREAM, CONTACT_STREAM, METRICS_STREAM, TWITCH_EVENTSUB_STREAM]
+export const STREAMS = [AUTH_STREAM, CONTACT_STREAM, METRICS_STREAM, NOTIFY_STREAM, TWITCH_EVENTSUB_STREAM]
 
 const HEADER = '# Generated from infra/src/services.ts by `pnpm --filter @pulse/infra generate`: edit that list, not this file.\n'
 

@@ -101,6 +101,19 @@ export const SERVICES: readonly ServiceSpec[] = [
     replicas: { min: 2, max: 4 }
   },
   {
+    name: 'notify',
+    dir: 'services/notify',
+    port: 3006,
+    enabled: true,
+    upstreamVar: 'NOTIFY_URL',
+    schema: 'notify',
+    nats: true,
+    // SMTP_URL may hold the SMTP server's login; NOTIFY_LINK_SECRET signs the unsubscribe links.
+    secrets: ['SMTP_URL', 'NOTIFY_LINK_SECRET'],
+    resources: { cpu: '100m', memory: '128Mi', memoryLimit: '256Mi' },
+    replicas: { min: 2, max: 4 }
+  },
+  {
     name: 'twitch-ingest',
     dir: 'services/twitch-ingest',
     port: 3004,

@@ -12,7 +12,7 @@ const permissions = readPermissions()
 const events = Object.entries(contracts).filter(([, v]) => typeof v === 'object' && v !== null && typeof (v as { subject?: unknown }).subject === 'string' && 'schema' in v) as [string, { subject: string }][]
 const eventSubjects = events.map(([, e]) => e.subject)
 const TOKEN_RPC: string[] = Object.values(contracts.TOKEN_REQUEST_SUBJECTS)
-const RPC: string[] = [...TOKEN_RPC, ...Object.values(contracts.USER_DATA_SUBJECTS)]
+const RPC: string[] = [...TOKEN_RPC, ...Object.values(contracts.USER_DATA_SUBJECTS), ...Object.values(contracts.RECIPIENTS_SUBJECTS), ...Object.values(contracts.MOOD_DAY_SUBJECTS)]
 
 t.test('every subject in permissions.json is a subject of @pulse/contracts', async (t) => {
   for (const [user, p] of Object.entries(permissions.users)) {
@@ -87,7 +87,7 @@ t.test('every event and request a service\'s code refers to is allowed for its N
 t.test('each ingest service may ask for its own provider\'s tokens and no other\'s', async (t) => {
   t.same(permissions.users['twitch-ingest']?.requests, [contracts.TOKEN_REQUEST_SUBJECTS.twitch])
   t.same(permissions.users['twitter-ingest']?.requests, [contracts.TOKEN_REQUEST_SUBJECTS.twitter])
-  t.same(permissions.users.auth?.responds.slice().sort(), Object.values(contracts.TOKEN_REQUEST_SUBJECTS).sort(), 'auth answers both')
+  t.same(permissions.users.auth?.responds.filter((s) => TOKEN_RPC.includes(s)).sort(), Object.values(contracts.TOKEN_REQUEST_SUBJECTS).sort(), 'auth answers both')
   for (const [name, user] of Object.entries(permissions.users)) {
     const granted = serverPermissions(name, user, STREAMS).publish
     for (const [provider, subject] of Object.entries(contracts.TOKEN_REQUEST_SUBJECTS)) {
@@ -100,7 +100,17 @@ t.test('each ingest service may ask for its own provider\'s tokens and no other\
 t.test('auth may ask every service for a user\'s data; each service answers on its own subject only', async (t) => {
   t.same(permissions.users.auth?.requests.filter((r) => !TOKEN_RPC.includes(r)).sort(), Object.values(contracts.USER_DATA_SUBJECTS).sort())
   for (const [service, subject] of Object.entries(contracts.USER_DATA_SUBJECTS)) {
-    t.same(permissions.users[service]?.responds.filter((r) => !TOKEN_RPC.includes(r)), [subject], `${service} answers ${subject} only`)
+    t.same(permissions.users[service]?.responds.filter((r) => Object.values(contracts.USER_DATA_SUBJECTS).includes(r as never)), [subject], `${service} answers ${subject} only`)
+  }
+})
+
+t.test('notify may ask auth for recipients and mood whether a day is logged, and nobody else may', async (t) => {
+  t.same(permissions.users.notify?.requests.slice().sort(), [contracts.MOOD_DAY_SUBJECTS.notify, contracts.RECIPIENTS_SUBJECTS.notify].sort())
+  t.ok(permissions.users.auth?.responds.includes(contracts.RECIPIENTS_SUBJECTS.notify), 'auth answers the recipients')
+  t.ok(permissions.users.mood?.responds.includes(contracts.MOOD_DAY_SUBJECTS.notify), 'mood answers the day question')
+  for (const [name, user] of Object.entries(permissions.users)) {
+    if (name === 'notify') continue
+    t.notOk(user.requests.some((r) => r === contracts.RECIPIENTS_SUBJECTS.notify || r === contracts.MOOD_DAY_SUBJECTS.notify), `${name} may not ask them`)
   }
 })
 

@@ -18,6 +18,8 @@ export interface OutgoingMail {
    * it carries the same id, which mail clients use to show it once.
    */
   messageId?: string
+  /** Extra header lines, e.g. `List-Unsubscribe` (RFC 2369) and `List-Unsubscribe-Post` (RFC 8058). */
+  headers?: Record<string, string>
 }
 
 /**
@@ -45,7 +47,8 @@ export class Mailer {
       subject: mail.subject,
       text: mail.text,
       html: mail.html,
-      ...(mail.messageId !== undefined ? { messageId: mail.messageId } : {})
+      ...(mail.messageId !== undefined ? { messageId: mail.messageId } : {}),
+      ...(mail.headers !== undefined ? { headers: mail.headers } : {})
     })
   }
 

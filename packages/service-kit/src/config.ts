@@ -10,7 +10,8 @@ import { SENTINEL_LIST_PATTERN } from './redis.js'
 export const DEVELOPMENT_SECRETS = {
   IDENTITY_SECRET: 'pulse-dev-identity-secret-do-not-use-in-production',
   SESSION_SECRET: 'pulse-dev-session-secret-do-not-use-in-production-0000',
-  TOKEN_ENCRYPTION_KEYS: 'dev:MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA='
+  TOKEN_ENCRYPTION_KEYS: 'dev:MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=',
+  NOTIFY_LINK_SECRET: 'pulse-dev-notify-link-secret-do-not-use-in-production'
 } as const
 
 /**
@@ -24,7 +25,7 @@ export const DEVELOPMENT_VALUES: readonly string[] = [
   // The key inside the development TOKEN_ENCRYPTION_KEYS, whatever id it is listed under.
   'MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=',
   ...Object.values(SIMULATOR_CREDENTIALS).flatMap((app) => Object.values(app)),
-  'pulse-local-postgres', 'pulse-local-redis', 'pulse-local-auth', 'pulse-local-contact', 'pulse-local-gateway', 'pulse-local-mood',
+  'pulse-local-postgres', 'pulse-local-redis', 'pulse-local-auth', 'pulse-local-contact', 'pulse-local-gateway', 'pulse-local-mood', 'pulse-local-notify',
   'pulse-local-twitch-ingest', 'pulse-local-twitter-ingest', 'pulse-dev-eventsub-secret'
 ]
 

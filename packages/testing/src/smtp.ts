@@ -9,6 +9,8 @@ export interface ReceivedMail {
   text: string
   html: string
   messageId: string
+  /** Header lines by lower-case name (as mailparser gives them; structured ones as their text). */
+  headers: Record<string, string>
 }
 
 export interface TestSmtpServer {
@@ -44,7 +46,8 @@ export async function startSmtpServer (t: Teardown): Promise<TestSmtpServer> {
             subject: parsed.subject ?? '',
             text: parsed.text ?? '',
             html: typeof parsed.html === 'string' ? parsed.html : '',
-            messageId: parsed.messageId ?? ''
+            messageId: parsed.messageId ?? '',
+            headers: Object.fromEntries(parsed.headerLines.map((h) => [h.key, h.line.slice(h.line.indexOf(':') + 1).trim()]))
           })
           callback()
         }, callback)

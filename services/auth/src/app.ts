@@ -10,6 +10,7 @@ import { AccountSessions } from './account-sessions.js'
 import { sendQueuedMails } from './events/mail-sender.js'
 import { consumeTwitchRevocations } from './events/twitch-revocations.js'
 import { serveTokenRequests } from './events/token-responder.js'
+import { serveRecipients } from './events/recipients-responder.js'
 import { prepareExports } from './events/exports.js'
 import { consumeUserDeletions } from './events/user-deleted.js'
 import { AddressLimit, LoginThrottle } from './login-throttle.js'
@@ -118,6 +119,7 @@ export default async function authApp (app: FastifyInstance, { config, now = Dat
   app.decorate('tokens', tokens)
   app.decorate('twitchValidator', validator)
   serveTokenRequests(app, tokens)
+  serveRecipients(app)
   consumeTwitchRevocations(app, app.db)
   app.addHook('onReady', async () => { validator.start() })
   app.addHook('preClose', async () => { await validator.stop() })

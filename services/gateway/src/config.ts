@@ -15,6 +15,7 @@ export const GatewayConfigProperties = {
   AUTH_URL: Upstream(3001),
   MOOD_URL: Upstream(3002),
   CONTACT_URL: Upstream(3003),
+  NOTIFY_URL: Upstream(3006),
   TWITCH_INGEST_URL: Upstream(3004),
   TWITTER_INGEST_URL: Upstream(3005),
   /**

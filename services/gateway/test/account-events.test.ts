@@ -1,4 +1,4 @@
-import { AUTH_STREAM, ExportReadyV1, METRICS_STREAM, TwitchRefreshedV1 } from '@pulse/contracts'
+import { AUTH_STREAM, ExportReadyV1, METRICS_STREAM, NOTIFY_STREAM, NotificationV1, TwitchRefreshedV1 } from '@pulse/contracts'
 import { EventBus } from '@pulse/service-kit'
 import { testInfra } from '@pulse/testing'
 import t from 'tap'
@@ -30,4 +30,26 @@ t.test('/events tells the user, and only them, that their data export is ready, 
   await bus.publish(TwitchRefreshedV1, { userId: aliceId, provider: 'twitch', capturedAt: new Date().toISOString(), snapshotId: 'marker-2' })
   t.ok(await aliceStream.waitFor(/marker-2/))
   t.notMatch(bobStream.text(), /export/, 'bob is not told')
+})
+
+t.test('/events hands the user, and only them, the notifications notify sends to their dashboards', async (t) => {
+  const stack = await startStack(t)
+  const alice = new Browser(stack.gatewayUrl)
+  const bob = new Browser(stack.gatewayUrl)
+  const aliceId = (await alice.fetch('/auth/register', { method: 'POST', body: { username: 'alice', password: 'a fine password' } })).json.user.id as string
+  await bob.fetch('/auth/register', { method: 'POST', body: { username: 'bob', password: 'a fine password' } })
+  const bus = await EventBus.connect({ url: (await testInfra()).natsUrl, name: 'account-events-test', prefix: stack.natsPrefix, streams: [NOTIFY_STREAM] })
+  t.teardown(() => bus.close())
+  const aliceStream = await openStream(`${stack.gatewayUrl}/events`, { cookie: `pulse_session=${alice.cookie('pulse_session')}` })
+  const bobStream = await openStream(`${stack.gatewayUrl}/events`, { cookie: `pulse_session=${bob.cookie('pulse_session')}` })
+  t.teardown(async () => { await aliceStream.close(); await bobStream.close() })
+  t.ok(await aliceStream.waitFor(/: connected/))
+  t.ok(await bobStream.waitFor(/: connected/))
+
+  const at = new Date().toISOString()
+  await bus.publish(NotificationV1, { userId: aliceId, id: 'n-1', kind: 'channel.live', title: 'sim_mid is live', body: 'Playing chess', at })
+  t.ok(await aliceStream.waitFor(/event: notification\ndata: \{"id":"n-1","kind":"channel.live","title":"sim_mid is live","body":"Playing chess","at":"[^"]+"\}\n\n/), 'alice gets it, without her user id')
+  await bus.publish(NotificationV1, { userId: aliceId, id: 'n-2', kind: 'milestone', title: 'marker', body: '', at })
+  t.ok(await aliceStream.waitFor(/marker/))
+  t.notMatch(bobStream.text(), /notification/, 'bob does not')
 })

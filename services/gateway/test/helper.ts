@@ -86,6 +86,7 @@ export async function startStack (t: Teardown, { gatewayEnv = {}, authEnv = {} }
     AUTH_URL: url(auth),
     MOOD_URL: url(echo),
     CONTACT_URL: `http://127.0.0.1:${await closedPort()}`,
+    NOTIFY_URL: `http://127.0.0.1:${await closedPort()}`,
     TWITCH_INGEST_URL: `http://127.0.0.1:${await closedPort()}`,
     TWITTER_INGEST_URL: `http://127.0.0.1:${await closedPort()}`,
     NATS_URL: infra.natsUrl,

@@ -5,6 +5,7 @@ import { databaseOptionsOf, databasePlugin, natsPlugin, serveUserData, serviceOp
 import type { MoodConfig } from './config.js'
 import { MOOD_SCHEMA, type Database } from './db/database.js'
 import { poolRunner } from './db/statements.js'
+import { serveDayLogged } from './events/day-logged.js'
 import { consumeUserDeletions } from './events/user-deleted.js'
 import { pageUserEntries } from './repositories/account-data.js'
 import moodRoutes from './routes/mood.js'
@@ -26,12 +27,13 @@ export default async function moodApp (app: FastifyInstance, { config, now = Dat
   await app.register(databasePlugin, databaseOptionsOf(config, MOOD_SCHEMA))
   // The hot paths run their statements on the pool as named prepared statements
   // (db/statements.ts); everything else goes through Kysely over the same pool.
-  // NATS only for the account deletions and data exports: entries are read and written without it, so a replica
+  // NATS only for the account deletions, data exports and notify's reminder question: entries are read and written without it, so a replica
   // that lost NATS stays ready (its consumer resumes when NATS is back).
   await app.register(natsPlugin, { url: config.NATS_URL, name: 'mood', prefix: config.NATS_PREFIX, streams: [AUTH_STREAM], maxDeliver: config.NATS_MAX_DELIVER })
   app.readiness.delete('nats')
   await app.register(moodRoutes, { config, now, db: app.db as Kysely<Database>, statements: poolRunner(app.pgPool) })
   consumeUserDeletions(app, app.db as Kysely<Database>)
+  serveDayLogged(app, app.db as Kysely<Database>)
   // Entries with notes of up to 1,000 characters: 200 a page stay far below NATS's 1 MB.
   serveUserData(app, 'mood', async (userId, cursor) => await pageUserEntries(app.db as Kysely<Database>, userId, cursor, 200))
 }

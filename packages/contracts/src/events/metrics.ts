@@ -68,3 +68,30 @@ export const TwitchConnectionRevokedV1 = defineEvent('metrics.connection.revoked
   provider: ProviderName,
   revokedAt: Type.String({ format: 'date-time' })
 }))
+
+/** At most this many followed live channels travel in one audience event (the rest are not announced). */
+export const AUDIENCE_LIVE_FOLLOWS_MAX = 100
+
+/**
+ * What a refresh saw of the account's audience: its follower and subscriber counts (null when the
+ * grant does not allow reading them) and the followed channels live at that moment. Written with the
+ * snapshot; notify turns changes between refreshes into notifications (a channel went live, a
+ * milestone was reached).
+ */
+export const TwitchAudienceV1 = defineEvent('metrics.audience.v1.twitch', Type.Object({
+  userId: Type.String(),
+  snapshotId: Type.String(),
+  capturedAt: Type.String({ format: 'date-time' }),
+  followers: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  subscribers: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  liveFollows: Type.Array(Type.Object({
+    /** Twitch's id of the stream: one per broadcast, so "went live" is announced once per stream. */
+    streamId: Type.String(),
+    broadcasterId: Type.String(),
+    login: Type.String(),
+    displayName: Type.String(),
+    title: Type.String(),
+    gameName: Type.String(),
+    startedAt: Type.String({ format: 'date-time' })
+  }), { maxItems: AUDIENCE_LIVE_FOLLOWS_MAX })
+}))

@@ -58,3 +58,16 @@ export async function updateUser (db: Db, id: string, patch: { displayName?: str
 export function toUser (row: UserRow, connections: User['connections'] = []): User {
   return { id: row.id, username: row.username, displayName: row.display_name, role: row.role, timezone: row.timezone, connections }
 }
+
+/** Notification recipients: the admins, or the users with these ids (ids that are not uuids match none). */
+export async function findRecipients (db: Db, who: { role: 'admin' } | { userIds: string[] }): Promise<UserRow[]> {
+  let query = db.selectFrom('users').selectAll()
+  if ('role' in who) {
+    query = query.where('role', '=', who.role)
+  } else {
+    const ids = who.userIds.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+    if (ids.length === 0) return []
+    query = query.where('id', 'in', ids)
+  }
+  return await query.orderBy('created_at').limit(1000).execute()
+}

@@ -1,4 +1,4 @@
-import { AUTH_STREAM, ErrorResponseSchema, METRICS_STREAM } from '@pulse/contracts'
+import { AUTH_STREAM, ErrorResponseSchema, METRICS_STREAM, NOTIFY_STREAM } from '@pulse/contracts'
 import { natsPlugin, sessionKey } from '@pulse/service-kit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
@@ -34,11 +34,11 @@ const ended = (reason: 'session_ended' | 'too_many_streams') => `event: stream.c
 export default async function eventsRoutes (fastify: FastifyInstance, { config }: { config: GatewayConfig }) {
   // The route's request and reply types come from its schema.
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  await app.register(natsPlugin, { url: config.NATS_URL, name: 'gateway', prefix: config.NATS_PREFIX, streams: [METRICS_STREAM, AUTH_STREAM], streamReplicas: config.NATS_STREAM_REPLICAS })
+  await app.register(natsPlugin, { url: config.NATS_URL, name: 'gateway', prefix: config.NATS_PREFIX, streams: [METRICS_STREAM, AUTH_STREAM, NOTIFY_STREAM], streamReplicas: config.NATS_STREAM_REPLICAS })
   const live = new LiveEvents(app.nats, { replayWindowMs: config.EVENTS_REPLAY_WINDOW_S * 1000, perUser: config.EVENTS_PER_USER, log: app.log })
   await live.start()
   const account = new AccountEvents(app.nats, app.log)
-  await account.start()
+  account.start()
   const metrics = gatewayMetricsOf(app.metrics)
   const byUser = new Map<string, OpenStream[]>()
   const bySession = new Map<string, Set<OpenStream>>()
@@ -97,7 +97,7 @@ export default async function eventsRoutes (fastify: FastifyInstance, { config }
       summary: 'Live updates of the logged-in user\'s metrics (Server-Sent Events)',
       tags: ['live'],
       headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
-      response: { 200: Type.String({ description: 'text/event-stream: `metrics.refreshed`, `metrics.refresh.failed`, `metrics.activity`, `stream.changed` `connection.revoked` and `export.ready` events' }), 401: ErrorResponseSchema }
+      response: { 200: Type.String({ description: 'text/event-stream: `metrics.refreshed`, `metrics.refresh.failed`, `metrics.activity`, `stream.changed` `connection.revoked`, `export.ready` and `notification` events' }), 401: ErrorResponseSchema }
     }
   }, async (request, reply) => {
     const user = request.user

@@ -20,6 +20,7 @@ export function upstreamsOf (config: GatewayConfig): Upstream[] {
     { name: 'auth', prefix: '/auth', url: config.AUTH_URL, forwardCookies: true },
     { name: 'mood', prefix: '/mood', url: config.MOOD_URL, forwardCookies: false },
     { name: 'contact', prefix: '/contact', url: config.CONTACT_URL, forwardCookies: false },
+    { name: 'notify', prefix: '/notify', url: config.NOTIFY_URL, forwardCookies: false },
     { name: 'twitch-ingest', prefix: '/twitch', url: config.TWITCH_INGEST_URL, forwardCookies: false },
     // Twitch's EventSub callback: public, no session, and the body passes through untouched (it is
     // streamed, never parsed here), so the service checks the signature on the bytes Twitch sent.

@@ -1,3 +1,5 @@
+import { AUDIENCE_LIVE_FOLLOWS_MAX, TwitchAudienceV1 } from '@pulse/contracts'
+import { enqueueEvent } from '@pulse/service-kit'
 import { insertInChunks, latestServiceSnapshot, snapshotBaseRow } from '@pulse/ingest-kit'
 import type { Insertable, Selectable } from 'kysely'
 import type { TwitchRefreshResult } from '../helix/fetch-metrics.js'
@@ -12,7 +14,10 @@ export async function deleteTwitchLists (db: Db, userId: string): Promise<void> 
   for (const table of LIST_TABLES) await db.deleteFrom(table).where('user_id', '=', userId).execute()
 }
 
-/** The snapshot row, and the lists of this refresh in place of the previous ones (at most `maxItems` each). */
+/**
+ * The snapshot row, and the lists of this refresh in place of the previous ones (at most `maxItems`
+ * each), and what it saw of the audience (metrics.audience.v1.twitch) in the same transaction's outbox.
+ */
 export async function storeTwitchRefresh (db: Db, snapshot: { id: string, userId: string, capturedAt: Date }, result: TwitchRefreshResult, maxItems: number): Promise<void> {
   const { userId } = snapshot
   await db.insertInto('snapshots').values({
@@ -76,6 +81,16 @@ export async function storeTwitchRefresh (db: Db, snapshot: { id: string, userId
     language: s.language,
     thumbnail_url: s.thumbnail_url
   })))
+  await enqueueEvent(db, TwitchAudienceV1, {
+    userId,
+    snapshotId: snapshot.id,
+    capturedAt: snapshot.capturedAt.toISOString(),
+    followers: result.followers,
+    subscribers: result.subscriptions?.total ?? null,
+    liveFollows: (result.liveFollows ?? []).slice(0, AUDIENCE_LIVE_FOLLOWS_MAX).map((s) => ({
+      streamId: s.id, broadcasterId: s.user_id, login: s.user_login, displayName: s.user_name, title: s.title, gameName: s.game_name, startedAt: new Date(s.started_at).toISOString()
+    }))
+  })
 }
 
 export async function latestSnapshot (db: Db, userId: string): Promise<SnapshotRow | undefined> {
