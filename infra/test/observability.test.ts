@@ -26,7 +26,8 @@ function sourceFiles (dir: string): string[] {
 
 /**
  * The metric families the services really export: every `name:` given to a prom-client metric in
- * their sources, and the process families prom-client's default collectors write (the names its
+ * their sources (or the first argument of a file's own `counter(…)`, `gauge(…)`, `histogram(…)`
+ * shorthand for one), and the process families prom-client's default collectors write (the names its
  * own source declares). Histograms also export `_bucket`, `_sum` and `_count`.
  */
 function exportedMetricNames (): Set<string> {
@@ -36,6 +37,7 @@ function exportedMetricNames (): Set<string> {
     const text = readFileSync(file, 'utf8')
     if (!text.includes('prom-client')) continue
     for (const match of text.matchAll(/name: '([a-z_:][a-z0-9_:]*)'/g)) names.add(match[1]!)
+    for (const match of text.matchAll(/\b(?:counter|gauge|histogram)\('([a-z_:][a-z0-9_:]*)'/g)) names.add(match[1]!)
   }
   const defaults = path.join(path.dirname(execFileSync('node', ['-p', "require.resolve('prom-client')"], { cwd: path.join(ROOT, 'packages', 'service-kit'), encoding: 'utf8' }).trim()), 'lib', 'metrics')
   for (const file of readdirSync(defaults).filter((f) => f.endsWith('.js'))) {
