@@ -7,6 +7,7 @@
 
 export * from './client-address.js'
 export * from './config.js'
+export * from './cursor.js'
 export * from './database.js'
 export * from './http-errors.js'
 export * from './identity.js'
