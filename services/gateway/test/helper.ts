@@ -1,7 +1,7 @@
 import authApp from '@pulse/auth/app'
 import { loadAuthConfig } from '@pulse/auth/config'
 import { AUTH_STREAM, METRICS_STREAM } from '@pulse/contracts'
-import { EventBus, createServerOptions, migrateToLatest, requireIdentity, servicePlugin } from '@pulse/service-kit'
+import { EventBus, createServerOptions, migrateToLatest, requireIdentity, servicePlugin, type EventBusOptions } from '@pulse/service-kit'
 import { createTestDatabase, eventually, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
@@ -182,4 +182,19 @@ export async function openEventStream (url: string, headers: Record<string, stri
     async waitFor (pattern: RegExp, ms = 10_000) { return await eventually(() => pattern.test(text), ms, 25) },
     async close () { controller.abort(); await done }
   }
+}
+
+/** A browser logged in as a newly registered user (password 'a fine password'), and the user's id. */
+export async function registeredUser (stack: Stack, username: string): Promise<{ browser: Browser, userId: string }> {
+  const browser = new Browser(stack.gatewayUrl)
+  const answer = await browser.fetch('/auth/register', { method: 'POST', body: { username, password: 'a fine password' } })
+  if (answer.status !== 201) throw new Error(`register ${username}: ${answer.status}`)
+  return { browser, userId: answer.json.user.id as string }
+}
+
+/** The test's own bus on the stack's NATS prefix, to publish what services would (closed when the test ends). */
+export async function stackBus (t: Teardown, stack: Stack, name: string, streams: NonNullable<EventBusOptions['streams']>): Promise<EventBus> {
+  const bus = await EventBus.connect({ url: (await testInfra()).natsUrl, name, prefix: stack.natsPrefix, streams })
+  t.teardown(() => bus.close())
+  return bus
 }
