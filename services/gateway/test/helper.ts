@@ -2,7 +2,7 @@ import authApp from '@pulse/auth/app'
 import { loadAuthConfig } from '@pulse/auth/config'
 import { AUTH_STREAM, METRICS_STREAM } from '@pulse/contracts'
 import { EventBus, createServerOptions, migrateToLatest, requireIdentity, servicePlugin, type EventBusOptions } from '@pulse/service-kit'
-import { createTestDatabase, eventually, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { createTestDatabase, eventually, freePort, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import net from 'node:net'
@@ -43,15 +43,6 @@ async function startEcho (): Promise<FastifyInstance> {
   return app
 }
 
-/** A port on which nothing listens: a service that is down. */
-export async function closedPort (): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 const url = (app: FastifyInstance) => `http://127.0.0.1:${(app.server.address() as net.AddressInfo).port}`
 
 export interface Stack {
@@ -85,9 +76,9 @@ export async function startStack (t: Teardown, { gatewayEnv = {}, authEnv = {} }
     ...shared,
     AUTH_URL: url(auth),
     MOOD_URL: url(echo),
-    CONTACT_URL: `http://127.0.0.1:${await closedPort()}`,
-    TWITCH_INGEST_URL: `http://127.0.0.1:${await closedPort()}`,
-    TWITTER_INGEST_URL: `http://127.0.0.1:${await closedPort()}`,
+    CONTACT_URL: `http://127.0.0.1:${await freePort()}`,
+    TWITCH_INGEST_URL: `http://127.0.0.1:${await freePort()}`,
+    TWITTER_INGEST_URL: `http://127.0.0.1:${await freePort()}`,
     NATS_URL: infra.natsUrl,
     NATS_PREFIX: natsPrefix,
     ...gatewayEnv
