@@ -1,6 +1,7 @@
 import { createTestDatabase } from '@pulse/testing'
 import t from 'tap'
-import { decodeCursorValue, decodeKeysetCursor, encodeCursor, migrationStep, serviceOptionsOf } from '../src/index.js'
+import type { FastifyInstance } from 'fastify'
+import { BaseConfigProperties, decodeCursorValue, decodeKeysetCursor, encodeCursor, loadConfig, migrationStep, serveService, serviceOptionsOf } from '../src/index.js'
 
 // The small helpers the services share: cursors, the service plugin's options, the migration step.
 
@@ -31,4 +32,21 @@ t.test('migrationStep: the migrations folder beside the module, and no step when
   const lines: string[] = []
   await step.migrate(await createTestDatabase(t), (line) => { lines.push(line) })
   t.ok(lines.length > 0, 'it migrates a database')
+})
+
+t.test('serveService builds the server, registers the app on it and listens', async (t) => {
+  const config = { ...loadConfig(BaseConfigProperties, { LOG_LEVEL: 'silent' }), HOST: '127.0.0.1', PORT: 0, SHUTDOWN_TIMEOUT_MS: 1000 }
+  let server: FastifyInstance | undefined
+  await serveService({
+    service: 'kit-test',
+    config,
+    register: async (s) => {
+      server = s
+      s.get('/hello', async () => ({ hello: 'world' }))
+    }
+  })
+  t.teardown(async () => { await server?.close() })
+  const address = server!.server.address() as { port: number }
+  const res = await fetch(`http://127.0.0.1:${address.port}/hello`)
+  t.same(await res.json(), { hello: 'world' })
 })
