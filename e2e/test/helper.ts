@@ -1,17 +1,10 @@
 import { spawn } from 'node:child_process'
-import net from 'node:net'
 import path from 'node:path'
 import pg from 'pg'
-import { createTestDatabase, startSmtpServer, testInfra, uniqueName, type ReceivedMail, type Teardown } from '@pulse/testing'
-import { PROCESSES, ROOT, migrateAll, presentProcesses, startStack, type RunningStack } from '../../scripts/stack.mjs'
+import { createTestDatabase, freePort, startSmtpServer, testInfra, uniqueName, type ReceivedMail, type Teardown } from '@pulse/testing'
 
-export async function freePort (): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+export { freePort }
+import { PROCESSES, ROOT, migrateAll, presentProcesses, startStack, type RunningStack } from '../../scripts/stack.mjs'
 
 export interface E2EStack {
   gateway: string

@@ -1,6 +1,7 @@
-import { useResource } from './api.js'
+import { useState } from 'preact/hooks'
+import { useLiveEvents, useResource } from './api.js'
 import { Chart, type ChartPoint } from './chart.js'
-import { useRange } from './pages/range.js'
+import { RangePicker, useRange } from './pages/range.js'
 import { Loaded } from './ui.js'
 
 export type Provider = 'twitch' | 'twitter'
@@ -62,5 +63,24 @@ export function HistoryChart ({ provider, info, timezone, version, snapshot, fro
     <Loaded resource={history} what={title}>
       {(h) => <Chart title={title} caption={info.title} series={info.metric} from={from} points={h.points} color={info.color} timezone={timezone} percent={info.percent ?? false} compact={compact} />}
     </Loaded>
+  )
+}
+
+/** A number that grows each time a refresh of the provider's numbers is stored (a live event): a page's resources reload on it. */
+export function useRefreshVersion (provider: Provider): number {
+  const [version, setVersion] = useState(0)
+  useLiveEvents((name, data) => { if (name === 'metrics.refreshed' && data.provider === provider) setVersion((v) => v + 1) }, true)
+  return version
+}
+
+/** The range picker and a history chart of each of the provider's metrics. */
+export function ProviderHistory ({ provider, timezone, version }: { provider: Provider, timezone: string, version: number }) {
+  return (
+    <>
+      <RangePicker />
+      <div class="charts">
+        {PROVIDER_METRICS[provider].map((info) => <HistoryChart key={info.metric} provider={provider} info={info} timezone={timezone} version={version} />)}
+      </div>
+    </>
   )
 }

@@ -1,3 +1,4 @@
+import { decodeCursorValue, encodeCursor } from '@pulse/service-kit'
 import type { IngestDb, MetricColumns, TrackedAccount } from './db.js'
 import { snapshotAtOrBefore, type SnapshotValues } from './repositories.js'
 
@@ -53,16 +54,12 @@ export async function readOverview<M extends string> (db: IngestDb, userId: stri
  * page starts. Lists are bounded (settings cap what is stored), so a position is enough.
  */
 export function encodeOffsetCursor (offset: number): string {
-  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url')
+  return encodeCursor({ o: offset })
 }
 
 export function decodeOffsetCursor (cursor: string): number | undefined {
-  try {
-    const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown }
-    if (typeof decoded === 'object' && decoded !== null && Number.isSafeInteger(decoded.o) && (decoded.o as number) >= 0) return decoded.o as number
-  } catch {
-    // not one of ours
-  }
+  const decoded = decodeCursorValue(cursor) as { o?: unknown } | null | undefined
+  if (typeof decoded === 'object' && decoded !== null && Number.isSafeInteger(decoded.o) && (decoded.o as number) >= 0) return decoded.o as number
   return undefined
 }
 

@@ -1,22 +1,10 @@
 import { TwitchRefreshRequestedV1, UserDeletedV1 } from '@pulse/contracts'
-import { eventually as pollUntil } from '@pulse/testing'
-import { sql } from 'kysely'
+import { eventually as pollUntil, rowsMentioning } from '@pulse/testing'
 import t from 'tap'
 import { failedOf, publishLinked, refreshedOf } from '../src/testing/index.js'
-import { SCHEMA, buildFakeApp, connect, startFakeWorld, type FakeWorld } from './fake-service.js'
+import { SCHEMA, buildFakeApp, connect, startFakeWorld } from './fake-service.js'
 
 const eventually = async (fn: () => boolean | Promise<boolean>) => await pollUntil(fn, 20_000)
-
-/** Rows of every table of the service's schema (the outbox included) whose text mentions `text`, per table. */
-async function rowsMentioning (world: FakeWorld, text: string): Promise<Record<string, number>> {
-  const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = ${SCHEMA} and table_type = 'BASE TABLE'`.execute(world.db)
-  const found: Record<string, number> = {}
-  for (const { table_name: table } of tables.rows) {
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(`${SCHEMA}.${table}`)} r where r::text like ${`%${text}%`}`.execute(world.db)
-    if (rows[0]!.n > 0) found[table] = rows[0]!.n
-  }
-  return found
-}
 
 const deleted = (userId: string) => ({ userId, deletedAt: new Date().toISOString() })
 
@@ -26,16 +14,16 @@ t.test('a deleted account: a service that was down deletes every row naming the 
   const leaving = await connect(world, 'p-leaving')
   const staying = await connect(world, 'p-staying')
   t.ok(await eventually(() => refreshedOf(world, leaving).length === 1 && refreshedOf(world, staying).length === 1))
-  const mentions = await rowsMentioning(world, leaving)
+  const mentions = await rowsMentioning(world.db, SCHEMA, leaving)
   t.ok(mentions.snapshots === 1 && mentions.items! > 0 && mentions.tracked_accounts === 1 && mentions.outbox! > 0, 'there is data to delete, the outbox included')
-  const stayingBefore = await rowsMentioning(world, staying)
+  const stayingBefore = await rowsMentioning(world.db, SCHEMA, staying)
 
   // The service is down when the account is deleted; the event waits in the stream.
   await before.close()
   await world.bus.publish(UserDeletedV1, deleted(leaving))
   const after = await buildFakeApp(t, world)
-  t.ok(await eventually(async () => Object.keys(await rowsMentioning(world, leaving)).length === 0), 'no row of any table mentions the user')
-  t.same(await rowsMentioning(world, staying), stayingBefore, 'the other user keeps everything')
+  t.ok(await eventually(async () => Object.keys(await rowsMentioning(world.db, SCHEMA, leaving)).length === 0), 'no row of any table mentions the user')
+  t.same(await rowsMentioning(world.db, SCHEMA, staying), stayingBefore, 'the other user keeps everything')
 
   // A link event of before the deletion, redelivered late, and a refresh request still on its way:
   // neither tracks, stores nor reports anything of the deleted user.
@@ -48,5 +36,5 @@ t.test('a deleted account: a service that was down deletes every row naming the 
   t.ok(await eventually(() => refreshedOf(world, marker).length === 1))
   t.equal(await after.ingest.trackedAccount(leaving), undefined, 'the late link is ignored')
   t.equal(failedOf(world, leaving).length, 0, 'no failure is reported for a deleted user')
-  t.same(await rowsMentioning(world, leaving), {}, 'still no row mentions the user')
+  t.same(await rowsMentioning(world.db, SCHEMA, leaving), {}, 'still no row mentions the user')
 })

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import { header } from './http.js'
+import { header, queryOne } from './http.js'
 import type { Persona } from './personas.js'
 import type { SimState } from './state.js'
 
@@ -44,6 +44,18 @@ export function requireUserScope (request: FastifyRequest, scope: string): Helix
   if (caller.userId === undefined || caller.persona === undefined) throw new HelixError(401, 'Missing User OAUTH Token')
   if (!caller.scopes.includes(scope)) throw new HelixError(401, `Missing scope: ${scope}`)
   return caller as HelixCaller & { userId: string, persona: Persona }
+}
+
+/**
+ * A user-token call about the caller's own account: the scope, and the query parameter `name`
+ * (user_id, broadcaster_id) present and naming the token's user, as Helix checks them.
+ */
+export function requireOwnAccount (request: FastifyRequest, scope: string, name: string): HelixCaller & { userId: string, persona: Persona } {
+  const caller = requireUserScope(request, scope)
+  const id = queryOne(request, name)
+  if (id === undefined || id === '') throw new HelixError(400, `Missing required parameter "${name}"`)
+  if (id !== caller.userId) throw new HelixError(401, `The ID in ${name} must match the user ID found in the request's OAuth token.`)
+  return caller
 }
 
 export type Resolved = { caller: HelixCaller } | { error: string, clientId: string }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { twitchTime } from './clock.js'
-import { HelixError, requireCaller, requireUserScope } from './helix-auth.js'
+import { HelixError, requireCaller, requireOwnAccount, requireUserScope } from './helix-auth.js'
 import { videoJson } from './helix-format.js'
 import { queryAll, queryOne } from './http.js'
 import { parseFirst, slice } from './pagination.js'
@@ -51,10 +51,7 @@ export const helixCreatorRoutes: FastifyPluginAsync<{ state: SimState }> = async
   const { world } = state
 
   app.get('/subscriptions', async (request) => {
-    const caller = requireUserScope(request, 'channel:read:subscriptions')
-    const broadcasterId = queryOne(request, 'broadcaster_id')
-    if (broadcasterId === undefined || broadcasterId === '') throw new HelixError(400, 'Missing required parameter "broadcaster_id"')
-    if (broadcasterId !== caller.userId) throw new HelixError(401, 'The ID in broadcaster_id must match the user ID found in the request\'s OAuth token.')
+    const caller = requireOwnAccount(request, 'channel:read:subscriptions', 'broadcaster_id')
     const broadcaster = caller.persona
     const hour = state.hour()
     const summary = subscriptionSummary(world, broadcaster, hour)

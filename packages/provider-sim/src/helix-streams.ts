@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { GAMES, boxArtUrl, gameById, type Game } from './games.js'
-import { HelixError, requireCaller, requireUserScope } from './helix-auth.js'
+import { HelixError, requireCaller, requireOwnAccount } from './helix-auth.js'
 import { streamJson } from './helix-format.js'
 import { queryAll, queryOne } from './http.js'
 import { parseFirst, slice } from './pagination.js'
@@ -35,10 +35,7 @@ export const helixStreamRoutes: FastifyPluginAsync<{ state: SimState }> = async 
   })
 
   app.get('/streams/followed', async (request) => {
-    const caller = requireUserScope(request, 'user:read:follows')
-    const userId = queryOne(request, 'user_id')
-    if (userId === undefined || userId === '') throw new HelixError(400, 'Missing required parameter "user_id"')
-    if (userId !== caller.userId) throw new HelixError(401, 'The ID in user_id must match the user ID found in the request\'s OAuth token.')
+    const caller = requireOwnAccount(request, 'user:read:follows', 'user_id')
     // The default page size here is 100, not 20 (docs/providers.md §1.3).
     const first = parseFirst(queryOne(request, 'first'), 100)
     const followed = new Set(caller.persona.twitch.follows.map((f) => f.persona))

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { twitchTime } from './clock.js'
 import { helixError } from './errors.js'
 import { gameById } from './games.js'
-import { HelixError, requireCaller, requireUserScope } from './helix-auth.js'
+import { HelixError, requireCaller, requireOwnAccount } from './helix-auth.js'
 import { userJson } from './helix-format.js'
 import { queryAll, queryOne } from './http.js'
 import { pageOf, parseFirst, slice } from './pagination.js'
@@ -102,10 +102,7 @@ export const helixUserRoutes: FastifyPluginAsync<{ state: SimState }> = async (a
   })
 
   app.get('/channels/followed', async (request) => {
-    const caller = requireUserScope(request, 'user:read:follows')
-    const userId = queryOne(request, 'user_id')
-    if (userId === undefined || userId === '') throw new HelixError(400, 'Missing required parameter "user_id"')
-    if (userId !== caller.userId) throw new HelixError(401, 'The ID in user_id must match the user ID found in the request\'s OAuth token.')
+    const caller = requireOwnAccount(request, 'user:read:follows', 'user_id')
     const first = parseFirst(queryOne(request, 'first'), 20)
     const broadcasterId = queryOne(request, 'broadcaster_id')
     const all = followedChannels(world, caller.persona)

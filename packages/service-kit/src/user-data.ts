@@ -1,12 +1,12 @@
 import { UserDataRpcV1, type UserDataReply, type UserDataService } from '@pulse/contracts'
 import type { FastifyInstance } from 'fastify'
 import { answerRequests, type Responder } from './request-reply.js'
+import { UUID_PATTERN } from './cursor.js'
 
 /** One page of a user's records in the service's stable order, and the cursor of the next (null: last page). */
 export type UserDataPage = (userId: string, cursor: string | undefined) => Promise<{ records: Array<Record<string, unknown>>, nextCursor: string | null }>
 
 // Every service pages by its rows' uuid: a cursor is the last id of the previous page.
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
  * Answers auth's requests for a user's data (a data export) on this service's own subject of
@@ -21,7 +21,7 @@ export function serveUserData (app: FastifyInstance, service: UserDataService, p
     responder = await answerRequests(app.nats, contract, {
       queue: service,
       handle: async ({ userId, cursor }): Promise<UserDataReply> => {
-        if (cursor !== undefined && !UUID.test(cursor)) return { ok: false, error: 'invalid', message: 'cursor must be the nextCursor of the previous page' }
+        if (cursor !== undefined && !UUID_PATTERN.test(cursor)) return { ok: false, error: 'invalid', message: 'cursor must be the nextCursor of the previous page' }
         return { ok: true, ...await page(userId, cursor) }
       },
       refuse: (why): UserDataReply => {

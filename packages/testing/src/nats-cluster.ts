@@ -4,13 +4,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Teardown } from './isolation.js'
-
-const freePort = () => new Promise<number>((resolve, reject) => {
-  const server = net.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as net.AddressInfo
-    server.close(() => resolve(port))
-  })
-})
+import { freePort } from './ports.js'
 
 const answers = (port: number) => new Promise<boolean>((resolve) => {
   const socket = net.connect({ host: '127.0.0.1', port })

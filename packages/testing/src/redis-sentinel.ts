@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Redis } from 'ioredis'
 import type { Teardown } from './isolation.js'
+import { freePort } from './ports.js'
 
 export interface RedisSentinelSetOptions {
   /** The primary's name in the Sentinels' configuration. */
@@ -13,15 +13,6 @@ export interface RedisSentinelSetOptions {
   downAfterMs?: number
   /** `failover-timeout`: also how long before the same primary may be failed over again. */
   failoverTimeoutMs?: number
-}
-
-/** A port nothing listens on right now. */
-async function freePort (): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** One `redis-server` process (a data node or, with `--sentinel`, a Sentinel) on its own port. */

@@ -1,7 +1,7 @@
 import { signRequest } from '@pulse/oauth1'
 import { SIMULATOR_CREDENTIALS as SIM_CREDENTIALS, UserDeletedV1 } from '@pulse/contracts'
 import { sessionKey, userSessionsKey } from '@pulse/service-kit'
-import { sql } from 'kysely'
+import { rowsMentioning } from '@pulse/testing'
 import t from 'tap'
 import { Browser, consent, me, signIn } from './browser.js'
 import { TEST_PUBLIC_URL, build, callsTo, eventually, sessionExists, startSim, storedTokens, type TestAuth } from './helper.js'
@@ -15,17 +15,6 @@ async function xUsersMe (token: string, tokenSecret: string): Promise<Response> 
   const url = `${sim.twitterApiUrl}/2/users/me`
   const consumer = { consumerKey: SIM_CREDENTIALS.twitter.consumerKey, consumerSecret: SIM_CREDENTIALS.twitter.consumerSecret }
   return await fetch(url, { headers: { authorization: signRequest({ method: 'GET', url, ...consumer, token, tokenSecret }) } })
-}
-
-/** Rows of every table of auth's schema whose text mentions `text` (a user id), per table. */
-async function rowsMentioning (auth: TestAuth, text: string): Promise<Record<string, number>> {
-  const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'auth' and table_type = 'BASE TABLE'`.execute(auth.db)
-  const found: Record<string, number> = {}
-  for (const { table_name: table } of tables.rows) {
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(`auth.${table}`)} r where r::text like ${`%${text}%`}`.execute(auth.db)
-    if (rows[0]!.n > 0) found[table] = rows[0]!.n
-  }
-  return found
 }
 
 /** A registered user with a second session, Twitch and X connected. */
@@ -75,11 +64,11 @@ t.test('deleting an account with a password: refused without the right one; then
   t.ok(await eventually(async () => (await auth.events(UserDeletedV1.subject)).length === 1), 'the deletion is announced')
   t.match((await auth.events(UserDeletedV1.subject))[0], { userId, deletedAt: String })
   // Once relayed, the outbox rows that named the user (links, the deletion itself) are gone too.
-  t.ok(await eventually(async () => Object.keys(await rowsMentioning(auth, userId)).length === 0), 'no row of any auth table mentions the user')
-  t.same(await rowsMentioning(auth, userId), {})
+  t.ok(await eventually(async () => Object.keys(await rowsMentioning(auth.db, 'auth', userId)).length === 0), 'no row of any auth table mentions the user')
+  t.same(await rowsMentioning(auth.db, 'auth', userId), {})
   t.equal((await me(bystander.browser)).status, 200, 'another user is untouched')
   t.equal((await validateTwitch(bystander.twitch.accessToken)).status, 200)
-  t.ok(Object.keys(await rowsMentioning(auth, bystander.userId)).length > 0)
+  t.ok(Object.keys(await rowsMentioning(auth.db, 'auth', bystander.userId)).length > 0)
 })
 
 t.test('an account without a password is deleted only from a fresh provider sign-in', async (t) => {

@@ -1,5 +1,5 @@
 import { rateLimitSubject } from '@pulse/service-kit'
-import { testInfra, uniqueName } from '@pulse/testing'
+import { testInfra, testRedisKeySpace } from '@pulse/testing'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { AddressLimit, AttemptBudgets, LoginThrottle } from '../src/login-throttle.js'
@@ -10,13 +10,7 @@ import { AddressLimit, AttemptBudgets, LoginThrottle } from '../src/login-thrott
 const WINDOW = 600
 const infra = await testInfra()
 /** A client of this test file's own key space (closed, and its keys deleted, at the end). */
-const prefix = `${uniqueName('budgets')}:`
-const redis = new Redis(infra.redisUrl, { keyPrefix: prefix })
-t.teardown(async () => {
-  const keys = await redis.keys(`${prefix}*`)
-  if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)))
-  redis.disconnect()
-})
+const { redis, prefix } = await testRedisKeySpace(t, 'budgets')
 
 const pairKey = (username: string, ip: string) => `login-failures:account:${username}:${rateLimitSubject(ip)}`
 const addressKey = (ip: string) => `login-failures:address:${rateLimitSubject(ip)}`

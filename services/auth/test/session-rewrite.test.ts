@@ -3,6 +3,7 @@ import { Redis } from 'ioredis'
 import t from 'tap'
 import { RedisSessionStore } from '../src/session-store.js'
 import { build, sessionIdFrom } from './helper.js'
+import { interleaveAfterGet } from './redis-race.js'
 
 /**
  * A time-zone change rewrites every session of the user; a logout may delete one of them between
@@ -21,24 +22,11 @@ t.test('a logout between the read and the write of a session rewrite stays a log
   const client = new Redis(auth.config.REDIS_URL, { keyPrefix: auth.config.REDIS_PREFIX })
   t.teardown(() => client.disconnect())
   const logout = new RedisSessionStore(client, auth.config.REDIS_PREFIX, auth.config.SESSION_IDLE_TIMEOUT_S)
-  let interleaved = false
-  const racing = new Proxy(client, {
-    get (target, property, receiver) {
-      if (property !== 'get') return Reflect.get(target, property, receiver) as unknown
-      return async (key: string) => {
-        const value = await target.get(key)
-        if (key === sessionKey(loggedOut) && !interleaved) {
-          interleaved = true
-          await logout.remove(loggedOut)
-        }
-        return value
-      }
-    }
-  })
-  const store = new RedisSessionStore(racing, auth.config.REDIS_PREFIX, auth.config.SESSION_IDLE_TIMEOUT_S)
+  const racing = interleaveAfterGet(client, sessionKey(loggedOut), async () => { await logout.remove(loggedOut) })
+  const store = new RedisSessionStore(racing.client, auth.config.REDIS_PREFIX, auth.config.SESSION_IDLE_TIMEOUT_S)
   await store.updateUserSessions(userId, { timezone: 'Europe/Paris' })
 
-  t.ok(interleaved, 'the logout ran between the read and the write')
+  t.ok(racing.ran(), 'the logout ran between the read and the write')
   t.equal(await auth.redis.exists(sessionKey(loggedOut)), 0, 'the logged-out session was not written back')
   t.notOk((await auth.redis.smembers(userSessionsKey(userId))).includes(loggedOut), 'nor left in the user\'s index')
   const other = JSON.parse((await auth.redis.get(sessionKey(kept)))!) as { timezone: string }

@@ -9,6 +9,7 @@ import t from 'tap'
 import type { UserRow } from '../src/repositories/users.js'
 import { RedisSessionStore } from '../src/session-store.js'
 import { startSession } from '../src/sessions.js'
+import { interleaveAfterGet } from './redis-race.js'
 
 // The session store and the login's session on their own, against the real Redis: what is written,
 // for how long, what is indexed and what is announced. (test/accounts.test.ts shows the same
@@ -101,24 +102,11 @@ t.test('a profile change rewrites every live session of the user, keeping each e
 t.test('a session removed between the read and the write of a rewrite stays removed', async (t) => {
   await set('s-eve-1', record('eve'))
   await set('s-eve-2', record('eve'))
-  let interleaved = false
   // A client whose GET of the first session lets a logout run right after it: the race, every time.
-  const racing = new Proxy(redis, {
-    get (target, property, receiver) {
-      if (property !== 'get') return Reflect.get(target, property, receiver) as unknown
-      return async (key: string) => {
-        const value = await target.get(key)
-        if (key === sessionKey('s-eve-1') && !interleaved) {
-          interleaved = true
-          await store.remove('s-eve-1')
-        }
-        return value
-      }
-    }
-  })
+  const racing = interleaveAfterGet(redis, sessionKey('s-eve-1'), async () => { await store.remove('s-eve-1') })
   const before = announced.length
-  await new RedisSessionStore(racing, prefix, IDLE).updateUserSessions('eve', { role: 'admin' })
-  t.ok(interleaved)
+  await new RedisSessionStore(racing.client, prefix, IDLE).updateUserSessions('eve', { role: 'admin' })
+  t.ok(racing.ran())
   t.equal(await stored('s-eve-1'), null, 'not written back')
   t.same(await index('eve'), ['s-eve-2'])
   t.same(await stored('s-eve-2'), record('eve', { role: 'admin' }))

@@ -1,26 +1,20 @@
+import { decodeKeysetCursor, encodeCursor as encodeValue } from '@pulse/service-kit'
 import type { ListPosition } from './repositories/submissions.js'
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-/** An opaque cursor: clients pass back what they got, they do not build or read it. */
+/** An opaque cursor: the position (received_at, id) of the last message of a page. */
 export function encodeCursor (position: ListPosition): string {
-  return Buffer.from(JSON.stringify([position.receivedAt, position.id])).toString('base64url')
+  return encodeValue([position.receivedAt, position.id])
 }
 
 /** The position a cursor points at; undefined when it is not one this service issued. */
 export function decodeCursor (cursor: string): ListPosition | undefined {
-  let decoded: unknown
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-  } catch {
-    return undefined
-  }
-  if (!Array.isArray(decoded) || decoded.length !== 2) return undefined
-  const [receivedAt, id] = decoded as unknown[]
+  const decoded = decodeKeysetCursor(cursor)
+  if (decoded === undefined) return undefined
+  const receivedAt = decoded.key
   if (typeof receivedAt !== 'string' || !TIMESTAMP.test(receivedAt) || !isRealInstant(receivedAt)) return undefined
-  if (typeof id !== 'string' || !UUID.test(id)) return undefined
-  return { receivedAt, id }
+  return { receivedAt, id: decoded.id }
 }
 
 /** Refuses dates that do not exist (February 31st), which Postgres would reject with an error. */

@@ -1,22 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { AUTH_STREAM, UserDeletedV1 } from '@pulse/contracts'
 import { EventBus } from '@pulse/service-kit'
-import { createTestDatabase, testInfra, uniqueName } from '@pulse/testing'
-import { sql, type Kysely } from 'kysely'
+import { createTestDatabase, rowsMentioning, testInfra, uniqueName } from '@pulse/testing'
 import t from 'tap'
-import { CONTACT_SCHEMA, type Database } from '../src/db/database.js'
+import { CONTACT_SCHEMA } from '../src/db/database.js'
 import { build, eventually, nextAddress, userHeader, validMessage, visitorHeader } from './helper.js'
-
-/** Rows of every table of contact's schema (the outbox included) whose text mentions `text`, per table. */
-async function rowsMentioning (db: Kysely<Database>, text: string): Promise<Record<string, number>> {
-  const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = ${CONTACT_SCHEMA} and table_type = 'BASE TABLE'`.execute(db)
-  const found: Record<string, number> = {}
-  for (const { table_name: table } of tables.rows) {
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(`${CONTACT_SCHEMA}.${table}`)} r where r::text like ${`%${text}%`}`.execute(db)
-    if (rows[0]!.n > 0) found[table] = rows[0]!.n
-  }
-  return found
-}
 
 t.test('a deleted account: contact, down at that moment, deletes the messages the user sent logged in when it starts again', async (t) => {
   const databaseUrl = await createTestDatabase(t)
@@ -35,13 +23,13 @@ t.test('a deleted account: contact, down at that moment, deletes the messages th
   }
   const anonymous = await first.app.inject({ method: 'POST', url: '/contact', headers: visitorHeader(nextAddress()), payload: validMessage({ message: 'anonymous' }) })
   t.equal(anonymous.statusCode, 202)
-  t.same(await rowsMentioning(first.db, leaving), { submissions: 2 }, 'the sender is stored with their messages')
+  t.same(await rowsMentioning(first.db, CONTACT_SCHEMA, leaving), { submissions: 2 }, 'the sender is stored with their messages')
 
   await first.app.close()
   await bus.publish(UserDeletedV1, { userId: leaving, deletedAt: new Date().toISOString() })
   const second = await build(t, { databaseUrl, env: { NATS_PREFIX: prefix } })
-  t.ok(await eventually(async () => Object.keys(await rowsMentioning(second.db, leaving)).length === 0, 20_000), 'no row of any table mentions the user')
-  t.same(await rowsMentioning(second.db, staying), { submissions: 1 }, 'another user keeps their message')
+  t.ok(await eventually(async () => Object.keys(await rowsMentioning(second.db, CONTACT_SCHEMA, leaving)).length === 0, 20_000), 'no row of any table mentions the user')
+  t.same(await rowsMentioning(second.db, CONTACT_SCHEMA, staying), { submissions: 1 }, 'another user keeps their message')
   const left = await second.db.selectFrom('submissions').select('message').orderBy('message').execute()
   t.same(left.map((r) => r.message), ['anonymous', 'message 3'])
 })

@@ -1,17 +1,12 @@
 import { AUTH_STREAM, ExportReadyV1, METRICS_STREAM, NOTIFY_STREAM, NotificationV1, TwitchRefreshedV1 } from '@pulse/contracts'
-import { EventBus } from '@pulse/service-kit'
-import { testInfra } from '@pulse/testing'
 import t from 'tap'
-import { Browser, openEventStream as openStream, startStack } from './helper.js'
+import { openEventStream as openStream, registeredUser, stackBus, startStack } from './helper.js'
 
 t.test('/events tells the user, and only them, that their data export is ready, without disturbing the event ids', async (t) => {
   const stack = await startStack(t)
-  const alice = new Browser(stack.gatewayUrl)
-  const bob = new Browser(stack.gatewayUrl)
-  const aliceId = (await alice.fetch('/auth/register', { method: 'POST', body: { username: 'alice', password: 'a fine password' } })).json.user.id as string
-  await bob.fetch('/auth/register', { method: 'POST', body: { username: 'bob', password: 'a fine password' } })
-  const bus = await EventBus.connect({ url: (await testInfra()).natsUrl, name: 'account-events-test', prefix: stack.natsPrefix, streams: [METRICS_STREAM, AUTH_STREAM] })
-  t.teardown(() => bus.close())
+  const { browser: alice, userId: aliceId } = await registeredUser(stack, 'alice')
+  const { browser: bob } = await registeredUser(stack, 'bob')
+  const bus = await stackBus(t, stack, 'account-events-test', [METRICS_STREAM, AUTH_STREAM])
 
   const aliceStream = await openStream(`${stack.gatewayUrl}/events`, { cookie: `pulse_session=${alice.cookie('pulse_session')}` })
   const bobStream = await openStream(`${stack.gatewayUrl}/events`, { cookie: `pulse_session=${bob.cookie('pulse_session')}` })
@@ -34,12 +29,9 @@ t.test('/events tells the user, and only them, that their data export is ready, 
 
 t.test('/events hands the user, and only them, the notifications notify sends to their dashboards', async (t) => {
   const stack = await startStack(t)
-  const alice = new Browser(stack.gatewayUrl)
-  const bob = new Browser(stack.gatewayUrl)
-  const aliceId = (await alice.fetch('/auth/register', { method: 'POST', body: { username: 'alice', password: 'a fine password' } })).json.user.id as string
-  await bob.fetch('/auth/register', { method: 'POST', body: { username: 'bob', password: 'a fine password' } })
-  const bus = await EventBus.connect({ url: (await testInfra()).natsUrl, name: 'account-events-test', prefix: stack.natsPrefix, streams: [NOTIFY_STREAM] })
-  t.teardown(() => bus.close())
+  const { browser: alice, userId: aliceId } = await registeredUser(stack, 'alice')
+  const { browser: bob } = await registeredUser(stack, 'bob')
+  const bus = await stackBus(t, stack, 'account-events-test', [NOTIFY_STREAM])
   const aliceStream = await openStream(`${stack.gatewayUrl}/events`, { cookie: `pulse_session=${alice.cookie('pulse_session')}` })
   const bobStream = await openStream(`${stack.gatewayUrl}/events`, { cookie: `pulse_session=${bob.cookie('pulse_session')}` })
   t.teardown(async () => { await aliceStream.close(); await bobStream.close() })

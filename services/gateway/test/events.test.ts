@@ -1,20 +1,15 @@
 import { METRICS_STREAM, TwitchChannelActivityV1, TwitchConnectionRevokedV1, TwitchRefreshFailedV1, TwitchRefreshedV1, TwitchStreamChangedV1 } from '@pulse/contracts'
-import { EventBus } from '@pulse/service-kit'
-import { testInfra } from '@pulse/testing'
 import t from 'tap'
-import { Browser, openEventStream as openStream, startStack } from './helper.js'
+import { openEventStream as openStream, registeredUser, stackBus, startStack } from './helper.js'
 
 const refreshed = (userId: string, snapshotId: string) =>
   ({ userId, provider: 'twitch' as const, capturedAt: new Date().toISOString(), snapshotId })
 
 t.test('/events delivers the user\'s own metrics events, heartbeats, and catches up after a reconnect', async (t) => {
   const stack = await startStack(t, { gatewayEnv: { EVENTS_HEARTBEAT_MS: '200' } })
-  const alice = new Browser(stack.gatewayUrl)
-  const bob = new Browser(stack.gatewayUrl)
-  const aliceId = (await alice.fetch('/auth/register', { method: 'POST', body: { username: 'alice', password: 'a fine password' } })).json.user.id as string
-  const bobId = (await bob.fetch('/auth/register', { method: 'POST', body: { username: 'bob', password: 'a fine password' } })).json.user.id as string
-  const bus = await EventBus.connect({ url: (await testInfra()).natsUrl, name: 'events-test', prefix: stack.natsPrefix, streams: [METRICS_STREAM] })
-  t.teardown(() => bus.close())
+  const { browser: alice, userId: aliceId } = await registeredUser(stack, 'alice')
+  const { userId: bobId } = await registeredUser(stack, 'bob')
+  const bus = await stackBus(t, stack, 'events-test', [METRICS_STREAM])
 
   const anonymous = await fetch(`${stack.gatewayUrl}/events`)
   t.equal(anonymous.status, 401, 'logged in only')
@@ -51,12 +46,9 @@ t.test('/events delivers the user\'s own metrics events, heartbeats, and catches
 
 t.test('/events carries Twitch EventSub\'s news: activity, stream changes and a revoked connection, to their user only', async (t) => {
   const stack = await startStack(t)
-  const carol = new Browser(stack.gatewayUrl)
-  const dave = new Browser(stack.gatewayUrl)
-  const carolId = (await carol.fetch('/auth/register', { method: 'POST', body: { username: 'carol', password: 'a fine password' } })).json.user.id as string
-  const daveId = (await dave.fetch('/auth/register', { method: 'POST', body: { username: 'dave', password: 'a fine password' } })).json.user.id as string
-  const bus = await EventBus.connect({ url: (await testInfra()).natsUrl, name: 'events-test', prefix: stack.natsPrefix, streams: [METRICS_STREAM] })
-  t.teardown(() => bus.close())
+  const { browser: carol, userId: carolId } = await registeredUser(stack, 'carol')
+  const { userId: daveId } = await registeredUser(stack, 'dave')
+  const bus = await stackBus(t, stack, 'events-test', [METRICS_STREAM])
   const stream = await openStream(`${stack.gatewayUrl}/events`, { cookie: `pulse_session=${carol.cookie('pulse_session')}` })
   t.ok(await stream.waitFor(/: connected/))
   const at = new Date().toISOString()

@@ -1,8 +1,8 @@
 import authApp from '@pulse/auth/app'
 import { loadAuthConfig } from '@pulse/auth/config'
 import { AUTH_STREAM, METRICS_STREAM } from '@pulse/contracts'
-import { EventBus, createServerOptions, migrateToLatest, requireIdentity, servicePlugin } from '@pulse/service-kit'
-import { createTestDatabase, eventually, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { EventBus, createServerOptions, migrateToLatest, requireIdentity, servicePlugin, type EventBusOptions } from '@pulse/service-kit'
+import { createTestDatabase, eventually, freePort, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import net from 'node:net'
@@ -43,15 +43,6 @@ async function startEcho (): Promise<FastifyInstance> {
   return app
 }
 
-/** A port on which nothing listens: a service that is down. */
-export async function closedPort (): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 const url = (app: FastifyInstance) => `http://127.0.0.1:${(app.server.address() as net.AddressInfo).port}`
 
 export interface Stack {
@@ -85,10 +76,10 @@ export async function startStack (t: Teardown, { gatewayEnv = {}, authEnv = {} }
     ...shared,
     AUTH_URL: url(auth),
     MOOD_URL: url(echo),
-    CONTACT_URL: `http://127.0.0.1:${await closedPort()}`,
-    NOTIFY_URL: `http://127.0.0.1:${await closedPort()}`,
-    TWITCH_INGEST_URL: `http://127.0.0.1:${await closedPort()}`,
-    TWITTER_INGEST_URL: `http://127.0.0.1:${await closedPort()}`,
+    CONTACT_URL: `http://127.0.0.1:${await freePort()}`,
+    NOTIFY_URL: `http://127.0.0.1:${await freePort()}`,
+    TWITCH_INGEST_URL: `http://127.0.0.1:${await freePort()}`,
+    TWITTER_INGEST_URL: `http://127.0.0.1:${await freePort()}`,
     NATS_URL: infra.natsUrl,
     NATS_PREFIX: natsPrefix,
     ...gatewayEnv
@@ -183,4 +174,19 @@ export async function openEventStream (url: string, headers: Record<string, stri
     async waitFor (pattern: RegExp, ms = 10_000) { return await eventually(() => pattern.test(text), ms, 25) },
     async close () { controller.abort(); await done }
   }
+}
+
+/** A browser logged in as a newly registered user (password 'a fine password'), and the user's id. */
+export async function registeredUser (stack: Stack, username: string): Promise<{ browser: Browser, userId: string }> {
+  const browser = new Browser(stack.gatewayUrl)
+  const answer = await browser.fetch('/auth/register', { method: 'POST', body: { username, password: 'a fine password' } })
+  if (answer.status !== 201) throw new Error(`register ${username}: ${answer.status}`)
+  return { browser, userId: answer.json.user.id as string }
+}
+
+/** The test's own bus on the stack's NATS prefix, to publish what services would (closed when the test ends). */
+export async function stackBus (t: Teardown, stack: Stack, name: string, streams: NonNullable<EventBusOptions['streams']>): Promise<EventBus> {
+  const bus = await EventBus.connect({ url: (await testInfra()).natsUrl, name, prefix: stack.natsPrefix, streams })
+  t.teardown(() => bus.close())
+  return bus
 }

@@ -1,6 +1,6 @@
 import { Signer } from '@fastify/cookie'
 import { IDENTITY_HEADER, sessionKey, verifyAssertion } from '@pulse/service-kit'
-import { eventually, testInfra, uniqueName } from '@pulse/testing'
+import { eventually, freePort, testInfra, uniqueName } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
@@ -10,7 +10,6 @@ import t from 'tap'
 import { loadGatewayConfig } from '../src/config.js'
 import sessionsPlugin from '../src/plugins/sessions.js'
 import proxyRoutes from '../src/routes/proxy.js'
-import { closedPort } from './helper.js'
 
 // The proxy routes on their own: the sessions plugin and the routes in a bare Fastify, in front of
 // small HTTP servers that answer what they were sent (and misbehave on request). What reaches a
@@ -82,7 +81,7 @@ const config = loadGatewayConfig({
   MOOD_URL: mood.url,
   // a host name that does not resolve, and a port where nothing listens
   CONTACT_URL: 'http://pulse-upstream.invalid:80',
-  TWITCH_INGEST_URL: `http://127.0.0.1:${await closedPort()}`,
+  TWITCH_INGEST_URL: `http://127.0.0.1:${await freePort()}`,
   TWITTER_INGEST_URL: twitter.url,
   LOG_LEVEL: 'silent'
 })

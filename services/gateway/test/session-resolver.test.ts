@@ -1,6 +1,6 @@
 import { Signer } from '@fastify/cookie'
 import { sessionKey, sessionRevokedChannel } from '@pulse/service-kit'
-import { TcpProxy, eventually, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { TcpProxy, eventually, testInfra, testRedisKeySpace, type Teardown } from '@pulse/testing'
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
@@ -19,13 +19,7 @@ const IDLE_S = 3600
 const ABSOLUTE_S = 7200
 const CACHE_MS = 60_000
 const infra = await testInfra()
-const prefix = `${uniqueName('resolver')}:`
-const redis = new Redis(infra.redisUrl, { keyPrefix: prefix })
-t.teardown(async () => {
-  const keys = await redis.keys(`${prefix}*`)
-  if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)))
-  redis.disconnect()
-})
+const { redis, prefix } = await testRedisKeySpace(t, 'resolver')
 
 const configWith = (env: Record<string, string> = {}) => loadGatewayConfig({
   REDIS_URL: infra.redisUrl,

@@ -1,21 +1,8 @@
 import { AUTH_STREAM, UserDeletedV1 } from '@pulse/contracts'
-import { createTestDatabase, eventually, uniqueName } from '@pulse/testing'
-import { sql, type Kysely } from 'kysely'
+import { createTestDatabase, eventually, rowsMentioning, uniqueName } from '@pulse/testing'
 import t from 'tap'
-import type { Database } from '../src/db/database.js'
 import { MOOD_SCHEMA } from '../src/db/database.js'
 import { build, identity, logMood, newUserId } from './helper.js'
-
-/** Rows of every table of mood's schema whose text mentions `text`, per table. */
-async function rowsMentioning (db: Kysely<Database>, text: string): Promise<Record<string, number>> {
-  const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = ${MOOD_SCHEMA} and table_type = 'BASE TABLE'`.execute(db)
-  const found: Record<string, number> = {}
-  for (const { table_name: table } of tables.rows) {
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(`${MOOD_SCHEMA}.${table}`)} r where r::text like ${`%${text}%`}`.execute(db)
-    if (rows[0]!.n > 0) found[table] = rows[0]!.n
-  }
-  return found
-}
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString()
 
@@ -31,15 +18,15 @@ t.test('a deleted account: mood, down at that moment, deletes every row of the u
   }
   const keyed = await first.app.inject({ method: 'POST', url: '/mood', headers: { ...identity(leaving), 'idempotency-key': 'k-1' }, payload: { score: 5 } })
   t.equal(keyed.statusCode, 201)
-  const before = await rowsMentioning(first.db, leaving)
+  const before = await rowsMentioning(first.db, MOOD_SCHEMA, leaving)
   t.ok(before.entries === 4 && before.streak_runs! > 0 && before.user_streaks === 1 && before.idempotency_keys === 1, 'there is something to delete in every table')
-  const stayingBefore = await rowsMentioning(first.db, staying)
+  const stayingBefore = await rowsMentioning(first.db, MOOD_SCHEMA, staying)
 
   await first.app.close()
   await first.bus.publish(UserDeletedV1, { userId: leaving, deletedAt: new Date().toISOString() })
   const second = await build(t, { databaseUrl, env })
-  t.ok(await eventually(async () => Object.keys(await rowsMentioning(second.db, leaving)).length === 0, 20_000), 'no row of any table mentions the user')
-  t.same(await rowsMentioning(second.db, staying), stayingBefore, 'the other user keeps everything')
+  t.ok(await eventually(async () => Object.keys(await rowsMentioning(second.db, MOOD_SCHEMA, leaving)).length === 0, 20_000), 'no row of any table mentions the user')
+  t.same(await rowsMentioning(second.db, MOOD_SCHEMA, staying), stayingBefore, 'the other user keeps everything')
   const list = await second.app.inject({ method: 'GET', url: '/mood', headers: identity(leaving) })
   t.same(list.json<{ items: unknown[] }>().items, [])
 
@@ -50,5 +37,5 @@ t.test('a deleted account: mood, down at that moment, deletes every row of the u
     const info = await second.bus.jsm.consumers.info(second.bus.streamName(AUTH_STREAM), 'mood-user-deleted')
     return info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.stream_seq === 3
   }, 20_000), 'every deletion was handled and acknowledged')
-  t.same(await rowsMentioning(second.db, staying), stayingBefore)
+  t.same(await rowsMentioning(second.db, MOOD_SCHEMA, staying), stayingBefore)
 })

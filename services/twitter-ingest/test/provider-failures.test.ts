@@ -34,25 +34,22 @@ t.test('a 429 with x-rate-limit-reset is waited out by redelivery: the refresh c
   t.equal(failedOf(world, userId).length, 0)
 })
 
-t.test('a 429 on a later timeline page: the refresh starts again after the reset and completes once', async (t) => {
-  const userId = await connectX(world, 'sim_mid')
-  t.ok(await eventually(() => refreshedOf(world, userId).length === 1))
-  sim.control.failNext('GET /2/users/:id/tweets', 1, 429)
-  await refreshAgain(userId)
-  t.ok(await eventually(() => refreshedOf(world, userId).length === 2))
-  t.ok(await drained(world), 'the service has nothing left to do')
-  t.equal(await snapshotCount(userId), 2)
-  t.equal(failedOf(world, userId).length, 0)
-})
-
-t.test('X answering 503 is retried, then redelivered, and the refresh completes', async (t) => {
-  const userId = await connectX(world, 'sim_new')
-  t.ok(await eventually(() => refreshedOf(world, userId).length === 1))
-  sim.control.failNext('GET /2/users/me', 4, 503)
-  await refreshAgain(userId)
-  t.ok(await eventually(() => refreshedOf(world, userId).length === 2))
-  t.equal(failedOf(world, userId).length, 0)
-})
+const passingFailures = [
+  { name: 'a 429 on a later timeline page: the refresh starts again after the reset and completes once', login: 'sim_mid', endpoint: 'GET /2/users/:id/tweets', times: 1, status: 429 as const },
+  { name: 'X answering 503 is retried, then redelivered, and the refresh completes', login: 'sim_new', endpoint: 'GET /2/users/me', times: 4, status: 503 as const }
+]
+for (const { name, login, endpoint, times, status } of passingFailures) {
+  t.test(name, async (t) => {
+    const userId = await connectX(world, login)
+    t.ok(await eventually(() => refreshedOf(world, userId).length === 1))
+    sim.control.failNext(endpoint, times, status)
+    await refreshAgain(userId)
+    t.ok(await eventually(() => refreshedOf(world, userId).length === 2))
+    t.ok(await drained(world), 'the service has nothing left to do')
+    t.equal(await snapshotCount(userId), 2, 'one snapshot per refresh')
+    t.equal(failedOf(world, userId).length, 0)
+  })
+}
 
 t.test('a token X refuses is reported as token_revoked after asking auth once, and not retried', async (t) => {
   const userId = await connectX(world, 'sim_chatty')

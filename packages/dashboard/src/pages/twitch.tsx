@@ -1,13 +1,12 @@
 import type { TwitchBitsLeaderboard, TwitchLiveFollowList, TwitchOverview, TwitchSubscriberList, TwitchTopGameList, TwitchTopStreamList, TwitchVideoList } from '@pulse/contracts'
-import { useState } from 'preact/hooks'
-import { useLiveEvents, useResource } from '../api.js'
+import { useResource } from '../api.js'
 import type { PageProps } from '../app.js'
-import { PROVIDER_METRICS, HistoryChart } from '../history.js'
+import { ProviderHistory, useRefreshVersion } from '../history.js'
 import { formatDateTime, formatNumber, timeAgo } from '../format.js'
 import { Loaded } from '../ui.js'
 import { RefreshButton } from './overview.js'
 import { HoursStreamed, RecentFollowers, TwitchProfileCard } from './provider-profile.js'
-import { RangePicker, SortableTable } from './range.js'
+import { SortableTable } from './range.js'
 
 export function NotConnected ({ provider, name }: { provider: string, name: string }) {
   return (
@@ -19,8 +18,7 @@ export function NotConnected ({ provider, name }: { provider: string, name: stri
 }
 
 export function TwitchPage ({ user }: PageProps) {
-  const [version, setVersion] = useState(0)
-  useLiveEvents((name, data) => { if (name === 'metrics.refreshed' && data.provider === 'twitch') setVersion((v) => v + 1) }, true)
+  const version = useRefreshVersion('twitch')
   const connected = user.connections.some((c) => c.provider === 'twitch')
   const overview = useResource<TwitchOverview>(connected ? '/twitch/overview' : null, [version])
   const subs = useResource<TwitchSubscriberList>(connected ? '/twitch/subscribers?limit=100' : null, [version])
@@ -55,10 +53,7 @@ export function TwitchPage ({ user }: PageProps) {
                 </>
               )}
             </Loaded>
-            <RangePicker />
-            <div class="charts">
-              {PROVIDER_METRICS.twitch.map((info) => <HistoryChart key={info.metric} provider="twitch" info={info} timezone={user.timezone} version={version} />)}
-            </div>
+            <ProviderHistory provider="twitch" timezone={user.timezone} version={version} />
             <div class="two">
               <RecentFollowers version={version} />
               <HoursStreamed version={version} />

@@ -1,18 +1,16 @@
 import type { TwitterOverview, TwitterPostList } from '@pulse/contracts'
-import { useState } from 'preact/hooks'
-import { useLiveEvents, useResource } from '../api.js'
+import { useResource } from '../api.js'
 import type { PageProps } from '../app.js'
-import { PROVIDER_METRICS, HistoryChart } from '../history.js'
+import { ProviderHistory, useRefreshVersion } from '../history.js'
 import { formatDateTime, formatNumber, timeAgo } from '../format.js'
 import { Loaded } from '../ui.js'
 import { RefreshButton } from './overview.js'
-import { RangePicker, SortableTable } from './range.js'
+import { SortableTable } from './range.js'
 import { XProfileCard } from './provider-profile.js'
 import { NotConnected } from './twitch.js'
 
 export function XPage ({ user }: PageProps) {
-  const [version, setVersion] = useState(0)
-  useLiveEvents((name, data) => { if (name === 'metrics.refreshed' && data.provider === 'twitter') setVersion((v) => v + 1) }, true)
+  const version = useRefreshVersion('twitter')
   const connected = user.connections.some((c) => c.provider === 'twitter')
   const overview = useResource<TwitterOverview>(connected ? '/twitter/overview' : null, [version])
   const posts = useResource<TwitterPostList>(connected ? '/twitter/posts?limit=100' : null, [version])
@@ -38,10 +36,7 @@ export function XPage ({ user }: PageProps) {
           </>
         )}
       </Loaded>
-      <RangePicker />
-      <div class="charts">
-        {PROVIDER_METRICS.twitter.map((info) => <HistoryChart key={info.metric} provider="twitter" info={info} timezone={user.timezone} version={version} />)}
-      </div>
+      <ProviderHistory provider="twitter" timezone={user.timezone} version={version} />
       <Loaded resource={posts} what="Posts">
         {(p) => <SortableTable caption="Posts and their engagement" rows={p.items} initialSort="engagement" columns={[
           { key: 'text', label: 'Post', value: (r) => r.text, render: (r) => <>{r.isRepost && <small>Repost · </small>}{r.text}</> },

@@ -19,6 +19,7 @@ import { ProviderUnavailable } from '../providers/http.js'
 import { deleteUserRows, findExport, findPendingExport, insertExport, listExports, type ExportRow } from '../repositories/account-data.js'
 import { listConnectionsOfUser } from '../repositories/connections.js'
 import { grantLeaseName, releaseLease, takeLease, type Lease } from '../repositories/leases.js'
+import { currentUser } from '../current-user.js'
 import { findUserById } from '../repositories/users.js'
 import type { TokenStore } from '../tokens/token-store.js'
 import { endUserSessions } from '../user-sessions.js'
@@ -65,10 +66,8 @@ export default async function accountDataRoutes (fastify: FastifyInstance, optio
       response: { 204: Type.Null(), ...errors(400, 401, 403, 404, 429, 503) }
     }
   }, async (request, reply) => {
-    const { userId } = requireIdentity(request)
+    const { userId, user } = await currentUser(db, request)
     const password = request.body.password
-    const user = await findUserById(db, userId)
-    if (user === undefined) throw new AuthUserNotFoundError()
     const connections = await listConnectionsOfUser(db, userId)
 
     if (user.password_hash !== null) {

@@ -9,6 +9,7 @@ import { consumeToken, issueToken } from '../repositories/account-tokens.js'
 import { markEmailVerified, setUnverifiedEmail } from '../repositories/emails.js'
 import { queueMail } from '../repositories/mails.js'
 import { countRecoveryCodesLeft, isTwoFactorEnabled } from '../repositories/two-factor.js'
+import { currentUser } from '../current-user.js'
 import { findUserById } from '../repositories/users.js'
 
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponseSchema]))
@@ -49,9 +50,7 @@ export default async function emailRoutes (fastify: FastifyInstance, { config }:
       response: { 202: AccountSecuritySchema, ...errors(400, 401, 404) }
     }
   }, async (request, reply) => {
-    const { userId } = requireIdentity(request)
-    const user = await findUserById(app.db, userId)
-    if (user === undefined) throw new AuthUserNotFoundError()
+    const { userId, user } = await currentUser(app.db, request)
     const email = request.body.email.trim()
     const unchanged = user.email !== null && user.email.toLowerCase() === email.toLowerCase() && user.email_verified_at !== null
     if (!unchanged) {

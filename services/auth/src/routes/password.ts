@@ -1,7 +1,7 @@
 import {
   ChangePasswordBodySchema, ErrorResponseSchema, ForgotPasswordBodySchema, ForgotPasswordResponseSchema, ResetPasswordBodySchema
 } from '@pulse/contracts'
-import { rateLimitSubject, requireIdentity } from '@pulse/service-kit'
+import { rateLimitSubject } from '@pulse/service-kit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { sql } from 'kysely'
@@ -18,7 +18,8 @@ import type { Passwords } from '../passwords.js'
 import { consumeToken, issueToken, newToken } from '../repositories/account-tokens.js'
 import { findUserByVerifiedEmail } from '../repositories/emails.js'
 import { queueMail } from '../repositories/mails.js'
-import { findUserById, findUserByUsername, updateUser, type UserRow } from '../repositories/users.js'
+import { currentUser } from '../current-user.js'
+import { findUserByUsername, updateUser, type UserRow } from '../repositories/users.js'
 import { startSession } from '../sessions.js'
 
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorResponseSchema]))
@@ -121,9 +122,7 @@ export default async function passwordRoutes (fastify: FastifyInstance, { config
       response: { 204: Type.Null(), ...errors(400, 401, 403, 404, 429) }
     }
   }, async (request, reply) => {
-    const { userId } = requireIdentity(request)
-    const user = await findUserById(app.db, userId)
-    if (user === undefined) throw new AuthUserNotFoundError()
+    const { userId, user } = await currentUser(app.db, request)
     const { currentPassword, newPassword } = request.body
     if (user.password_hash !== null) {
       if (currentPassword === undefined) throw new AuthCurrentPasswordRequiredError()

@@ -6,13 +6,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import Type from 'typebox'
 import {
-  AuthInvalidChallengeError, AuthInvalidTwoFactorCodeError, AuthProofRequiredError, AuthTooManyCodesError, AuthTwoFactorAlreadyEnabledError, AuthTwoFactorNotEnabledError, AuthTwoFactorNotStartedError, AuthUserNotFoundError, AuthWrongCodeError
+  AuthInvalidChallengeError, AuthInvalidTwoFactorCodeError, AuthProofRequiredError, AuthTooManyCodesError, AuthTwoFactorAlreadyEnabledError, AuthTwoFactorNotEnabledError, AuthTwoFactorNotStartedError, AuthWrongCodeError
 } from '../errors.js'
 import type { LoginThrottle } from '../login-throttle.js'
 import { confirmPassword } from '../password-confirmation.js'
 import type { Passwords } from '../passwords.js'
 import { listConnectionsOfUser, toConnection } from '../repositories/connections.js'
 import { deleteTwoFactor, enableTwoFactor, findTwoFactor, replaceRecoveryCodes, savePendingTwoFactor } from '../repositories/two-factor.js'
+import { currentUser } from '../current-user.js'
 import { findUserById, toUser } from '../repositories/users.js'
 import { startSession } from '../sessions.js'
 import { newRecoveryCodes, type Totp } from '../two-factor/totp.js'
@@ -47,9 +48,7 @@ export default async function twoFactorRoutes (fastify: FastifyInstance, { totp,
       response: { 200: TwoFactorSetupSchema, ...errors(401, 404, 409) }
     }
   }, async (request) => {
-    const { userId } = requireIdentity(request)
-    const user = await findUserById(app.db, userId)
-    if (user === undefined) throw new AuthUserNotFoundError()
+    const { userId, user } = await currentUser(app.db, request)
     if ((await findTwoFactor(app.db, userId))?.enabled_at != null) throw new AuthTwoFactorAlreadyEnabledError()
     const secret = totp.newSecret()
     await savePendingTwoFactor(app.db, userId, totp.seal(userId, secret))
@@ -86,9 +85,7 @@ export default async function twoFactorRoutes (fastify: FastifyInstance, { totp,
       response: { 204: Type.Null(), ...errors(400, 401, 403, 404, 409, 429) }
     }
   }, async (request, reply) => {
-    const { userId } = requireIdentity(request)
-    const user = await findUserById(app.db, userId)
-    if (user === undefined) throw new AuthUserNotFoundError()
+    const { userId, user } = await currentUser(app.db, request)
     if ((await findTwoFactor(app.db, userId))?.enabled_at == null) throw new AuthTwoFactorNotEnabledError()
     const { code, password } = request.body
     if (code !== undefined) {

@@ -34,11 +34,17 @@ const TIERS = new Set(['1000', '2000', '3000'])
  * moment — changes nothing the second time.
  */
 export function eventsubApplier ({ db, now, log, wakeOutbox, reconcileSoon }: ApplyOptions) {
+  /** The tracked account of the Twitch user an event names, locked; undefined when none is connected and valid. */
+  const connectedAccount = async (trx: Transaction<Database>, providerUserId: string | undefined) => {
+    if (providerUserId === undefined) return undefined
+    const account = await lockTrackedByBroadcaster(trx, providerUserId)
+    return account === undefined || account.invalidated_at !== null ? undefined : account
+  }
+
   const channelEvent = async (trx: Transaction<Database>, message: Message, event: Json): Promise<boolean> => {
-    const broadcasterId = str(event.broadcaster_user_id)
-    if (broadcasterId === undefined) return false
-    const account = await lockTrackedByBroadcaster(trx, broadcasterId)
-    if (account === undefined || account.invalidated_at !== null) return false
+    const account = await connectedAccount(trx, str(event.broadcaster_user_id))
+    if (account === undefined) return false
+    const broadcasterId = account.provider_user_id
     const userId = account.user_id
     const at = new Date(now())
     const activity = async (kind: 'follow' | 'subscribe' | 'gift' | 'cheer', amount: number, snapshotId: string | undefined) => {
@@ -84,10 +90,9 @@ export function eventsubApplier ({ db, now, log, wakeOutbox, reconcileSoon }: Ap
   }
 
   const authorizationRevoked = async (trx: Transaction<Database>, message: Message, event: Json): Promise<boolean> => {
-    const providerUserId = str(event.user_id)
-    if (providerUserId === undefined) return false
-    const account = await lockTrackedByBroadcaster(trx, providerUserId)
-    if (account === undefined || account.invalidated_at !== null) return false
+    const account = await connectedAccount(trx, str(event.user_id))
+    if (account === undefined) return false
+    const providerUserId = account.provider_user_id
     const revokedAt = message.sentAt
     await markInvalidated(trx as unknown as IngestDb, account.user_id, 'authorization_revoked', new Date(revokedAt))
     // Auth deletes the tokens; the user hears of it on /events.
