@@ -268,3 +268,20 @@ export async function insertInChunks<DB, T extends keyof DB & string> (db: Kysel
     await (db as Kysely<any>).insertInto(table).values(rows.slice(i, i + chunkSize)).execute()
   }
 }
+
+// ------------------------------------------------------------------------------------------------
+// A user's one-row tables (the provider profile)
+
+/** A table with one row per user, keyed by `user_id`. */
+interface UserRowTable { user_id: string }
+
+/** The user's row of `table`: inserted, or replaced by `row` when there is one. */
+export async function upsertUserRow<R extends object> (db: Kysely<any>, table: string, userId: string, row: R): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any -- each service's own table
+  await (db as Kysely<Record<string, UserRowTable>>).insertInto(table).values({ user_id: userId, ...row })
+    .onConflict((c) => c.column('user_id').doUpdateSet(row as never)).execute()
+}
+
+/** The user's row of `table`, if there is one. */
+export async function readUserRow<R> (db: Kysely<any>, table: string, userId: string): Promise<R | undefined> { // eslint-disable-line @typescript-eslint/no-explicit-any -- each service's own table
+  return await (db as Kysely<Record<string, UserRowTable>>).selectFrom(table).selectAll().where('user_id', '=', userId).executeTakeFirst() as R | undefined
+}

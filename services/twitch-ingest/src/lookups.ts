@@ -1,6 +1,6 @@
-import { ProviderUnauthorizedError, answerCheck, type AnswerCheck, type Clock } from '@pulse/ingest-kit'
-import type { AppTokenProvider } from './helix/app-token.js'
-import { APP_BUCKET, type HelixClient } from './helix/client.js'
+import { answerCheck, type Clock } from '@pulse/ingest-kit'
+import { appGet, type AppGet, type AppTokenProvider } from './helix/app-token.js'
+import type { HelixClient } from './helix/client.js'
 import {
   HelixGamesPageSchema, HelixStreamsPageSchema, HelixUsersSchema, type HelixGame, type HelixStream, type HelixUser
 } from './helix/schemas.js'
@@ -31,7 +31,11 @@ export interface TwitchLookupsOptions {
  * when Twitch cannot be asked, a stale answer is better than none.
  */
 export class TwitchLookups {
-  constructor (private readonly options: TwitchLookupsOptions) {}
+  private readonly get: AppGet
+
+  constructor (private readonly options: TwitchLookupsOptions) {
+    this.get = appGet(options.helix, options.appToken)
+  }
 
   async user (by: { login: string } | { id: string }): Promise<Fetched<HelixUser | null>> {
     const [param, value] = 'login' in by ? ['login', by.login.toLowerCase()] : ['id', by.id]
@@ -70,16 +74,4 @@ export class TwitchLookups {
     return fetched
   }
 
-  /** A Helix call with the app token; a token Twitch refuses is replaced once. */
-  private async get<T> (path: string, params: Array<[string, string]>, check: AnswerCheck<T>): Promise<T> {
-    const { helix, appToken } = this.options
-    const token = await appToken.token()
-    try {
-      return await helix.get(path, params, { accessToken: token, bucket: APP_BUCKET }, check)
-    } catch (error) {
-      if (!(error instanceof ProviderUnauthorizedError)) throw error
-      appToken.invalidate(token)
-      return await helix.get(path, params, { accessToken: await appToken.token(), bucket: APP_BUCKET }, check)
-    }
-  }
 }

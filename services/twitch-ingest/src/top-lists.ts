@@ -1,7 +1,7 @@
-import { ProviderUnauthorizedError, answerCheck, type AnswerCheck, type Clock } from '@pulse/ingest-kit'
+import { answerCheck, type Clock } from '@pulse/ingest-kit'
 import type { FastifyBaseLogger } from 'fastify'
-import type { AppTokenProvider } from './helix/app-token.js'
-import { APP_BUCKET, type HelixClient } from './helix/client.js'
+import { appGet, type AppTokenProvider } from './helix/app-token.js'
+import type { HelixClient } from './helix/client.js'
 import {
   HelixGamesPageSchema, HelixStreamsPageSchema, type HelixGame, type HelixStream
 } from './helix/schemas.js'
@@ -45,16 +45,7 @@ export interface TopLists {
 
 /** Top streams and games with the app access token (a refused token is replaced once). */
 export function createTopLists (helix: HelixClient, appToken: AppTokenProvider, options: { size: number, ttlMs: number, now: Clock, log: FastifyBaseLogger }): TopLists {
-  const get = async <T>(path: string, params: Array<[string, string]>, check: AnswerCheck<T>): Promise<T> => {
-    const token = await appToken.token()
-    try {
-      return await helix.get(path, params, { accessToken: token, bucket: APP_BUCKET }, check)
-    } catch (error) {
-      if (!(error instanceof ProviderUnauthorizedError)) throw error
-      appToken.invalidate(token)
-      return await helix.get(path, params, { accessToken: await appToken.token(), bucket: APP_BUCKET }, check)
-    }
-  }
+  const get = appGet(helix, appToken)
   const first: [string, string] = ['first', String(options.size)]
   return {
     streams: new CachedList(async () => (await get('streams', [['type', 'live'], first], streamsPage)).data, options.ttlMs, options.now, options.log),

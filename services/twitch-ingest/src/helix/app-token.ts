@@ -1,4 +1,5 @@
-import { ProviderRequestError, ProviderUnavailableError, type Clock } from '@pulse/ingest-kit'
+import { ProviderRequestError, ProviderUnauthorizedError, ProviderUnavailableError, type AnswerCheck, type Clock } from '@pulse/ingest-kit'
+import { APP_BUCKET, type HelixClient } from './client.js'
 
 export interface AppTokenOptions {
   /** TWITCH_AUTH_URL, e.g. https://id.twitch.tv/oauth2 */
@@ -56,5 +57,21 @@ export class AppTokenProvider {
     // Renewed a minute early (or at half its life, for short-lived tokens).
     this.cached = { token: body.access_token, expiresAt: now() + Math.max(lifetimeS * 500, lifetimeS * 1000 - 60_000) }
     return body.access_token
+  }
+}
+
+/** A Helix GET with the app access token, on the app's rate-limit bucket; a token Twitch refuses is replaced once. */
+export type AppGet = <T>(path: string, params: Array<[string, string]>, check: AnswerCheck<T>) => Promise<T>
+
+export function appGet (helix: HelixClient, appToken: AppTokenProvider): AppGet {
+  return async <T>(path: string, params: Array<[string, string]>, check: AnswerCheck<T>): Promise<T> => {
+    const token = await appToken.token()
+    try {
+      return await helix.get(path, params, { accessToken: token, bucket: APP_BUCKET }, check)
+    } catch (error) {
+      if (!(error instanceof ProviderUnauthorizedError)) throw error
+      appToken.invalidate(token)
+      return await helix.get(path, params, { accessToken: await appToken.token(), bucket: APP_BUCKET }, check)
+    }
   }
 }

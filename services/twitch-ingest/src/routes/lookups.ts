@@ -8,6 +8,7 @@ import { requireIdentity } from '@pulse/service-kit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { TwitchErrors } from '../errors.js'
 import type { Fetched, TwitchLookups } from '../lookups.js'
+import { streamOf } from './top.js'
 
 export interface LookupRoutesOptions {
   lookups: TwitchLookups
@@ -121,19 +122,7 @@ export default async function lookupRoutes (fastify: FastifyInstance, { lookups,
       }
     })
     return {
-      items: found.value.data.map((s) => ({
-        streamId: s.id,
-        broadcasterId: s.user_id,
-        login: s.user_login,
-        displayName: s.user_name,
-        gameId: s.game_id,
-        gameName: s.game_name,
-        title: s.title,
-        viewerCount: s.viewer_count,
-        startedAt: new Date(s.started_at).toISOString(),
-        language: s.language,
-        thumbnailUrl: s.thumbnail_url
-      })),
+      items: found.value.data.map(streamOf),
       nextCursor: found.value.cursor,
       fetchedAt: new Date(found.fetchedAt).toISOString()
     }

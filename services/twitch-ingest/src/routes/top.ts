@@ -3,7 +3,23 @@ import { ErrorResponseSchema, TwitchListQuerySchema, TwitchTopGameListSchema, Tw
 import { ProviderRateLimitedError, ProviderRequestError, ProviderUnavailableError, pageOf, pageRequest } from '@pulse/ingest-kit'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify'
 import { TwitchErrors } from '../errors.js'
+import type { HelixStream } from '../helix/schemas.js'
 import type { CachedList, TopLists } from '../top-lists.js'
+
+/** A live stream as the API shows it (TwitchTopStreamSchema), from Helix's Get Streams. */
+export const streamOf = (s: HelixStream) => ({
+  streamId: s.id,
+  broadcasterId: s.user_id,
+  login: s.user_login,
+  displayName: s.user_name,
+  gameId: s.game_id,
+  gameName: s.game_name,
+  title: s.title,
+  viewerCount: s.viewer_count,
+  startedAt: new Date(s.started_at).toISOString(),
+  language: s.language,
+  thumbnailUrl: s.thumbnail_url
+})
 
 export interface TopRoutesOptions {
   topLists: TopLists
@@ -55,19 +71,7 @@ export default async function topRoutes (fastify: FastifyInstance, { topLists, p
       querystring: TwitchListQuerySchema,
       response: { 200: { ...TwitchTopStreamListSchema, description: 'A page of the top streams' }, ...errors(400, 500, 503) }
     }
-  }, async (request, reply) => await page(request, reply, topLists.streams, (s) => ({
-    streamId: s.id,
-    broadcasterId: s.user_id,
-    login: s.user_login,
-    displayName: s.user_name,
-    gameId: s.game_id,
-    gameName: s.game_name,
-    title: s.title,
-    viewerCount: s.viewer_count,
-    startedAt: new Date(s.started_at).toISOString(),
-    language: s.language,
-    thumbnailUrl: s.thumbnail_url
-  })))
+  }, async (request, reply) => await page(request, reply, topLists.streams, streamOf))
 
   app.get('/twitch/top-games', {
     config: { public: true },

@@ -1,3 +1,4 @@
+import { readUserRow, upsertUserRow } from '@pulse/ingest-kit'
 import type { Selectable } from 'kysely'
 import type { Db, ProfilesTable } from '../db/database.js'
 import type { XUserMe } from '../x/schemas.js'
@@ -15,11 +16,11 @@ export async function storeProfile (db: Db, userId: string, user: XUserMe['data'
     verified: user.verified ?? false,
     updated_at: new Date()
   }
-  await db.insertInto('profiles').values({ user_id: userId, ...row }).onConflict((c) => c.column('user_id').doUpdateSet(row)).execute()
+  await upsertUserRow(db, 'profiles', userId, row)
 }
 
 export async function readProfile (db: Db, userId: string): Promise<Selectable<ProfilesTable> | undefined> {
-  return await db.selectFrom('profiles').selectAll().where('user_id', '=', userId).executeTakeFirst()
+  return await readUserRow<Selectable<ProfilesTable>>(db, 'profiles', userId)
 }
 
 /** The profile as the API shows it (TwitterProfileSchema). */
