@@ -3,7 +3,7 @@ import { ConnectionInvalidatedV1, NOTIFY_STREAM, NotificationV1, TwitchAudienceV
 import { startSmtpServer } from '@pulse/testing'
 import t from 'tap'
 import { milestoneOf } from '../src/events/audience.js'
-import { build, eventually, fakeAuth, recipient, settle, userHeader } from './helper.js'
+import { build, eventually, fakeAuth, recipient, quiet, userHeader } from './helper.js'
 
 type Audience = EventPayload<typeof TwitchAudienceV1>
 const stream = (streamId: string, login: string) => ({ streamId, broadcasterId: `b-${login}`, login, displayName: login.toUpperCase(), title: `${login} plays`, gameName: 'Chess', startedAt: new Date().toISOString() })
@@ -22,12 +22,12 @@ t.test('a followed channel going live is announced once, over several refreshes,
     await auth.bus.publish(TwitchAudienceV1, { userId: ada.userId, snapshotId: randomUUID(), capturedAt: new Date().toISOString(), followers, subscribers: null, liveFollows }, { msgID: randomUUID() })
   }
   await refresh([stream('s-1', 'already_live')])
-  await settle(800)
+  t.ok(await quiet(one), 'notify has nothing left to do')
   t.equal(smtp.mails.length, 0, 'what is live at the first refresh is not announced')
   await refresh([stream('s-1', 'already_live'), stream('s-2', 'sim_big')])
   t.ok(await eventually(() => smtp.mails.length === 1 && live.length === 1))
   for (let i = 0; i < 3; i++) await refresh([stream('s-2', 'sim_big'), stream('s-1', 'already_live')])
-  await settle(1200)
+  t.ok(await quiet(one), 'notify has nothing left to do')
   t.equal(smtp.mails.length, 1, 'one mail for the stream, whatever the refreshes and replicas')
   t.equal(live.length, 1, 'one live notification')
   t.match(smtp.mails[0]!, { subject: 'SIM_BIG is live', to: ['ada@example.com'] })
@@ -49,7 +49,7 @@ t.test('milestones: each is announced once, only upwards, never for what was rea
   }
   await refresh(950, 120)
   await refresh(999, 130)
-  await settle(600)
+  t.ok(await quiet(app), 'notify has nothing left to do')
   t.equal(smtp.mails.length, 0, 'the baseline and the 100 subscribers reached before it are not announced')
   await refresh(1001, 130)
   t.ok(await eventually(() => smtp.mails.length === 1))
@@ -58,7 +58,7 @@ t.test('milestones: each is announced once, only upwards, never for what was rea
   await refresh(1010, 130)
   await refresh(12_345, 1000)
   t.ok(await eventually(() => smtp.mails.length === 3))
-  await settle(600)
+  t.ok(await quiet(app), 'notify has nothing left to do')
   t.same(smtp.mails.map((m) => m.subject).slice(1).sort(), ['Your Twitch channel passed 1,000 subscribers', 'Your Twitch channel passed 10,000 followers'], 'falling back and passing 1,000 again says nothing; the next milestones are announced')
   t.equal(milestoneOf(null), null)
   t.equal(milestoneOf(99), null)
@@ -76,7 +76,7 @@ t.test('a broken connection is announced once, with what to do', async (t) => {
   await auth.bus.publish(ConnectionInvalidatedV1, event, { msgID: 'one' })
   await auth.bus.publish(ConnectionInvalidatedV1, event, { msgID: 'two' })
   t.ok(await eventually(() => smtp.mails.length === 1))
-  await settle(600)
+  t.ok(await quiet(app), 'notify has nothing left to do')
   t.equal(smtp.mails.length, 1)
   t.equal(smtp.mails[0]!.subject, 'Your Twitch connection stopped working')
   t.match(smtp.mails[0]!.text, 'taken back at Twitch')

@@ -3,9 +3,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { Writable } from 'node:stream'
 import { AUTH_STREAM, CONTACT_STREAM, NOTIFY_STREAM, RecipientsRpcV1, type Recipient, type RecipientsReply } from '@pulse/contracts'
 import { EventBus, IDENTITY_HEADER, answerRequests, createDatabase, createServerOptions, signIdentity } from '@pulse/service-kit'
-import { createTestDatabase, eventually as pollUntil, settle as waitFor, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { createTestDatabase, drained, eventually as pollUntil, settle as waitFor, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import app, { type NotifyAppOptions } from '../src/app.js'
 import { loadNotifyConfig, type NotifyConfig } from '../src/config.js'
 import { NOTIFY_SCHEMA, type Database } from '../src/db/database.js'
@@ -135,4 +135,15 @@ export async function startReceiver (t: Teardown, answer: (n: number) => number 
 export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 15_000): Promise<boolean> => await pollUntil(fn, ms)
 
 /** Waits a little for anything that should not happen (a second delivery) to show up. */
-export const settle = async (ms = 1000): Promise<void> => { await waitFor(ms) }
+export const settle = async (ms: number): Promise<void> => { await waitFor(ms) }
+
+/**
+ * Waits until notify has nothing left to do (@pulse/testing's `drained`): every consumer under its
+ * NATS prefix has acknowledged every event, its outbox is empty and no delivery waits for a try
+ * (a digest's held mails wait for their window, not for a try). Then a mail or webhook that has not
+ * come will not come.
+ */
+export const quiet = async (built: Built): Promise<boolean> => await drained(built.inner.nats, async () => {
+  const { rows } = await sql<{ n: number }>`select (select count(*) from outbox where sent_at is null) + (select count(*) from deliveries where status = 'pending') as n`.execute(built.db)
+  return Number(rows[0]?.n ?? 0)
+})

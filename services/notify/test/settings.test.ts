@@ -3,7 +3,7 @@ import { ContactSubmittedV1 } from '@pulse/contracts'
 import { startSmtpServer } from '@pulse/testing'
 import t from 'tap'
 import { unsubscribeToken } from '../src/mail/unsubscribe.js'
-import { build, eventually, fakeAuth, recipient, settle, userHeader } from './helper.js'
+import { build, eventually, fakeAuth, recipient, quiet, userHeader } from './helper.js'
 
 t.test('settings: defaults per kind and channel, changed per user, contact.received for admins only', async (t) => {
   const { app } = await build(t)
@@ -50,7 +50,7 @@ t.test('a channel turned off gets nothing; the one-click link of a mail turns th
   await built.app.inject({ method: 'PATCH', url: '/notify/settings', headers: userHeader('admin', grace.userId), payload: { changes: [{ kind: 'contact.received', channel: 'email', enabled: false }] } })
   await auth.bus.publish(ContactSubmittedV1, { id: 'm1', receivedAt: new Date().toISOString(), spam: false })
   t.ok(await eventually(() => smtp.mails.length === 1))
-  await settle(500)
+  t.ok(await quiet(built), 'notify has nothing left to do')
   t.same(smtp.mails.map((m) => m.to[0]), ['ada@example.com'], 'grace turned these mails off')
 
   const link = /https:\/\/pulse\.example(\/notify\/unsubscribe\?token=\S+)/.exec(smtp.mails[0]!.text)![1]!
@@ -63,7 +63,7 @@ t.test('a channel turned off gets nothing; the one-click link of a mail turns th
   t.equal((await built.app.inject({ method: 'POST', url: link })).statusCode, 200, 'the RFC 8058 one-click POST works too')
 
   await auth.bus.publish(ContactSubmittedV1, { id: 'm2', receivedAt: new Date().toISOString(), spam: false })
-  await settle(1000)
+  t.ok(await quiet(built), 'notify has nothing left to do')
   t.equal(smtp.mails.length, 1, 'no more mails')
 
   const forged = unsubscribeToken('another-secret-of-at-least-32-characters!', ada.userId, 'milestone')
@@ -81,7 +81,7 @@ t.test('a flood of one kind becomes a digest: the first mails one by one, the re
   const auth = await fakeAuth(t, built.config.NATS_PREFIX, [ada])
   for (let i = 1; i <= 6; i++) await auth.bus.publish(ContactSubmittedV1, { id: `flood-${i}`, receivedAt: new Date().toISOString(), spam: false })
   t.ok(await eventually(() => smtp.mails.length === 3), 'two mails, then one digest')
-  await settle(500)
+  t.ok(await quiet(built), 'notify has nothing left to do')
   t.equal(smtp.mails.length, 3)
   t.same(smtp.mails.slice(0, 2).map((m) => m.subject), ['A new contact message arrived', 'A new contact message arrived'])
   const digest = smtp.mails[2]!

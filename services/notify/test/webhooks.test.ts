@@ -5,7 +5,7 @@ import t from 'tap'
 import { retryDelay } from '../src/deliveries/worker.js'
 import { sendWebhook } from '../src/webhooks/client.js'
 import { checkTarget, isPublicAddress } from '../src/webhooks/address-policy.js'
-import { build, eventually, fakeAuth, recipient, settle, startReceiver, userHeader } from './helper.js'
+import { build, eventually, fakeAuth, recipient, quiet, startReceiver, userHeader } from './helper.js'
 
 const LOCAL = { NOTIFY_WEBHOOKS_ALLOW_PRIVATE: 'true' }
 
@@ -71,13 +71,14 @@ t.test('a test event is signed; after a rotation both the new and (for a day) th
 })
 
 t.test('a receiver answering 500 gets the delivery again, with growing delays, once it recovers', async (t) => {
-  const { app } = await build(t, { env: LOCAL })
+  const built = await build(t, { env: LOCAL })
+  const { app } = built
   const receiver = await startReceiver(t, (n) => n <= 2 ? 500 : 200)
   const owner = randomUUID()
   const { secret, endpoint } = await addEndpoint(app, owner, receiver.url)
   await app.inject({ method: 'POST', url: `/notify/webhooks/${endpoint.id}/test`, headers: userHeader('user', owner) })
   t.ok(await eventually(() => receiver.received.length === 3))
-  await settle(500)
+  t.ok(await quiet(built), 'notify has nothing left to do')
   t.equal(receiver.received.length, 3, 'nothing more after the 200')
   const ids = new Set(receiver.received.map((r) => r.headers['webhook-id']))
   t.equal(ids.size, 1, 'every attempt carries the same webhook-id')
@@ -111,7 +112,7 @@ t.test('an endpoint that never recovers is disabled, its owner mailed once, and 
   t.equal(smtp.mails[0]!.subject, 'A webhook endpoint of yours was disabled')
   t.match(smtp.mails[0]!.text, receiver.url)
   const attempts = receiver.received.length
-  await settle(800)
+  t.ok(await quiet(built), 'notify has nothing left to do')
   t.equal(receiver.received.length, attempts, 'no more attempts')
   t.equal(smtp.mails.length, 1, 'one mail')
   const log = (await built.app.inject({ url: `/notify/webhooks/${endpoint.id}/deliveries`, headers: userHeader('user', owner.userId) })).json()
