@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { Writable } from 'node:stream'
 import { AUTH_STREAM, CONTACT_STREAM, NOTIFY_STREAM, RecipientsRpcV1, type Recipient, type RecipientsReply } from '@pulse/contracts'
 import { EventBus, IDENTITY_HEADER, answerRequests, createDatabase, createServerOptions, signIdentity } from '@pulse/service-kit'
-import { createTestDatabase, drained, eventually as pollUntil, settle as waitFor, testInfra, uniqueName, type Teardown } from '@pulse/testing'
+import { createTestDatabase, drained, eventually as pollUntil, testInfra, uniqueName, type Teardown } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { sql, type Kysely } from 'kysely'
 import app, { type NotifyAppOptions } from '../src/app.js'
@@ -133,9 +133,6 @@ export async function startReceiver (t: Teardown, answer: (n: number) => number 
 
 /** Polls until `fn` holds or 15 s pass. */
 export const eventually = async (fn: () => boolean | Promise<boolean>, ms = 15_000): Promise<boolean> => await pollUntil(fn, ms)
-
-/** Waits a little for anything that should not happen (a second delivery) to show up. */
-export const settle = async (ms: number): Promise<void> => { await waitFor(ms) }
 
 /**
  * Waits until notify has nothing left to do (@pulse/testing's `drained`): every consumer under its
