@@ -1,5 +1,5 @@
 import { Signer } from '@fastify/cookie'
-import { IDENTITY_HEADER, sessionKey, verifyAssertion } from '@pulse/service-kit'
+import { IDENTITY_HEADER, createServiceMetrics, sessionKey, verifyAssertion } from '@pulse/service-kit'
 import { eventually, freePort, testInfra, uniqueName } from '@pulse/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -123,7 +123,8 @@ t.test('a service gets the gateway\'s own request id, address and identity, neve
   const claims = {
     'x-forwarded-for': '6.6.6.6', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http', 'x-forwarded-port': '1',
     'x-pulse-identity': 'v1.forged.forged', 'x-pulse-anything': 'x', 'x-user-id': 'admin', 'x-userid': 'admin', forwarded: 'for=6.6.6.6',
-    'x-real-ip': '6.6.6.6', 'x-request-id': 'client-chosen', 'x-kept': 'yes', 'x-forwarded': 'kept too', 'x-pulsed': 'and this'
+    'x-real-ip': '6.6.6.6', 'x-request-id': 'client-chosen', 'x-kept': 'yes', 'x-forwarded': 'kept too', 'x-pulsed': 'and this',
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'evil=1', baggage: 'role=admin'
   }
   const res = await app.inject({ url: '/mood/whoami', headers: claims })
   const s = res.json<Seen>()
@@ -131,7 +132,9 @@ t.test('a service gets the gateway\'s own request id, address and identity, neve
   t.equal(s.headers['x-forwarded-for'], '127.0.0.1')
   t.equal(s.headers['x-forwarded-proto'], 'https', 'from PUBLIC_URL')
   t.equal(s.headers['x-forwarded-host'], 'pulse.example:8443', 'from PUBLIC_URL')
-  for (const name of ['x-forwarded-port', 'x-pulse-anything', 'x-user-id', 'x-userid', 'forwarded', 'x-real-ip']) t.equal(s.headers[name], undefined, `${name} is dropped`)
+  for (const name of ['x-forwarded-port', 'x-pulse-anything', 'x-user-id', 'x-userid', 'forwarded', 'x-real-ip', 'traceparent', 'tracestate', 'baggage']) {
+    t.equal(s.headers[name], undefined, `${name} is dropped`)
+  }
   t.equal(s.headers['x-kept'], 'yes')
   t.equal(s.headers['x-forwarded'], 'kept too', 'only x-forwarded-* is the gateway\'s')
   t.equal(s.headers['x-pulsed'], 'and this', 'only x-pulse-* is the gateway\'s')
@@ -272,4 +275,61 @@ t.test('a logout forgets the session at once; nothing else does', async (t) => {
   await seen('/auth/logout?next=/', { cookie: await login('s-out-2', { userId: 'u-out', role: 'user', timezone: 'UTC' }) }, 'POST')
   t.equal(app.sessions.cached('s-out-2'), undefined, 'with a query string too')
   await seen('/auth/logout', {}, 'POST')
+})
+
+t.test('every upstream of the table, with metrics on: each prefix reaches its service, only auth gets cookies, and each answer is timed by upstream and status class', async (t) => {
+  const names = ['auth', 'mood', 'contact', 'notify', 'twitch-ingest', 'twitter-ingest'] as const
+  const started = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await startUpstream(name)] as const)))
+  t.teardown(() => { for (const upstream of Object.values(started)) upstream.server.close() })
+  const everyUpstream = loadGatewayConfig({
+    REDIS_URL: infra.redisUrl,
+    REDIS_PREFIX: prefix,
+    IDENTITY_SECRET,
+    SESSION_SECRET,
+    PUBLIC_URL: 'https://pulse.example:8443',
+    AUTH_URL: started.auth!.url,
+    MOOD_URL: started.mood!.url,
+    CONTACT_URL: started.contact!.url,
+    NOTIFY_URL: started.notify!.url,
+    TWITCH_INGEST_URL: started['twitch-ingest']!.url,
+    TWITTER_INGEST_URL: started['twitter-ingest']!.url,
+    LOG_LEVEL: 'silent'
+  })
+  const metrics = createServiceMetrics('gateway')
+  const full = Fastify()
+  await full.register(fp(async (instance) => {
+    instance.decorate('redis', redis as never)
+    instance.decorate('metrics', metrics as never)
+  }, { name: 'pulse-redis' }))
+  await full.register(sessionsPlugin, { config: everyUpstream })
+  await full.register(proxyRoutes, { config: everyUpstream })
+  await full.ready()
+  t.teardown(async () => { await full.close() })
+  const cookie = await login('every-upstream', { userId: 'u-every', role: 'user', timezone: 'UTC' })
+
+  const routes: Array<[string, typeof names[number]]> = [
+    ['/auth/me', 'auth'], ['/mood/entries', 'mood'], ['/contact/inbox', 'contact'], ['/notify/settings', 'notify'],
+    ['/twitch/overview', 'twitch-ingest'], ['/webhooks/twitch', 'twitch-ingest'], ['/twitter/overview', 'twitter-ingest']
+  ]
+  for (const [path, upstream] of routes) {
+    const res = await full.inject({ method: 'POST', url: path, headers: { cookie: `${cookie}; theme=dark`, 'content-type': 'application/json' }, payload: '{}' })
+    t.equal(res.statusCode, 200, path)
+    const s = res.json<Seen>()
+    t.equal(s.upstream, upstream, `${path} goes to ${upstream}`)
+    t.equal(s.url, path, 'with its path unchanged')
+    if (upstream === 'auth') t.match(s.headers.cookie, /__Host-pulse_session=.*theme=dark/, 'auth gets the cookies')
+    else t.equal(s.headers.cookie, undefined, `${upstream} gets no cookie`)
+  }
+  t.equal((await full.inject({ url: '/mood/reset' })).statusCode, 503, 'an upstream that hangs up before answering')
+
+  const text = await metrics.registry.metrics()
+  const sample = (name: string, upstream: string, statusClass: string) =>
+    Number(new RegExp(`^${name}\\{[^}]*upstream="${upstream}",status_class="${statusClass}"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN)
+  for (const upstream of names) {
+    const expected = upstream === 'twitch-ingest' ? 2 : 1
+    t.equal(sample('gateway_upstream_request_duration_seconds_count', upstream, '2xx'), expected, `${upstream}: ${expected} answer(s) timed as 2xx`)
+    const seconds = sample('gateway_upstream_request_duration_seconds_sum', upstream, '2xx')
+    t.ok(seconds > 0 && seconds < 5 * expected, `${upstream}: timed in seconds (${seconds})`)
+  }
+  t.equal(sample('gateway_upstream_request_duration_seconds_count', 'mood', 'error'), 1, 'no answer is counted as an error')
 })
