@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify'
 import { NotificationV1, type NotificationKind, type Recipient } from '@pulse/contracts'
 import { enqueueEvent } from '@pulse/service-kit'
 import type { Kysely, Transaction } from 'kysely'
@@ -57,4 +58,11 @@ export async function fanOutIn (trx: Transaction<Database>, recipients: readonly
     }
   }
   return created
+}
+
+/** After a fan-out that created something: the live notifications (outbox) and the deliveries (worker) go now, not at their next poll. */
+export function sendCreated (app: FastifyInstance, wake: () => void, created: number): void {
+  if (created === 0) return
+  app.outbox.wake()
+  wake()
 }

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto'
-import { createServer, request as httpRequest } from 'node:http'
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { TWITCH_EVENTSUB_STREAM, type EventContract, type EventPayload, type StreamContract } from '@pulse/contracts'
 import { SIM_CREDENTIALS } from '@pulse/provider-sim'
@@ -16,6 +16,16 @@ export const EVENTSUB_SECRET = 'a-test-eventsub-secret-0123456789'
  */
 export interface Forwarder { url: string, add (target: string): void }
 
+/** Passes one request to `base` as it came and its answer back as it comes (502 when `base` cannot be reached). */
+export function forwardTo (base: string, req: IncomingMessage, res: ServerResponse): void {
+  const upstream = httpRequest(`${base}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers)
+    answer.pipe(res)
+  })
+  upstream.on('error', () => { res.writeHead(502).end() })
+  req.pipe(upstream)
+}
+
 export async function startForwarder (t: Teardown): Promise<Forwarder> {
   const targets: string[] = []
   let first: (target: string) => void = () => {}
@@ -24,12 +34,7 @@ export async function startForwarder (t: Teardown): Promise<Forwarder> {
   const server = createServer((req, res) => {
     void ready.then(() => {
       const base = targets[turn++ % targets.length]!
-      const upstream = httpRequest(`${base}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers)
-        answer.pipe(res)
-      })
-      upstream.on('error', () => { res.writeHead(502).end() })
-      req.pipe(upstream)
+      forwardTo(base, req, res)
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

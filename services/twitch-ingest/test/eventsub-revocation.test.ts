@@ -1,7 +1,7 @@
-import { createServer, request as httpRequest } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { buildEventSubApp, simAppToken, simSubscriptions, type Forwarder } from './eventsub-helper.js'
+import { buildEventSubApp, forwardTo, simAppToken, simSubscriptions, type Forwarder } from './eventsub-helper.js'
 import { connectTwitch, eventually, refreshedOf, startWorld } from './helper.js'
 
 // Twitch gives up on a subscription whose notifications keep failing: it ends it
@@ -18,12 +18,7 @@ const server = createServer((req, res) => {
     res.writeHead(502).end()
     return
   }
-  const upstream = httpRequest(`${target!}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
-    res.writeHead(answer.statusCode ?? 502, answer.headers)
-    answer.pipe(res)
-  })
-  upstream.on('error', () => { res.writeHead(502).end() })
-  req.pipe(upstream)
+  forwardTo(target!, req, res)
 })
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
 t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))

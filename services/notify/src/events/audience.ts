@@ -2,7 +2,7 @@ import { METRICS_STREAM, TwitchAudienceV1, type EventPayload, type Recipient } f
 import type { FastifyInstance } from 'fastify'
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Database } from '../db/database.js'
-import { fanOutIn, type Notification } from '../notifications.js'
+import { fanOutIn, sendCreated, type Notification } from '../notifications.js'
 import { askRecipients } from '../recipients.js'
 
 type Audience = EventPayload<typeof TwitchAudienceV1>
@@ -54,10 +54,7 @@ export async function notifyAudienceChanges (app: FastifyInstance, { frontendUrl
       ctx.retryLater(100)
       return
     }
-    if (created > 0) {
-      app.outbox.wake()
-      wake()
-    }
+    sendCreated(app, wake, created)
   })
 }
 

@@ -2,7 +2,7 @@ import { AUTH_STREAM, ConnectionInvalidatedV1, type EventPayload } from '@pulse/
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/database.js'
-import { fanOut } from '../notifications.js'
+import { fanOut, sendCreated } from '../notifications.js'
 import { askRecipients } from '../recipients.js'
 
 const PROVIDER_NAMES: Record<string, string> = { twitch: 'Twitch', twitter: 'X' }
@@ -39,9 +39,6 @@ export async function notifyBrokenConnections (app: FastifyInstance, { frontendU
         at: event.invalidatedAt
       }
     })
-    if (created > 0) {
-      app.outbox.wake()
-      wake()
-    }
+    sendCreated(app, wake, created)
   })
 }

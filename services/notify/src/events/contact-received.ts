@@ -2,7 +2,7 @@ import { CONTACT_STREAM, ContactSubmittedV1, type EventPayload } from '@pulse/co
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/database.js'
-import { fanOut } from '../notifications.js'
+import { fanOut, sendCreated } from '../notifications.js'
 import { askRecipients } from '../recipients.js'
 
 /** The durable consumer every notify replica shares. */
@@ -38,9 +38,6 @@ export async function notifyContactMessages (app: FastifyInstance, { frontendUrl
         at: message.receivedAt
       }
     })
-    if (created > 0) {
-      app.outbox.wake()
-      wake()
-    }
+    sendCreated(app, wake, created)
   })
 }
