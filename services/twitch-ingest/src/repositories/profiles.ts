@@ -23,14 +23,10 @@ export async function storeProfile (db: Db, userId: string, user: HelixUser): Pr
   await upsertUserRow(db, 'profiles', userId, row)
 }
 
-export async function readProfile (db: Db, userId: string): Promise<Selectable<ProfilesTable> | undefined> {
-  return await readUserRow<Selectable<ProfilesTable>>(db, 'profiles', userId)
-}
-
-/** The profile as the API shows it (TwitchProfileSchema). */
-export function profileOf (row: Selectable<ProfilesTable> | undefined) {
-  if (row === undefined) return null
-  return {
+/** The user's stored profile as the API shows it (TwitchProfileSchema). */
+export async function readProfile (db: Db, userId: string) {
+  const row = await readUserRow<Selectable<ProfilesTable>>(db, 'profiles', userId)
+  return row === undefined ? null : {
     id: row.twitch_id,
     login: row.login,
     displayName: row.display_name,

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely, Selectable } from 'kysely'
 import type { TSchema } from 'typebox'
 import { TWITCH_METRIC_COLUMNS, type Database } from '../db/database.js'
-import { profileOf, readProfile } from '../repositories/profiles.js'
+import { readProfile } from '../repositories/profiles.js'
 import { latestSnapshot, listPage } from '../repositories/twitch.js'
 
 /** The logged-in user's own Twitch account: overview and lists (the kit serves history and manual refresh). */
@@ -44,7 +44,7 @@ export default async function twitchRoutes (fastify: FastifyInstance) {
           },
       followedChannels: row?.followed_channels ?? null,
       videos: row === undefined ? null : { count: row.video_count, views: row.video_views },
-      profile: profileOf(await readProfile(db, account.user_id)),
+      profile: await readProfile(db, account.user_id),
       change: changesOf(overview.change)
     }
   })

@@ -19,14 +19,10 @@ export async function storeProfile (db: Db, userId: string, user: XUserMe['data'
   await upsertUserRow(db, 'profiles', userId, row)
 }
 
-export async function readProfile (db: Db, userId: string): Promise<Selectable<ProfilesTable> | undefined> {
-  return await readUserRow<Selectable<ProfilesTable>>(db, 'profiles', userId)
-}
-
-/** The profile as the API shows it (TwitterProfileSchema). */
-export function profileOf (row: Selectable<ProfilesTable> | undefined) {
-  if (row === undefined) return null
-  return {
+/** The user's stored profile as the API shows it (TwitterProfileSchema). */
+export async function readProfile (db: Db, userId: string) {
+  const row = await readUserRow<Selectable<ProfilesTable>>(db, 'profiles', userId)
+  return row === undefined ? null : {
     id: row.x_id,
     username: row.username,
     name: row.name,

@@ -4,7 +4,7 @@ import { changesOf, connectionOf, readOverview, type IngestDb, type PageRequest 
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import { TWITTER_METRIC_COLUMNS, type Database } from '../db/database.js'
-import { profileOf, readProfile } from '../repositories/profiles.js'
+import { readProfile } from '../repositories/profiles.js'
 import { latestSnapshot, postsPage } from '../repositories/twitter.js'
 
 /** The logged-in user's own X account: overview and lists (the kit serves history and manual refresh). */
@@ -37,7 +37,7 @@ export default async function twitterRoutes (fastify: FastifyInstance) {
       likes: row?.likes ?? null,
       engagementRate: row?.engagement_rate ?? null,
       postsSampled: row?.posts_sampled ?? null,
-      profile: profileOf(await readProfile(db, account.user_id)),
+      profile: await readProfile(db, account.user_id),
       change: changesOf(overview.change)
     }
   })
