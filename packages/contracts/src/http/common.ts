@@ -1,4 +1,4 @@
-import Type, { type Static } from 'typebox'
+import Type, { type Static, type TSchema } from 'typebox'
 
 export const HealthResponseSchema = Type.Object({ status: Type.Literal('ok') })
 export type HealthResponse = Static<typeof HealthResponseSchema>
@@ -22,3 +22,9 @@ export type PageQuery = Static<typeof PageQuerySchema>
 export function PageSchema<T extends Parameters<typeof Type.Array>[0]> (item: T) {
   return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) })
 }
+
+/** A value or null. */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+
+/** An ISO 8601 date and time, described. */
+export const DateTime = (description: string) => Type.String({ format: 'date-time', description })

@@ -1,4 +1,5 @@
-import Type, { type Static, type TSchema } from 'typebox'
+import Type, { type Static } from 'typebox'
+import { DateTime, Nullable } from './common.js'
 
 /**
  * The richer provider data (docs/api.md, "Twitch and X metrics"): the account's public profile on
@@ -6,8 +7,6 @@ import Type, { type Static, type TSchema } from 'typebox'
  * ./twitch.ts and ./twitter.ts, which only reference the profile schemas.
  */
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
-const DateTime = (description?: string) => Type.String({ format: 'date-time', ...(description === undefined ? {} : { description }) })
 
 /** The Twitch account as Helix's Get Users describes it, from the latest refresh. */
 export const TwitchProfileSchema = Type.Object({

@@ -1,5 +1,5 @@
-import Type, { type Static, type TSchema } from 'typebox'
-import { PageQuerySchema } from './common.js'
+import Type, { type Static } from 'typebox'
+import { DateTime, Nullable, PageQuerySchema } from './common.js'
 import { TwitchProfileSchema } from './profiles.js'
 import { TwitchStreamSchema } from './twitch.js'
 
@@ -8,8 +8,6 @@ import { TwitchStreamSchema } from './twitch.js'
  * live streams of a category. For any logged-in user, fetched with the app's own token and cached.
  */
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
-const DateTime = (description?: string) => Type.String({ format: 'date-time', ...(description === undefined ? {} : { description }) })
 
 
 export const TwitchLookupUserQuerySchema = Type.Object({
