@@ -2,7 +2,7 @@ import net from 'node:net'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import t from 'tap'
-import { createTestDatabase, drained, eventually, freePort, parsePrometheusText, rowsMentioning, settle, testRedisKeySpace } from '../src/index.js'
+import { createTestDatabase, drained, eventually, freePort, parsePrometheusText, portIsFree, rowsMentioning, settle, testRedisKeySpace } from '../src/index.js'
 
 // The small helpers other packages' tests lean on, each on its own.
 
@@ -13,9 +13,14 @@ t.test('freePort answers a port nothing listens on, which a server can then take
     const socket = net.connect(port, '127.0.0.1').once('connect', () => { socket.destroy(); resolve(false) }).once('error', () => { resolve(true) })
   })
   t.ok(refused, 'nobody listens there')
+  t.ok(port >= 20_000 && port < 32_000, 'below the ephemeral range, where outgoing connections take their ports')
   const server = net.createServer()
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  t.equal(await portIsFree(port), false, 'taken once a server listens')
   await new Promise<void>((resolve) => server.close(() => { resolve() }))
+  t.equal(await portIsFree(port), true)
+  const more = await Promise.all(Array.from({ length: 20 }, async () => await freePort()))
+  t.equal(new Set([port, ...more]).size, 21, 'never the same port twice')
 })
 
 t.test('eventually answers whether its condition held in time; settle waits', async (t) => {
