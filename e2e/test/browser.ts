@@ -65,3 +65,26 @@ export async function screenshot (page: Page, name: string) {
 }
 
 export type { Browser, BrowserContext, Page }
+
+/** Approves on the simulator's consent page as `login`, by clicks. */
+export async function consent (page: Page, login: string): Promise<void> {
+  await page.waitForURL(/\/oauth|\/authorize|sim/i)
+  await page.getByRole('radio', { name: new RegExp(`^${login}\\b`) }).check()
+  await page.getByRole('button', { name: 'Authorize' }).click()
+}
+
+/**
+ * From the overview, connects Twitch and X through their consent pages (as `twitch` and `x`), and
+ * waits until the first refresh of each shows on the page.
+ */
+export async function connectBothProviders (page: Page, gateway: string, { twitch, x }: { twitch: string, x: string }): Promise<void> {
+  await page.getByRole('link', { name: 'Connect Twitch' }).click()
+  await consent(page, twitch)
+  await page.waitForURL(`${gateway}/dashboard`)
+  await page.getByRole('link', { name: 'Connect X' }).click()
+  await consent(page, x)
+  await page.waitForURL(`${gateway}/dashboard`)
+  // The first refresh follows the connection by itself; the page shows it live.
+  await page.locator('[data-provider="twitch"] [data-metric="followers"]').waitFor({ timeout: 60_000 })
+  await page.locator('[data-provider="twitter"] [data-metric="followers"]').waitFor({ timeout: 60_000 })
+}

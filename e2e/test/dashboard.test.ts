@@ -1,17 +1,10 @@
 import { generate } from 'otplib'
 import t from 'tap'
 import { buildDashboardIfNeeded } from '../../scripts/stack.mjs'
-import { axeViolations, launchChromium, newContext, screenshot, type Page } from './browser.js'
+import { axeViolations, connectBothProviders, consent, launchChromium, newContext, screenshot, type Page } from './browser.js'
 import { eventually, startE2E, urlOf } from './helper.js'
 
 const PASSWORD = 'a long enough password'
-
-/** Approves on the simulator's consent page as `login`, by clicks. */
-async function consent (page: Page, login: string) {
-  await page.waitForURL(/\/oauth|\/authorize|sim/i)
-  await page.getByRole('radio', { name: new RegExp(`^${login}\\b`) }).check()
-  await page.getByRole('button', { name: 'Authorize' }).click()
-}
 
 async function followers (page: Page, provider: string): Promise<string> {
   return (await page.locator(`[data-provider="${provider}"] [data-metric="followers"]`).textContent()) ?? ''
@@ -71,15 +64,7 @@ t.test('the dashboard in a real browser', async (t) => {
 
   await t.test('connect Twitch and X on the simulator\'s consent pages; charts have points', async (t) => {
     await page.getByRole('link', { name: 'Overview' }).click()
-    await page.getByRole('link', { name: 'Connect Twitch' }).click()
-    await consent(page, 'sim_mid')
-    await page.waitForURL(`${e2e.gateway}/dashboard`)
-    await page.getByRole('link', { name: 'Connect X' }).click()
-    await consent(page, 'sim_mid')
-    await page.waitForURL(`${e2e.gateway}/dashboard`)
-    // The first refresh follows the connection by itself; the page shows it live.
-    await page.locator('[data-provider="twitch"] [data-metric="followers"]').waitFor({ timeout: 60_000 })
-    await page.locator('[data-provider="twitter"] [data-metric="followers"]').waitFor({ timeout: 60_000 })
+    await connectBothProviders(page, e2e.gateway, { twitch: 'sim_mid', x: 'sim_mid' })
     // The overview charts every metric of each connected account, not only followers.
     const overviewCharts = {
       twitch: ['followers', 'subscribers', 'subscriberPoints', 'videoViews'],

@@ -1,14 +1,7 @@
 import t from 'tap'
 import { buildDashboardIfNeeded } from '../../scripts/stack.mjs'
-import { axeViolations, launchChromium, newContext, screenshot, type Page } from './browser.js'
+import { axeViolations, connectBothProviders, launchChromium, newContext, screenshot } from './browser.js'
 import { eventually, startE2E } from './helper.js'
-
-/** Approves on the simulator's consent page as `login`, by clicks. */
-async function consent (page: Page, login: string) {
-  await page.waitForURL(/\/oauth|\/authorize|sim/i)
-  await page.getByRole('radio', { name: new RegExp(`^${login}\\b`) }).check()
-  await page.getByRole('button', { name: 'Authorize' }).click()
-}
 
 t.test('the Twitch and X pages show the profile, the recent followers and the hours streamed', async (t) => {
   await buildDashboardIfNeeded({ stdio: ['ignore', 'ignore', 'inherit'] })
@@ -20,14 +13,7 @@ t.test('the Twitch and X pages show the profile, the recent followers and the ho
 
   t.equal((await context.request.post('/auth/register', { data: { username: 'streamer', password: 'a long enough password', timezone: 'Europe/Paris' } })).status(), 201)
   await page.goto('/dashboard')
-  await page.getByRole('link', { name: 'Connect Twitch' }).click()
-  await consent(page, 'sim_mid')
-  await page.waitForURL(`${e2e.gateway}/dashboard`)
-  await page.getByRole('link', { name: 'Connect X' }).click()
-  await consent(page, 'sim_big')
-  await page.waitForURL(`${e2e.gateway}/dashboard`)
-  await page.locator('[data-provider="twitch"] [data-metric="followers"]').waitFor({ timeout: 60_000 })
-  await page.locator('[data-provider="twitter"] [data-metric="followers"]').waitFor({ timeout: 60_000 })
+  await connectBothProviders(page, e2e.gateway, { twitch: 'sim_mid', x: 'sim_big' })
 
   // A stream of two hours through EventSub: it started two hours ago on Twitch's clock (the
   // simulator's, set back for stream.online) and ends now (stream.offline carries no time).
