@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { ingestConfigProperties } from '../src/config.js'
 import {
   changesOf, checkIngestConfig, connectionOf, insertInChunks, latestCaptureTime, latestServiceSnapshot, pageUserSnapshots, readHistory, readOverview,
-  snapshotBaseRow, type SnapshotBaseTable
+  snapshotBaseRow, type IngestDb, type SnapshotBaseTable
 } from '../src/index.js'
 import { loadConfig } from '@pulse/service-kit'
 import t from 'tap'
@@ -38,16 +38,19 @@ t.test('checkIngestConfig refuses the simulator\'s app credentials in production
   t.same(checkIngestConfig('FAKE', { ...production, FAKE_CLIENT_ID: 'a-real-client' } as typeof production, credentials), [])
 })
 
+/** The kit's readers see the fake service's tables as every ingest service's. */
+const ingestDb = (): IngestDb => world.db as unknown as IngestDb
+
 t.test('the overview is the newest snapshot and its change over each period, null where no snapshot is that old', async (t) => {
   const userId = randomUUID()
   const columns = { followers: 'followers' } as const
   const now = Date.parse('2026-06-15T12:00:00Z')
   const HOUR = 3600_000
-  t.same(await readOverview(world.db, userId, columns, now), { latest: undefined, change: { '1d': null, '7d': null, '30d': null } }, 'nothing before the first refresh')
+  t.same(await readOverview(ingestDb(), userId, columns, now), { latest: undefined, change: { '1d': null, '7d': null, '30d': null } }, 'nothing before the first refresh')
 
   const at = (ms: number, followers: number) => ({ ...snapshotBaseRow({ id: randomUUID(), userId, capturedAt: new Date(ms) }), followers })
   await insertInChunks(world.db, 'snapshots', [at(now - 8 * 24 * HOUR, 100), at(now - 25 * HOUR, 140), at(now - 2 * HOUR, 150), at(now - HOUR, 175)])
-  const overview = await readOverview(world.db, userId, columns, now)
+  const overview = await readOverview(ingestDb(), userId, columns, now)
   t.same(overview.latest?.values, { followers: 175 })
   t.same(overview.change['1d']?.delta, { followers: 35 }, 'against the newest snapshot at least a day old')
   t.same(overview.change['7d']?.delta, { followers: 75 })
@@ -57,17 +60,17 @@ t.test('the overview is the newest snapshot and its change over each period, nul
     '7d': { since: new Date(now - 8 * 24 * HOUR).toISOString(), followers: 75 },
     '30d': null
   })
-  t.equal((await latestCaptureTime(world.db, userId))?.toISOString(), new Date(now - HOUR).toISOString())
+  t.equal((await latestCaptureTime(ingestDb(), userId))?.toISOString(), new Date(now - HOUR).toISOString())
 
-  const history = await readHistory(world.db, userId, 'followers', new Date(now - 30 * 24 * HOUR), new Date(now), 1000)
+  const history = await readHistory(ingestDb(), userId, 'followers', new Date(now - 30 * 24 * HOUR), new Date(now), 1000)
   t.same(history.map((p) => p.value), [100, 140, 150, 175], 'every point, oldest first, when fewer than the maximum')
-  const coarse = await readHistory(world.db, userId, 'followers', new Date(now - 2 * 24 * HOUR), new Date(now), 2)
+  const coarse = await readHistory(ingestDb(), userId, 'followers', new Date(now - 2 * 24 * HOUR), new Date(now), 2)
   t.same(coarse.map((p) => p.value), [140, 175], 'the last of each bucket when there are more')
 
-  const first = await pageUserSnapshots(world.db, userId, undefined, 3)
+  const first = await pageUserSnapshots(ingestDb(), userId, undefined, 3)
   t.equal(first.records.length, 3)
   t.notOk('user_id' in first.records[0]!, 'the export leaves out the user id')
-  const rest = await pageUserSnapshots(world.db, userId, first.nextCursor!, 3)
+  const rest = await pageUserSnapshots(ingestDb(), userId, first.nextCursor!, 3)
   t.equal(rest.records.length, 1)
   t.equal(rest.nextCursor, null)
   t.same(new Set([...first.records, ...rest.records].map((r) => Number(r.followers))), new Set([100, 140, 150, 175]), 'every snapshot once')
