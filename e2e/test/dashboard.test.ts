@@ -47,7 +47,7 @@ t.test('the dashboard in a real browser', async (t) => {
     t.equal(await page.locator('[data-streak="longest"]').textContent(), '4')
     // The calendar is its own request, answered after the streak's or before.
     t.equal(await eventually(() => page.locator('.heatmap td.cell:not(.mood-0)').count(), (n) => n === 4), 4, 'four days coloured in the calendar')
-    t.equal(await page.locator('.entries .entry').count(), 4)
+    t.equal(await eventually(() => page.locator('.entries .entry').count(), (n) => n === 4), 4, 'four entries listed')
 
     // Edit the oldest entry, then delete it (with its confirmation).
     const oldest = page.locator('.entries .entry').last()

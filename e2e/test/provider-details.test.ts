@@ -41,8 +41,8 @@ t.test('the Twitch and X pages show the profile, the recent followers and the ho
   await followers.getByRole('button', { name: 'Show more' }).click()
   t.equal(await eventually(() => followers.locator('li').count(), (n) => n === 20), 20, 'ten more on request')
   const hours = page.getByRole('region', { name: 'Hours streamed' })
-  t.match(await hours.textContent(), /h over the last 28 days/)
-  t.equal(await hours.locator('.day-bar').count(), 28, 'a bar per day')
+  await hours.getByText(/h over the last 28 days/).waitFor()
+  t.equal(await eventually(() => hours.locator('.day-bar').count(), (n) => n === 28), 28, 'a bar per day')
 
   await page.getByRole('link', { name: 'X', exact: true }).click()
   const x = page.getByRole('region', { name: 'X profile' })
