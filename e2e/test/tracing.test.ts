@@ -69,7 +69,9 @@ t.test('connecting Twitch is one trace: gateway → auth → provider → outbox
       has('auth', KIND.client, (s) => s.name.startsWith('pg ')) && has('auth', KIND.producer, (s) => s.name.includes('connection.linked')) &&
       has('twitch-ingest', KIND.consumer, (s) => s.name.includes('connection.linked')) &&
       has('twitch-ingest', KIND.client, (s) => String(s.attributes['url.full'] ?? '').includes('/helix/')) &&
-      has('twitch-ingest', KIND.client, (s) => s.name.startsWith('pg insert'))
+      has('twitch-ingest', KIND.client, (s) => s.name.startsWith('pg insert')) &&
+      // A parent span is exported when it ends, after its children: wait until every one has arrived.
+      trace.every((s) => s.parentSpanId === '' || trace.some((p) => p.spanId === s.parentSpanId))
   }
   const trace = await eventually(async () => {
     const id = callbackTrace()
