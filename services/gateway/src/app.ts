@@ -42,7 +42,8 @@ export default async function gatewayApp (app: FastifyInstance, { config }: Gate
     syncMs: config.RATE_LIMIT_SYNC_MS,
     windowMs: config.RATE_LIMIT_WINDOW_MS,
     perUser: config.RATE_LIMIT_PER_USER,
-    perAddress: config.RATE_LIMIT_PER_ADDRESS
+    perAddress: config.RATE_LIMIT_PER_ADDRESS,
+    webhooksPerAddress: config.RATE_LIMIT_WEBHOOKS_PER_ADDRESS
   })
 
   await app.register(proxyRoutes, { config })

@@ -25,6 +25,12 @@ export const GatewayConfigProperties = {
   TRUST_PROXY: Type.String({ default: '' }),
   /** Requests per window from one address (anonymous callers). */
   RATE_LIMIT_PER_ADDRESS: Type.Integer({ minimum: 1, default: 300 }),
+  /**
+   * Requests per window from one address to the provider webhooks (`/webhooks/…`), a budget of their
+   * own: Twitch delivers every notification of every channel from a few addresses, which the
+   * anonymous budget would throttle; each delivery is signed and checked by the service behind.
+   */
+  RATE_LIMIT_WEBHOOKS_PER_ADDRESS: Type.Integer({ minimum: 1, default: 6000 }),
   /** Requests per window for one logged-in user. */
   RATE_LIMIT_PER_USER: Type.Integer({ minimum: 1, default: 600 }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 100, default: 60_000 }),

@@ -27,7 +27,7 @@ export function gatewayMetricsOf (metrics: ServiceMetrics | null | undefined): G
       }),
       rateLimited: new client.Counter({
         name: 'gateway_rate_limited_requests_total',
-        help: 'Requests refused with 429 by the gateway\'s rate limit, by whose budget was spent (user, address).',
+        help: 'Requests refused with 429 by the gateway\'s rate limit, by whose budget was spent (user, address, webhook).',
         labelNames: ['subject'],
         registers
       }),

@@ -49,3 +49,22 @@ t.test('POST /webhooks/twitch reaches twitch-ingest without a session, from anot
   t.equal(got!.headers['twitch-eventsub-message-timestamp'], '2026-12-02T01:00:00.123456789Z')
   t.equal(got!.headers.cookie, undefined)
 })
+
+t.test('provider webhooks have a per-address budget of their own: Twitch\'s deliveries neither spend nor meet the anonymous one', async (t) => {
+  const ingest = await recorder(t)
+  const stack = await startStack(t, { gatewayEnv: { TWITCH_INGEST_URL: ingest.url, RATE_LIMIT_PER_ADDRESS: '2', RATE_LIMIT_WEBHOOKS_PER_ADDRESS: '5' } })
+  const deliver = async () => await fetch(`${stack.gatewayUrl}/webhooks/twitch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+  const statuses: number[] = []
+  for (let i = 0; i < 5; i++) {
+    const res = await deliver()
+    statuses.push(res.status)
+    if (i === 0) t.equal(res.headers.get('x-ratelimit-limit'), '5', 'the webhook budget')
+  }
+  t.same(statuses, [200, 200, 200, 200, 200], 'more deliveries from one address than the anonymous budget allows')
+  const anonymous = await fetch(`${stack.gatewayUrl}/docs/json`)
+  t.not(anonymous.status, 429, 'the address\'s anonymous budget is untouched')
+  t.equal(anonymous.headers.get('x-ratelimit-remaining'), '1')
+  const over = await deliver()
+  t.equal(over.status, 429, 'the webhook budget is a budget too')
+  t.ok(Number(over.headers.get('retry-after')) > 0)
+})

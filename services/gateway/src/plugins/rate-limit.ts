@@ -84,13 +84,15 @@ export interface RateLimitOptions {
   windowMs: number
   perUser: number
   perAddress: number
+  /** The budget of one address for the provider webhooks (`/webhooks/…`), counted apart from the rest. */
+  webhooksPerAddress: number
 }
 
 /**
  * One budget per user (logged in) or per client address (anonymous) for the whole API, shared by the
  * replicas through Redis (createBatchedRedisCounter). A synchronous hook after the session hook: the
  * count is local, so a promise per request (as @fastify/rate-limit's async hook chain costs) buys
- * nothing. Probes are never limited. Answers carry `x-ratelimit-limit|remaining|reset`, and a 429
+ * nothing. Probes are never limited; provider webhooks have a per-address budget of their own. Answers carry `x-ratelimit-limit|remaining|reset`, and a 429
  * `retry-after`. While Redis is unreachable each replica keeps limiting by what it counts itself.
  */
 async function rateLimitPlugin (app: FastifyInstance, options: RateLimitOptions) {
@@ -103,15 +105,17 @@ async function rateLimitPlugin (app: FastifyInstance, options: RateLimitOptions)
   app.addHook('onRequest', (request, reply, done) => {
     if (request.url === '/health' || request.url === '/ready') { done(); return }
     const user = request.user
-    const max = user !== null ? options.perUser : options.perAddress
-    const { current, ttl } = counter.hit(user !== null ? `user:${user.userId}` : `address:${request.ip}`, max)
+    // A provider's deliveries carry no session and come from a few addresses: their own budget.
+    const subject = request.url.startsWith('/webhooks/') ? 'webhook' : user !== null ? 'user' : 'address'
+    const max = subject === 'webhook' ? options.webhooksPerAddress : subject === 'user' ? options.perUser : options.perAddress
+    const { current, ttl } = counter.hit(subject === 'user' ? `user:${user!.userId}` : `${subject}:${request.ip}`, max)
     const resetS = Math.ceil(ttl / 1000)
     void reply.header('x-ratelimit-limit', max)
     void reply.header('x-ratelimit-remaining', current >= max ? 0 : max - current)
     void reply.header('x-ratelimit-reset', resetS)
     if (current > max) {
       void reply.header('retry-after', resetS)
-      metrics?.rateLimited.inc({ subject: user !== null ? 'user' : 'address' })
+      metrics?.rateLimited.inc({ subject })
       done(new GatewayRateLimitedError(resetS))
       return
     }
