@@ -150,6 +150,30 @@ try {
       await clock({ set: Date.now() })
       console.log(`Twitch and X: ${DAYS} days of history.`)
     }
+    // Streams: Pulse records a stream session when Twitch says the channel went live (EventSub),
+    // which a demo has not seen; about every other day of the last four weeks gets one of 2–4 hours,
+    // with a viewer sample every 5 minutes, so the Twitch page's hours and streams have a past.
+    const streams = await db.query('select count(*)::int as n from twitch_ingest.stream_sessions where user_id = $1', [userId])
+    if (streams.rows[0].n === 0) {
+      const { rows: [account] } = await db.query('select provider_user_id from twitch_ingest.tracked_accounts where user_id = $1', [userId])
+      const GAMES = [['509658', 'Just Chatting'], ['27471', 'Minecraft'], ['33214', 'Fortnite']]
+      let count = 0
+      for (let daysAgo = 27; daysAgo >= 1; daysAgo--) {
+        if (daysAgo % 7 === 2 || daysAgo % 3 === 1) continue
+        const startedAt = new Date(new Date(Date.now() - daysAgo * 86_400_000).setUTCHours(19, (daysAgo * 7) % 60, 0, 0))
+        const minutes = 120 + ((daysAgo * 37) % 121)
+        const [gameId, gameName] = GAMES[daysAgo % GAMES.length]
+        const { rows: [session] } = await db.query(`insert into twitch_ingest.stream_sessions (user_id, broadcaster_id, stream_id, started_at, ended_at, game_id, game_name)
+          values ($1, $2, $3, $4, $5, $6, $7) returning id`, [userId, account.provider_user_id, `demo-${daysAgo}`, startedAt, new Date(startedAt.getTime() + minutes * 60_000), gameId, gameName])
+        for (let minute = 0; minute <= minutes; minute += 5) {
+          const viewers = Math.round(40 + 25 * Math.sin(minute / 40) + (daysAgo % 5) * 6)
+          await db.query('insert into twitch_ingest.stream_samples (session_id, slot, viewers, sampled_at) values ($1, $2, $3, $4)',
+            [session.id, Math.floor(startedAt.getTime() / 300_000) + minute / 5, viewers, new Date(startedAt.getTime() + minute * 60_000)])
+        }
+        count++
+      }
+      console.log(`Twitch: ${count} past streams.`)
+    }
   } finally {
     await db.end()
   }
