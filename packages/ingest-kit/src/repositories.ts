@@ -237,11 +237,13 @@ const HOUR_MS = 3600_000
  * One metric of a user's snapshots in [from, to], oldest first, at most about `maxPoints` of them:
  * when there are more, the range is cut into equal buckets and the last snapshot of each is kept.
  *
- * With `sources` (where the raw window and the hourly window begin now), each stretch of the range
- * is read from the coarsest table that still gives a point per bucket: buckets of an hour or more
- * read the hourly roll-ups (daily beyond the hourly window, or when buckets are a day or more), and
- * shorter buckets read raw snapshots within the raw window. Whatever the roll-up job has not reached
- * yet (the last hour) is read raw. Without `sources`: raw snapshots only.
+ * With `sources` (where the raw window and the hourly window begin now), the rows read stay about
+ * as few as the points answered, whatever the range: buckets of half an hour or more read the hourly
+ * roll-ups (at most two rows per bucket), buckets of 6 hours or more the daily ones (at most four
+ * per bucket, one point a day: a range that long has no room for more than a few points a day). Raw
+ * snapshots are read within the raw window for shorter buckets, hourly roll-ups within the hourly
+ * window, daily ones before; what the roll-up job has not reached yet (the last hour) is read raw.
+ * Without `sources`: raw snapshots only.
  */
 export async function readHistory (db: IngestDb, userId: string, column: string, from: Date, to: Date, maxPoints: number, sources?: HistorySources): Promise<HistoryPoint[]> {
   const widthMs = Math.max(1, Math.ceil((to.getTime() - from.getTime() + 1) / maxPoints))
@@ -253,8 +255,8 @@ export async function readHistory (db: IngestDb, userId: string, column: string,
   } else {
     // The roll-ups are complete up to their rolled_until; before the job's first run they are empty
     // and everything is read raw (-infinity cuts).
-    const hourlyCut = widthMs >= HOUR_MS ? sql`hw` : sql`least(${sources.rawFrom}::timestamptz, hw)`
-    const dailyCut = widthMs >= 24 * HOUR_MS ? sql`dw` : sql`least(${sources.hourlyFrom}::timestamptz, dw)`
+    const hourlyCut = widthMs >= HOUR_MS / 2 ? sql`hw` : sql`least(${sources.rawFrom}::timestamptz, hw)`
+    const dailyCut = widthMs >= 6 * HOUR_MS ? sql`dw` : sql`least(${sources.hourlyFrom}::timestamptz, dw)`
     const bucketRange = (unit: string) => sql`bucket >= ${from}::timestamptz - ${sql.lit(`1 ${unit}`)}::interval and bucket <= ${to}::timestamptz`
     points = sql`
       with w as (
