@@ -62,7 +62,7 @@ function databaseUrl (name: string): string {
   return url.toString()
 }
 
-async function recreateDatabase (name: string): Promise<void> {
+async function dropDatabase (name: string): Promise<void> {
   const admin = new pg.Client({ connectionString: databaseUrl('postgres') })
   await admin.connect()
   try {
@@ -155,7 +155,7 @@ async function timeReads (n: number, pick: () => string, fn: (userId: string) =>
 export async function benchHistory (log: (line: string) => void = console.log): Promise<HistoryResult> {
   const channels = HISTORY_CHANNELS
   const url = databaseUrl(DATABASE_NAME)
-  await recreateDatabase(DATABASE_NAME)
+  await dropDatabase(DATABASE_NAME)
   await migrateToLatest({ url, schema: SCHEMA, folder: path.join(ROOT, 'services/twitch-ingest/src/db/migrations') })
   const db: Db = createDatabase({ url, schema: SCHEMA, poolMax: 1 })
   try {
@@ -265,6 +265,8 @@ export async function benchHistory (log: (line: string) => void = console.log): 
     return { channels, now, generateSeconds, tables, bytesPerChannelYear, rawBytesPerChannelYear, rawSampleChannels: sample, reads, readsPerRow: HISTORY_READS, jobs }
   } finally {
     await db.destroy()
+    // Gigabytes the next run makes again: not left on a shared machine.
+    await dropDatabase(DATABASE_NAME)
   }
 }
 

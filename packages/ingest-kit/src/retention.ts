@@ -154,20 +154,28 @@ export async function runSnapshotRetention (db: Kysely<any>, nowMs: number, sett
       result.partitionsCreated = await ensureSnapshotPartitions(conn, new Date(nowMs - settings.rawDays * DAY_MS), now, settings.weeksAhead ?? 4)
       const columns = await metricColumnsOf(conn)
 
+      // The job's statements may outlast the request-sized statement timeout of the pool (a catch-up
+      // after downtime); each is a day at most, and the state moves on after each, so a run that
+      // dies keeps what it did. RESET in the end returns the connection to the pool's setting.
+      await sql`set statement_timeout = '10min'`.execute(conn)
       const hourlyUntil = floorHour(nowMs)
       const hourlyFrom = await rollupStart(conn, 'hourly', HOUR_MS, 'snapshots')
-      if (hourlyFrom !== undefined && hourlyFrom < hourlyUntil) {
-        result.hourlyRows = await rollUp(conn, 'snapshots_hourly', 'snapshots', 'hour', columns, hourlyFrom, hourlyUntil)
+      for (let from = hourlyFrom; from !== undefined && from < hourlyUntil;) {
+        const until = new Date(Math.min(from.getTime() + DAY_MS, hourlyUntil.getTime()))
+        result.hourlyRows += await rollUp(conn, 'snapshots_hourly', 'snapshots', 'hour', columns, from, until)
+        await setRolledUntil(conn, 'hourly', until)
+        from = until
       }
-      await setRolledUntil(conn, 'hourly', hourlyUntil)
 
       // Days from the hourly roll-ups: the last snapshot of a day is the last of its last hour.
       const dailyUntil = floorDay(nowMs)
       const dailyFrom = await rollupStart(conn, 'daily', DAY_MS, 'snapshots_hourly')
-      if (dailyFrom !== undefined && dailyFrom < dailyUntil) {
-        result.dailyRows = await rollUp(conn, 'snapshots_daily', 'snapshots_hourly', 'day', columns, dailyFrom, dailyUntil)
+      for (let from = dailyFrom; from !== undefined && from < dailyUntil;) {
+        const until = new Date(Math.min(from.getTime() + DAY_MS, dailyUntil.getTime()))
+        result.dailyRows += await rollUp(conn, 'snapshots_daily', 'snapshots_hourly', 'day', columns, from, until)
+        await setRolledUntil(conn, 'daily', until)
+        from = until
       }
-      await setRolledUntil(conn, 'daily', dailyUntil)
 
       // A raw week goes once all of it is older than the window, and rolled up (always true after
       // the roll-up above, unless the clock went back).
@@ -183,6 +191,7 @@ export async function runSnapshotRetention (db: Kysely<any>, nowMs: number, sett
       result.hourlyDeleted = Number(deleted.numAffectedRows ?? 0)
       return result
     } finally {
+      await sql`reset statement_timeout`.execute(conn)
       await sql`select pg_advisory_unlock(hashtext(current_schema() || '.snapshot-retention'))`.execute(conn)
     }
   })
