@@ -169,37 +169,44 @@ export async function benchHistory (log: (line: string) => void = console.log): 
     const hourlyFrom = new Date(Math.floor((nowMs - SETTINGS.hourlyDays * DAY) / HOUR) * HOUR)
 
     const generating = process.hrtime.bigint()
-    await ensureSnapshotPartitions(db, rawFrom, now, 4)
-    // Keys and indexes are built after the rows (as a restore does): the same indexes, made faster.
-    await sql`alter table snapshots drop constraint snapshots_pkey`.execute(db)
-    await sql`drop index snapshots_user_captured`.execute(db)
-    await sql`alter table snapshots_hourly drop constraint snapshots_hourly_pkey`.execute(db)
-    await sql`drop index snapshots_hourly_bucket`.execute(db)
-    await sql`alter table snapshots_daily drop constraint snapshots_daily_pkey`.execute(db)
-    log(`history: ${channels} channels, raw from ${rawFrom.toISOString()}, hourly from ${hourlyFrom.toISOString()}, daily from ${yearStart.toISOString()}, now ${now.toISOString()}`)
-    // A week at a time, so no statement holds millions of rows to sort at once.
-    for (let week = rawFrom.getTime(); week < nowMs; week += 7 * DAY) {
-      await insertRaw(db, 'snapshots', 1, channels, new Date(week), new Date(Math.min(week + 7 * DAY, nowMs + 1)))
-    }
-    log('history: raw snapshots generated')
-    for (let week = hourlyFrom.getTime(); week < lastHour.getTime(); week += 7 * DAY) {
-      await insertRollups(db, 'snapshots_hourly', 'hour', 1, channels, new Date(week), new Date(Math.min(week + 7 * DAY, lastHour.getTime())))
-    }
-    await insertRollups(db, 'snapshots_daily', 'day', 1, channels, yearStart, today)
-    await sql`insert into snapshot_rollup_state (resolution, rolled_until) values ('hourly', ${lastHour}::timestamptz), ('daily', ${today}::timestamptz)`.execute(db)
-    log('history: roll-ups generated')
-    await sql`alter table snapshots add constraint snapshots_pkey primary key (id, captured_at)`.execute(db)
-    await sql`create index snapshots_user_captured on snapshots (user_id, captured_at desc)`.execute(db)
-    await sql`alter table snapshots_hourly add constraint snapshots_hourly_pkey primary key (user_id, bucket)`.execute(db)
-    await sql`create index snapshots_hourly_bucket on snapshots_hourly using brin (bucket)`.execute(db)
-    await sql`alter table snapshots_daily add constraint snapshots_daily_pkey primary key (user_id, bucket)`.execute(db)
-
-    // The one-day channel (number channels + 1): a day of raw snapshots, rolled up like the rest.
+    /** The channel with one day of history. */
     const fresh = channels + 1
-    await insertRaw(db, 'snapshots', fresh, fresh, new Date(nowMs - DAY), new Date(nowMs + 1))
-    await insertRollups(db, 'snapshots_hourly', 'hour', fresh, fresh, new Date(lastHour.getTime() - 24 * HOUR), lastHour)
-    await insertRollups(db, 'snapshots_daily', 'day', fresh, fresh, new Date(today.getTime() - DAY), today)
-    await sql`vacuum analyze`.execute(db)
+    // Generated on one connection with room to sort and build indexes in memory (the reads later
+    // run with the server's settings).
+    await db.connection().execute(async (conn) => {
+      await sql`set work_mem = '512MB'`.execute(conn)
+      await sql`set maintenance_work_mem = '1GB'`.execute(conn)
+      await ensureSnapshotPartitions(conn, rawFrom, now, 4)
+      // Keys and indexes are built after the rows (as a restore does): the same indexes, made faster.
+      await sql`alter table snapshots drop constraint snapshots_pkey`.execute(conn)
+      await sql`drop index snapshots_user_captured`.execute(conn)
+      await sql`alter table snapshots_hourly drop constraint snapshots_hourly_pkey`.execute(conn)
+      await sql`drop index snapshots_hourly_bucket`.execute(conn)
+      await sql`alter table snapshots_daily drop constraint snapshots_daily_pkey`.execute(conn)
+      log(`history: ${channels} channels, raw from ${rawFrom.toISOString()}, hourly from ${hourlyFrom.toISOString()}, daily from ${yearStart.toISOString()}, now ${now.toISOString()}`)
+      // A week at a time, so no statement holds millions of rows to sort at once.
+      for (let week = rawFrom.getTime(); week < nowMs; week += 7 * DAY) {
+        await insertRaw(conn, 'snapshots', 1, channels, new Date(week), new Date(Math.min(week + 7 * DAY, nowMs + 1)))
+      }
+      log('history: raw snapshots generated')
+      for (let week = hourlyFrom.getTime(); week < lastHour.getTime(); week += 7 * DAY) {
+        await insertRollups(conn, 'snapshots_hourly', 'hour', 1, channels, new Date(week), new Date(Math.min(week + 7 * DAY, lastHour.getTime())))
+      }
+      await insertRollups(conn, 'snapshots_daily', 'day', 1, channels, yearStart, today)
+      await sql`insert into snapshot_rollup_state (resolution, rolled_until) values ('hourly', ${lastHour}::timestamptz), ('daily', ${today}::timestamptz)`.execute(conn)
+      log('history: roll-ups generated')
+      await sql`alter table snapshots add constraint snapshots_pkey primary key (id, captured_at)`.execute(conn)
+      await sql`create index snapshots_user_captured on snapshots (user_id, captured_at desc)`.execute(conn)
+      await sql`alter table snapshots_hourly add constraint snapshots_hourly_pkey primary key (user_id, bucket)`.execute(conn)
+      await sql`create index snapshots_hourly_bucket on snapshots_hourly using brin (bucket)`.execute(conn)
+      await sql`alter table snapshots_daily add constraint snapshots_daily_pkey primary key (user_id, bucket)`.execute(conn)
+
+      // The one-day channel: a day of raw snapshots, rolled up like the rest.
+      await insertRaw(conn, 'snapshots', fresh, fresh, new Date(nowMs - DAY), new Date(nowMs + 1))
+      await insertRollups(conn, 'snapshots_hourly', 'hour', fresh, fresh, new Date(lastHour.getTime() - 24 * HOUR), lastHour)
+      await insertRollups(conn, 'snapshots_daily', 'day', fresh, fresh, new Date(today.getTime() - DAY), today)
+      await sql`vacuum analyze`.execute(conn)
+    })
     const generateSeconds = Math.round(ms(generating) / 100) / 10
     log(`history: generated in ${generateSeconds} s`)
 
@@ -208,7 +215,7 @@ export async function benchHistory (log: (line: string) => void = console.log): 
     // One-day channel's rows are a rounding error here (a day in ten thousand years).
     const bytesPerChannelYear = Math.round(total / channels)
 
-    // A year fully raw, for a sample of channels: a plain copy of the raw table's shape and indexes.
+    // A year fully raw, for a sample of channels: partitioned by week like snapshots, the same key and index.
     const sample = Math.min(HISTORY_RAW_SAMPLE, channels)
     await sql`create table raw_year_sample (like snapshots including defaults including constraints) partition by range (captured_at)`.execute(db)
     for (let week = weekStartOf(yearStart).getTime(); week <= nowMs; week += 7 * DAY) {
