@@ -10,11 +10,13 @@ import t from 'tap'
 const BENCH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
 t.test('the history suite runs and writes its block', async (t) => {
+  // The tests' Postgres (CI's service), with the smoke test's own database.
+  const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.PULSE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
   const results = path.join(mkdtempSync(path.join(os.tmpdir(), 'bench-history-')), 'RESULTS.md')
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(process.execPath, ['--conditions=pulse-source', '--import', 'tsx', 'run.ts', 'history'], {
       cwd: BENCH,
-      env: { ...process.env, BENCH_RESULTS: results, BENCH_HISTORY_CHANNELS: '20', BENCH_HISTORY_READS: '20', BENCH_HISTORY_RAW_SAMPLE: '5', BENCH_HISTORY_DATABASE: 'pulse_bench_history_smoke' },
+      env: { ...process.env, BENCH_RESULTS: results, BENCH_HISTORY_CHANNELS: '20', BENCH_HISTORY_READS: '20', BENCH_HISTORY_RAW_SAMPLE: '5', BENCH_HISTORY_DATABASE: 'pulse_bench_history_smoke', BENCH_DATABASE_URL: databaseUrl },
       stdio: ['ignore', 'ignore', 'inherit']
     })
     child.on('exit', resolve)
