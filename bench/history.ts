@@ -139,6 +139,28 @@ async function sizes (db: Db, tables: string[]): Promise<TableSize[]> {
   return out
 }
 
+/** Drops the tables' primary keys and indexes; answers the statements that make them again. */
+async function dropKeysAndIndexes (db: Db, tables: string[]): Promise<string[]> {
+  const again: string[] = []
+  for (const table of tables) {
+    const keys = await sql<{ name: string, def: string }>`
+      select conname as name, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = ${table}::regclass and contype = 'p'`.execute(db)
+    const indexes = await sql<{ name: string, def: string }>`
+      select i.relname as name, pg_get_indexdef(i.oid) as def from pg_index x join pg_class i on i.oid = x.indexrelid
+      where x.indrelid = ${table}::regclass and not x.indisprimary`.execute(db)
+    for (const key of keys.rows) {
+      await sql`alter table ${sql.id(table)} drop constraint ${sql.id(key.name)}`.execute(db)
+      again.push(`alter table "${table}" add constraint "${key.name}" ${key.def}`)
+    }
+    for (const index of indexes.rows) {
+      await sql`drop index ${sql.id(index.name)}`.execute(db)
+      // A partitioned table's index is defined ON ONLY the parent; made again for every partition.
+      again.push(index.def.replace(' ON ONLY ', ' ON '))
+    }
+  }
+  return again
+}
+
 /** The time of `fn`, `n` times, each for a random channel of the year (or the one-day channel). */
 async function timeReads (n: number, pick: () => string, fn: (userId: string) => Promise<number>): Promise<{ latency: Latency, points: number }> {
   const samples: number[] = []
@@ -177,12 +199,9 @@ export async function benchHistory (log: (line: string) => void = console.log): 
       await sql`set work_mem = '512MB'`.execute(conn)
       await sql`set maintenance_work_mem = '1GB'`.execute(conn)
       await ensureSnapshotPartitions(conn, rawFrom, now, 4)
-      // Keys and indexes are built after the rows (as a restore does): the same indexes, made faster.
-      await sql`alter table snapshots drop constraint snapshots_pkey`.execute(conn)
-      await sql`drop index snapshots_user_captured`.execute(conn)
-      await sql`alter table snapshots_hourly drop constraint snapshots_hourly_pkey`.execute(conn)
-      await sql`drop index snapshots_hourly_bucket`.execute(conn)
-      await sql`alter table snapshots_daily drop constraint snapshots_daily_pkey`.execute(conn)
+      // Keys and indexes are built after the rows (as a restore does): the same ones, as the
+      // migrations define them, made faster.
+      const keys = await dropKeysAndIndexes(conn, ['snapshots', 'snapshots_hourly', 'snapshots_daily'])
       log(`history: ${channels} channels, raw from ${rawFrom.toISOString()}, hourly from ${hourlyFrom.toISOString()}, daily from ${yearStart.toISOString()}, now ${now.toISOString()}`)
       // A week at a time, so no statement holds millions of rows to sort at once.
       for (let week = rawFrom.getTime(); week < nowMs; week += 7 * DAY) {
@@ -195,12 +214,7 @@ export async function benchHistory (log: (line: string) => void = console.log): 
       await insertRollups(conn, 'snapshots_daily', 'day', 1, channels, yearStart, today)
       await sql`insert into snapshot_rollup_state (resolution, rolled_until) values ('hourly', ${lastHour}::timestamptz), ('daily', ${today}::timestamptz)`.execute(conn)
       log('history: roll-ups generated')
-      await sql`alter table snapshots add constraint snapshots_pkey primary key (id, captured_at)`.execute(conn)
-      await sql`create index snapshots_user_captured on snapshots (user_id, captured_at desc)`.execute(conn)
-      await sql`alter table snapshots_hourly add constraint snapshots_hourly_pkey primary key (user_id, bucket)`.execute(conn)
-      await sql`create index snapshots_hourly_bucket on snapshots_hourly using brin (bucket)`.execute(conn)
-      await sql`alter table snapshots_daily add constraint snapshots_daily_pkey primary key (user_id, bucket)`.execute(conn)
-
+      for (const statement of keys) await sql.raw(statement).execute(conn)
       // The one-day channel: a day of raw snapshots, rolled up like the rest.
       await insertRaw(conn, 'snapshots', fresh, fresh, new Date(nowMs - DAY), new Date(nowMs + 1))
       await insertRollups(conn, 'snapshots_hourly', 'hour', fresh, fresh, new Date(lastHour.getTime() - 24 * HOUR), lastHour)

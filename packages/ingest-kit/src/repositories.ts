@@ -216,22 +216,39 @@ export async function snapshotAtOrBefore<M extends string> (db: IngestDb, userId
 }
 
 /**
- * `snapshotAtOrBefore` for several times at once (undefined: the newest), in one statement: the
- * overview asks four, and one round trip instead of four keeps it fast under load.
+ * `snapshotAtOrBefore` for several times at once (undefined: the newest), in one statement (two when
+ * one is older than the raw window): the overview asks four, and one round trip instead of four keeps
+ * it fast under load.
  */
 export async function snapshotsAtOrBefore<M extends string> (db: IngestDb, userId: string, columns: MetricColumns<M>, ats: Array<Date | undefined>): Promise<Array<SnapshotValues<M> | undefined>> {
   const metrics = sql.join(Object.entries<string>(columns).map(([metric, column]) => sql`${sql.ref(column)} as ${sql.id(`m_${metric}`)}`))
-  const times = sql.join(ats.map((at, k) => sql`(${k}::int, ${at === undefined ? null : at}::timestamptz)`))
+  const times = (ks: number[]) => sql.join(ks.map((k) => sql`(${k}::int, ${ats[k] ?? null}::timestamptz)`))
+  const out: Array<SnapshotValues<M> | undefined> = ats.map(() => undefined)
+  // First the raw snapshots of the week before each time (one or two weekly partitions, not all of
+  // them): a raw row found there is the answer. Older raw rows are all rolled up (the job's hourly
+  // mark is past them), so when none is found the roll-ups have the answer. Before the job's first
+  // run (no mark) the raw search has no lower bound.
+  const raw = await sql<Record<string, unknown> & { k: number }>`
+    with w as (select coalesce((select rolled_until from snapshot_rollup_state where resolution = 'hourly'), '-infinity') as hw)
+    select a.k, s.* from (values ${times(ats.map((_, k) => k))}) a(k, at) cross join w cross join lateral (
+      select id, captured_at, ${metrics} from snapshots
+      where user_id = ${userId} and captured_at <= coalesce(a.at, 'infinity')
+        and captured_at > least(coalesce(a.at, w.hw) - interval '7 days', w.hw)
+      order by captured_at desc limit 1
+    ) s`.execute(db)
+  for (const row of raw.rows) out[row.k] = toValues(row, columns)
+  const missing = out.flatMap((found, k) => found === undefined ? [k] : [])
+  if (missing.length === 0) return out
+
   const rollup = (table: string) => sql`(select id, captured_at, ${metrics} from ${sql.id(table)}
     where user_id = ${userId} and bucket <= coalesce(a.at, 'infinity') and captured_at <= coalesce(a.at, 'infinity') order by bucket desc limit 1)`
   const rows = await sql<Record<string, unknown> & { k: number }>`
-    select a.k, s.* from (values ${times}) a(k, at) cross join lateral (
+    select a.k, s.* from (values ${times(missing)}) a(k, at) cross join lateral (
       (select id, captured_at, ${metrics} from snapshots where user_id = ${userId} and captured_at <= coalesce(a.at, 'infinity') order by captured_at desc limit 1)
       union all ${rollup('snapshots_hourly')}
       union all ${rollup('snapshots_daily')}
       order by captured_at desc limit 1
     ) s`.execute(db)
-  const out: Array<SnapshotValues<M> | undefined> = ats.map(() => undefined)
   for (const row of rows.rows) out[row.k] = toValues(row, columns)
   return out
 }
