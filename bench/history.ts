@@ -254,6 +254,7 @@ export async function benchHistory (log: (line: string) => void = console.log): 
     const overview = async (userId: string) => { await readOverview(kit, userId, COLUMNS, nowMs); return 0 }
     const kinds: Array<[string, (userId: string) => Promise<number>]> = [
       ['history, 1 day', history(1)],
+      ['history, 7 days', history(7)],
       ['history, 30 days (the default range)', history(30)],
       ['history, 90 days', history(90)],
       ['history, 365 days', history(365)],

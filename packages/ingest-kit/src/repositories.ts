@@ -266,8 +266,8 @@ const HOUR_MS = 3600_000
  *
  * With `sources` (where the raw window and the hourly window begin now), the rows read stay about
  * as few as the points answered, whatever the range: buckets of half an hour or more read the hourly
- * roll-ups (at most two rows per bucket), buckets of 6 hours or more the daily ones (at most four
- * per bucket, one point a day: a range that long has no room for more than a few points a day). Raw
+ * roll-ups (at most two rows per bucket), buckets of 4 hours or more the daily ones (at most four
+ * per bucket before; one point a day, for ranges of about 12 weeks or more at 500 points). Raw
  * snapshots are read within the raw window for shorter buckets, hourly roll-ups within the hourly
  * window, daily ones before; what the roll-up job has not reached yet (the last hour) is read raw.
  * Without `sources`: raw snapshots only.
@@ -283,7 +283,7 @@ export async function readHistory (db: IngestDb, userId: string, column: string,
     // The roll-ups are complete up to their rolled_until; before the job's first run they are empty
     // and everything is read raw (-infinity cuts).
     const hourlyCut = widthMs >= HOUR_MS / 2 ? sql`hw` : sql`least(${sources.rawFrom}::timestamptz, hw)`
-    const dailyCut = widthMs >= 6 * HOUR_MS ? sql`dw` : sql`least(${sources.hourlyFrom}::timestamptz, dw)`
+    const dailyCut = widthMs >= 4 * HOUR_MS ? sql`dw` : sql`least(${sources.hourlyFrom}::timestamptz, dw)`
     const bucketRange = (unit: string) => sql`bucket >= ${from}::timestamptz - ${sql.lit(`1 ${unit}`)}::interval and bucket <= ${to}::timestamptz`
     points = sql`
       with w as (
