@@ -16,7 +16,7 @@ t.test('the history suite runs and writes its block', async (t) => {
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(process.execPath, ['--conditions=pulse-source', '--import', 'tsx', 'run.ts', 'history'], {
       cwd: BENCH,
-      env: { ...process.env, BENCH_RESULTS: results, BENCH_HISTORY_CHANNELS: '20', BENCH_HISTORY_READS: '20', BENCH_HISTORY_RAW_SAMPLE: '5', BENCH_HISTORY_DATABASE: 'pulse_bench_history_smoke', BENCH_DATABASE_URL: databaseUrl },
+      env: { ...process.env, BENCH_RESULTS: results, BENCH_HISTORY_CHANNELS: '20', BENCH_HISTORY_READS: '20', BENCH_HISTORY_RAW_SAMPLE: '5', BENCH_HISTORY_DATABASE: `pulse_bench_history_smoke_${process.pid}`, BENCH_DATABASE_URL: databaseUrl },
       stdio: ['ignore', 'ignore', 'inherit']
     })
     child.on('exit', resolve)
