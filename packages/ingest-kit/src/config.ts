@@ -42,7 +42,15 @@ function ingestSettings (defaults: IngestSettingDefaults) {
     HISTORY_DEFAULT_DAYS: Type.Integer({ minimum: 1, default: 30 }),
     HISTORY_MAX_DAYS: Type.Integer({ minimum: 1, default: 400 }),
     /** A history longer than this many points is thinned to the last snapshot of equal buckets. */
-    HISTORY_MAX_POINTS: Type.Integer({ minimum: 2, default: 1000 }),
+    HISTORY_MAX_POINTS: Type.Integer({ minimum: 2, default: 500 }),
+    /** Raw snapshots (one per refresh) are kept at least this many days; older, only the roll-ups. */
+    SNAPSHOT_RAW_DAYS: Type.Integer({ minimum: 2, default: 30 }),
+    /** Hourly roll-ups (the last snapshot of each hour) are kept this many days; daily ones for good. */
+    SNAPSHOT_HOURLY_DAYS: Type.Integer({ minimum: 2, default: 90 }),
+    /** How often each replica tries the retention job (roll-ups, partitions); one at a time runs it. */
+    RETENTION_INTERVAL_S: Type.Integer({ minimum: 1, default: 600 }),
+    /** Off only where something else runs the retention job (tests run it by hand). */
+    RETENTION_ENABLED: Type.Boolean({ default: true }),
     /** Processed-request ids and unlink markers are kept this long (the streams keep messages 7 days). */
     BOOKKEEPING_RETENTION_DAYS: Type.Integer({ minimum: 7, default: 8 })
   } satisfies TProperties
@@ -99,6 +107,9 @@ export function checkIngestConfig<P extends string> (prefix: P, config: IngestCo
   }
   if (settings.HISTORY_DEFAULT_DAYS > settings.HISTORY_MAX_DAYS) {
     problems.push(`${prefix}_HISTORY_DEFAULT_DAYS (${settings.HISTORY_DEFAULT_DAYS}) must not exceed ${prefix}_HISTORY_MAX_DAYS (${settings.HISTORY_MAX_DAYS})`)
+  }
+  if (settings.SNAPSHOT_HOURLY_DAYS < settings.SNAPSHOT_RAW_DAYS) {
+    problems.push(`${prefix}_SNAPSHOT_HOURLY_DAYS (${settings.SNAPSHOT_HOURLY_DAYS}) must not be less than ${prefix}_SNAPSHOT_RAW_DAYS (${settings.SNAPSHOT_RAW_DAYS})`)
   }
   if (config.NODE_ENV === 'production') {
     const values = config as unknown as Record<string, unknown>

@@ -1,6 +1,6 @@
 import { decodeCursorValue, encodeCursor } from '@pulse/service-kit'
 import type { IngestDb, MetricColumns, TrackedAccount } from './db.js'
-import { snapshotAtOrBefore, type SnapshotValues } from './repositories.js'
+import { snapshotsAtOrBefore, type SnapshotValues } from './repositories.js'
 
 const DAY_MS = 24 * 3600 * 1000
 
@@ -36,11 +36,12 @@ export function metricsDelta<M extends string> (latest: Record<M, number | null>
  * before now − period (null when there is none that old).
  */
 export async function readOverview<M extends string> (db: IngestDb, userId: string, columns: MetricColumns<M>, now: number): Promise<Overview<M>> {
-  const latest = await snapshotAtOrBefore(db, userId, columns)
+  const periods = Object.entries(CHANGE_PERIODS) as Array<[ChangePeriod, number]>
+  const [latest, ...baselines] = await snapshotsAtOrBefore(db, userId, columns, [undefined, ...periods.map(([, ms]) => new Date(now - ms))])
   const change = { '1d': null, '7d': null, '30d': null } as Record<ChangePeriod, MetricsChange<M> | null>
   if (latest === undefined) return { latest, change }
-  for (const [period, ms] of Object.entries(CHANGE_PERIODS) as [ChangePeriod, number][]) {
-    const baseline = await snapshotAtOrBefore(db, userId, columns, new Date(now - ms))
+  for (const [i, [period]] of periods.entries()) {
+    const baseline = baselines[i]
     if (baseline !== undefined) change[period] = { since: baseline.capturedAt, delta: metricsDelta(latest.values, baseline.values) }
   }
   return { latest, change }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type { IngestDb, MetricColumns, SnapshotBaseTable, TrackedAccount } from './db.js'
+import type { HistorySources } from './retention.js'
 
 // ------------------------------------------------------------------------------------------------
 // Tracked accounts
@@ -109,9 +110,11 @@ export async function unlinkedSince (db: IngestDb, userId: string, linkedAt: Dat
   return row !== undefined && row.unlinked_at.getTime() >= linkedAt.getTime()
 }
 
-/** Deletes the kit's rows of one user: the account, its snapshots and its request bookkeeping. */
+/** Deletes the kit's rows of one user: the account, its snapshots and their roll-ups, its request bookkeeping. */
 export async function deleteIngestRows (db: IngestDb, userId: string): Promise<void> {
   await db.deleteFrom('snapshots').where('user_id', '=', userId).execute()
+  await sql`delete from snapshots_hourly where user_id = ${userId}`.execute(db)
+  await sql`delete from snapshots_daily where user_id = ${userId}`.execute(db)
   await db.deleteFrom('processed_refreshes').where('user_id', '=', userId).execute()
   await db.deleteFrom('tracked_accounts').where('user_id', '=', userId).execute()
 }
@@ -201,16 +204,53 @@ export async function latestCaptureTime (db: IngestDb, userId: string): Promise<
   return row?.captured_at
 }
 
-/** The newest snapshot of a user at or before `at` (the newest of all without it). */
+/**
+ * The newest snapshot of a user at or before `at` (the newest of all without it: a roll-up's, for an
+ * account whose refreshes stopped longer ago than the raw window). Older than the
+ * raw window, the answer is the newest roll-up at or before `at`: the last snapshot of its hour (or
+ * day), so `capturedAt` says which snapshot it really is. While a raw row at or before `at` is
+ * kept, it is the exact answer (raw weeks go oldest first, and roll-ups only hold raw snapshots).
+ */
 export async function snapshotAtOrBefore<M extends string> (db: IngestDb, userId: string, columns: MetricColumns<M>, at?: Date): Promise<SnapshotValues<M> | undefined> {
-  let query = db.selectFrom('snapshots').select(['id', 'captured_at'])
-    .select(Object.entries<string>(columns).map(([metric, column]) => sql.ref(column).as(`m_${metric}`)))
-    .where('user_id', '=', userId)
-    .orderBy('captured_at', 'desc')
-    .limit(1)
-  if (at !== undefined) query = query.where('captured_at', '<=', at)
-  const row = await query.executeTakeFirst()
-  return row === undefined ? undefined : toValues(row as Record<string, unknown>, columns)
+  return (await snapshotsAtOrBefore(db, userId, columns, [at]))[0]
+}
+
+/**
+ * `snapshotAtOrBefore` for several times at once (undefined: the newest), in one statement (two when
+ * one is older than the raw window): the overview asks four, and one round trip instead of four keeps
+ * it fast under load.
+ */
+export async function snapshotsAtOrBefore<M extends string> (db: IngestDb, userId: string, columns: MetricColumns<M>, ats: Array<Date | undefined>): Promise<Array<SnapshotValues<M> | undefined>> {
+  const metrics = sql.join(Object.entries<string>(columns).map(([metric, column]) => sql`${sql.ref(column)} as ${sql.id(`m_${metric}`)}`))
+  const times = (ks: number[]) => sql.join(ks.map((k) => sql`(${k}::int, ${ats[k] ?? null}::timestamptz)`))
+  const out: Array<SnapshotValues<M> | undefined> = ats.map(() => undefined)
+  // First the raw snapshots of the week before each time (one or two weekly partitions, not all of
+  // them): a raw row found there is the answer. Older raw rows are all rolled up (the job's hourly
+  // mark is past them), so when none is found the roll-ups have the answer. Before the job's first
+  // run (no mark) the raw search has no lower bound.
+  const raw = await sql<Record<string, unknown> & { k: number }>`
+    with w as (select coalesce((select rolled_until from snapshot_rollup_state where resolution = 'hourly'), '-infinity') as hw)
+    select a.k, s.* from (values ${times(ats.map((_, k) => k))}) a(k, at) cross join w cross join lateral (
+      select id, captured_at, ${metrics} from snapshots
+      where user_id = ${userId} and captured_at <= coalesce(a.at, 'infinity')
+        and captured_at > least(coalesce(a.at, w.hw) - interval '7 days', w.hw)
+      order by captured_at desc limit 1
+    ) s`.execute(db)
+  for (const row of raw.rows) out[row.k] = toValues(row, columns)
+  const missing = out.flatMap((found, k) => found === undefined ? [k] : [])
+  if (missing.length === 0) return out
+
+  const rollup = (table: string) => sql`(select id, captured_at, ${metrics} from ${sql.id(table)}
+    where user_id = ${userId} and bucket <= coalesce(a.at, 'infinity') and captured_at <= coalesce(a.at, 'infinity') order by bucket desc limit 1)`
+  const rows = await sql<Record<string, unknown> & { k: number }>`
+    select a.k, s.* from (values ${times(missing)}) a(k, at) cross join lateral (
+      (select id, captured_at, ${metrics} from snapshots where user_id = ${userId} and captured_at <= coalesce(a.at, 'infinity') order by captured_at desc limit 1)
+      union all ${rollup('snapshots_hourly')}
+      union all ${rollup('snapshots_daily')}
+      order by captured_at desc limit 1
+    ) s`.execute(db)
+  for (const row of rows.rows) out[row.k] = toValues(row, columns)
+  return out
 }
 
 export interface HistoryPoint {
@@ -218,32 +258,74 @@ export interface HistoryPoint {
   value: number
 }
 
+const HOUR_MS = 3600_000
+
 /**
  * One metric of a user's snapshots in [from, to], oldest first, at most about `maxPoints` of them:
  * when there are more, the range is cut into equal buckets and the last snapshot of each is kept.
+ *
+ * With `sources` (where the raw window and the hourly window begin now), the rows read stay about
+ * as few as the points answered, whatever the range: buckets of half an hour or more read the hourly
+ * roll-ups (at most two rows per bucket), buckets of 4 hours or more the daily ones (at most four
+ * per bucket before; one point a day, for ranges of about 12 weeks or more at 500 points). Raw
+ * snapshots are read within the raw window for shorter buckets, hourly roll-ups within the hourly
+ * window, daily ones before; what the roll-up job has not reached yet (the last hour) is read raw.
+ * Without `sources`: raw snapshots only.
  */
-export async function readHistory (db: IngestDb, userId: string, column: string, from: Date, to: Date, maxPoints: number): Promise<HistoryPoint[]> {
+export async function readHistory (db: IngestDb, userId: string, column: string, from: Date, to: Date, maxPoints: number, sources?: HistorySources): Promise<HistoryPoint[]> {
   const widthMs = Math.max(1, Math.ceil((to.getTime() - from.getTime() + 1) / maxPoints))
+  const value = sql.ref(column)
+  const range = sql`user_id = ${userId} and captured_at >= ${from}::timestamptz and captured_at <= ${to}::timestamptz and ${value} is not null`
+  let points
+  if (sources === undefined) {
+    points = sql`select captured_at, ${value} as value from snapshots where ${range}`
+  } else {
+    // The roll-ups are complete up to their rolled_until; before the job's first run they are empty
+    // and everything is read raw (-infinity cuts).
+    const hourlyCut = widthMs >= HOUR_MS / 2 ? sql`hw` : sql`least(${sources.rawFrom}::timestamptz, hw)`
+    const dailyCut = widthMs >= 4 * HOUR_MS ? sql`dw` : sql`least(${sources.hourlyFrom}::timestamptz, dw)`
+    const bucketRange = (unit: string) => sql`bucket >= ${from}::timestamptz - ${sql.lit(`1 ${unit}`)}::interval and bucket <= ${to}::timestamptz`
+    points = sql`
+      with w as (
+        select coalesce((select rolled_until from snapshot_rollup_state where resolution = 'hourly'), '-infinity') as hw,
+          coalesce((select rolled_until from snapshot_rollup_state where resolution = 'daily'), '-infinity') as dw
+      ), c as (select ${hourlyCut} as h_cut, least(${dailyCut}, ${hourlyCut}) as d_cut from w)
+      select captured_at, ${value} as value from snapshots_daily, c where ${range} and ${bucketRange('day')} and captured_at < c.d_cut
+      union all
+      select captured_at, ${value} as value from snapshots_hourly, c where ${range} and ${bucketRange('hour')} and captured_at >= c.d_cut and captured_at < c.h_cut
+      union all
+      select captured_at, ${value} as value from snapshots, c where ${range} and captured_at >= c.h_cut`
+  }
   const rows = await sql<{ t: Date, value: string | number }>`
+    with points as (${points})
     select t, value from (
-      select distinct on (bucket) captured_at as t, ${sql.ref(column)} as value,
+      select distinct on (bucket) captured_at as t, value,
         floor(extract(epoch from (captured_at - ${from}::timestamptz)) * 1000 / ${widthMs}) as bucket
-      from snapshots
-      where user_id = ${userId} and captured_at >= ${from}::timestamptz and captured_at <= ${to}::timestamptz
-        and ${sql.ref(column)} is not null
+      from points
       order by bucket, captured_at desc
     ) s
     order by t`.execute(db)
   return rows.rows.map((r) => ({ t: r.t, value: Number(r.value) }))
 }
 
-/** One page of a user's snapshots (every metric column) for their data export, by id. */
+/**
+ * One page of a user's snapshots (every metric column) for their data export, by id: raw snapshots
+ * and the hourly and daily roll-ups (marked `rollup`, with their `bucket`), whose ids are their own.
+ */
 export async function pageUserSnapshots (db: IngestDb, userId: string, cursor: string | undefined, limit: number): Promise<{ records: Array<Record<string, unknown>>, nextCursor: string | null }> {
-  const rows = await sql<Record<string, unknown> & { id: string }>`
-    select * from snapshots where user_id = ${userId} ${cursor === undefined ? sql`` : sql`and id > ${cursor}::uuid`}
-    order by id limit ${limit + 1}`.execute(db)
-  const records = rows.rows.slice(0, limit).map(({ user_id: _userId, ...record }) => record)
-  return { records, nextCursor: rows.rows.length > limit ? String(records.at(-1)!.id) : null }
+  const after = cursor === undefined ? sql`` : sql`and id > ${cursor}::uuid`
+  const page = async (table: string, rollup?: string) => {
+    const rows = await sql<Record<string, unknown> & { id: string }>`
+      select * from ${sql.id(table)} where user_id = ${userId} ${after} order by id limit ${limit + 1}`.execute(db)
+    return rows.rows.map((row) => rollup === undefined ? row : { ...row, rollup })
+  }
+  // Each table's page is in id order; merged, the first `limit` + 1 of all three are the page.
+  // Postgres orders uuids as their lower-case hex text.
+  const all = [...await page('snapshots'), ...await page('snapshots_hourly', 'hourly'), ...await page('snapshots_daily', 'daily')]
+    .sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+    .slice(0, limit + 1)
+  const records = all.slice(0, limit).map(({ user_id: _userId, ...record }) => record)
+  return { records, nextCursor: all.length > limit ? String(records.at(-1)!.id) : null }
 }
 
 // ------------------------------------------------------------------------------------------------

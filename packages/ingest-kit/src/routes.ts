@@ -8,6 +8,7 @@ import type { IngestDb, TrackedAccount } from './db.js'
 import type { IngestHttpErrors } from './http-errors.js'
 import { historyRange } from './read.js'
 import { readHistory } from './repositories.js'
+import { historySources, type RetentionSettings } from './retention.js'
 
 /**
  * The query of `GET /<name>/history` as every ingest service's contract spells it: one of the
@@ -35,6 +36,8 @@ export interface ProviderRoutesOptions {
   historyDefaultDays: number
   historyMaxDays: number
   historyMaxPoints: number
+  /** Where raw snapshots and hourly roll-ups are kept (days back from now). */
+  retention: RetentionSettings
 }
 
 /**
@@ -68,7 +71,8 @@ export function providerRoutes (fastify: FastifyInstance, options: ProviderRoute
     schema: {
       summary: `${label} history of one number`,
       description: 'One value per snapshot in [from, to], oldest first (default: the last 30 days). ' +
-        'A long range is thinned to the last snapshot of equal buckets, so it stays a bounded number of points.',
+        'A long range is thinned to the last snapshot of equal buckets, so it stays a bounded number of points; ' +
+        'beyond the raw window (and for long ranges) the points are the last snapshots of hours or days.',
       tags: [name],
       querystring: options.historyQuerySchema,
       response: { 200: { ...options.historySchema, description: 'The points of the metric' }, ...errorResponses(400, 401, 409, 500, 503) }
@@ -77,7 +81,7 @@ export function providerRoutes (fastify: FastifyInstance, options: ProviderRoute
     const account = await connected(request)
     const { metric } = request.query
     const range = historyRange(request.query, options.now(), { defaultDays: options.historyDefaultDays, maxDays: options.historyMaxDays }, invalid)
-    const points = await readHistory(app.db as IngestDb, account.user_id, options.metricColumns[metric]!, range.from, range.to, options.historyMaxPoints)
+    const points = await readHistory(app.db as IngestDb, account.user_id, options.metricColumns[metric]!, range.from, range.to, options.historyMaxPoints, historySources(options.now(), options.retention))
     return { metric, from: range.from.toISOString(), to: range.to.toISOString(), points: points.map((p) => ({ t: p.t.toISOString(), value: p.value })) }
   })
 

@@ -14,6 +14,7 @@ import { ProviderHttp } from './provider-http.js'
 import { RateLimitTracker } from './rate-limit.js'
 import { pageOf, pageRequest, type PageRequest } from './read.js'
 import { latestCaptureTime, pageUserSnapshots } from './repositories.js'
+import { runSnapshotRetention, type RetentionRun } from './retention.js'
 import { providerRoutes, type HistoryQuerySchema } from './routes.js'
 
 export interface IngestServiceOptions<P extends string, R> {
@@ -80,7 +81,33 @@ export interface IngestRouteKit extends ReturnType<typeof providerRoutes> {
 declare module 'fastify' {
   interface FastifyInstance {
     ingestRoutes: IngestRouteKit
+    /** The retention job (roll-ups, partitions), which the timer runs; tests run it by hand. */
+    snapshotRetention: { run: () => Promise<RetentionRun> }
   }
+}
+
+/**
+ * Tries the retention job every `intervalMs` on this replica (the advisory lock lets one run at a
+ * time). A plain timer, not the refresh scheduler: the job needs no windows or messages, only
+ * "now and then", and every run does what is due since the last.
+ */
+function retentionTimer (app: FastifyInstance, run: () => Promise<RetentionRun>, intervalMs: number): void {
+  let timer: NodeJS.Timeout | undefined
+  let running: Promise<void> | undefined
+  const tick = () => {
+    running = run().then((r) => {
+      if (r.ran && (r.partitionsDropped > 0 || r.hourlyDeleted > 0)) app.log.info(r, 'snapshot retention')
+    }, (err: unknown) => { app.log.error({ err }, 'snapshot retention failed') }).finally(() => { running = undefined })
+  }
+  app.addHook('onReady', async () => {
+    tick()
+    timer = setInterval(() => { if (running === undefined) tick() }, intervalMs)
+    timer.unref()
+  })
+  app.addHook('preClose', async () => {
+    clearInterval(timer)
+    await running
+  })
 }
 
 /**
@@ -132,6 +159,11 @@ async function ingestServicePlugin<P extends string, R> (app: FastifyInstance, o
     bookkeepingRetentionMs: settings.BOOKKEEPING_RETENTION_DAYS * 24 * 3600 * 1000
   })
 
+  const retention = { rawDays: settings.SNAPSHOT_RAW_DAYS, hourlyDays: settings.SNAPSHOT_HOURLY_DAYS }
+  const runRetention = async (): Promise<RetentionRun> => await runSnapshotRetention(app.db as Kysely<IngestDatabase>, now(), retention)
+  app.decorate('snapshotRetention', { run: runRetention })
+  if (settings.RETENTION_ENABLED) retentionTimer(app, runRetention, settings.RETENTION_INTERVAL_S * 1000)
+
   // A data export asks for every snapshot of the user (a few hundred bytes each: 500 a page).
   if (options.service in USER_DATA_SUBJECTS) {
     serveUserData(app, options.service as UserDataService, async (userId, cursor) => await pageUserSnapshots(app.db as Kysely<IngestDatabase>, userId, cursor, 500))
@@ -145,7 +177,8 @@ async function ingestServicePlugin<P extends string, R> (app: FastifyInstance, o
     now,
     historyDefaultDays: settings.HISTORY_DEFAULT_DAYS,
     historyMaxDays: settings.HISTORY_MAX_DAYS,
-    historyMaxPoints: settings.HISTORY_MAX_POINTS
+    historyMaxPoints: settings.HISTORY_MAX_POINTS,
+    retention
   })
   const pageSizes = { defaultLimit: settings.LIST_PAGE_SIZE_DEFAULT, maxLimit: settings.LIST_PAGE_SIZE_MAX }
   const latestListPage: IngestRouteKit['latestListPage'] = async (request, query, read, toItem) => {

@@ -19,7 +19,7 @@ export const SCHEMA = 'fake_ingest'
 export const SECRET = 'a-test-identity-secret-of-at-least-32-chars'
 export const SERVICE = 'fake-ingest'
 export const CONTRACTS: MetricsContracts = METRICS_CONTRACTS.twitch
-export const USER_TABLES = ['tracked_accounts', 'processed_refreshes', 'snapshots', 'items'] as const
+export const USER_TABLES = ['tracked_accounts', 'processed_refreshes', 'snapshots', 'snapshots_hourly', 'snapshots_daily', 'items'] as const
 
 export interface Database extends Omit<IngestDatabase, 'snapshots'> {
   snapshots: { id: string, user_id: string, captured_at: Date, followers: number }

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely'
+import { partitionSnapshotsTable } from '../retention.js'
 
 /**
  * The tables the ingest pipeline keeps in each ingest service's schema. Frozen like any migration:
@@ -65,5 +66,28 @@ export const ingestDeletedUsersV1: Migration = {
   },
   async down (db: Kysely<any>) {
     await db.schema.dropTable('deleted_users').execute()
+  }
+}
+
+/**
+ * Raw snapshots partitioned by week, with hourly and daily roll-ups (../retention.ts): converts the
+ * service's `snapshots` table, rows included. Needs only the columns every snapshots table has;
+ * the roll-ups copy whatever metric columns the service's table holds.
+ */
+export const ingestSnapshotRetentionV1: Migration = {
+  async up (db: Kysely<any>) {
+    await partitionSnapshotsTable(db, new Date())
+  },
+  async down (db: Kysely<any>) {
+    await sql`drop table snapshot_rollup_state`.execute(db)
+    await sql`drop table snapshots_daily`.execute(db)
+    await sql`drop table snapshots_hourly`.execute(db)
+    // Back to one plain table, rows included.
+    await sql`create table snapshots_plain (like snapshots including defaults including constraints)`.execute(db)
+    await sql`insert into snapshots_plain select * from snapshots`.execute(db)
+    await sql`drop table snapshots`.execute(db)
+    await sql`alter table snapshots_plain rename to snapshots`.execute(db)
+    await sql`alter table snapshots add constraint snapshots_pkey primary key (id)`.execute(db)
+    await sql`create index snapshots_user_captured on snapshots (user_id, captured_at desc)`.execute(db)
   }
 }

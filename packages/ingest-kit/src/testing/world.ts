@@ -141,6 +141,7 @@ export function testIngestEnv<DB> (world: IngestWorld<DB>, prefix: string, secre
     NATS_URL: world.natsUrl,
     NATS_PREFIX: world.prefix,
     [`${prefix}_SCHEDULER_ENABLED`]: 'false',
+    [`${prefix}_RETENTION_ENABLED`]: 'false',
     [`${prefix}_HTTP_RETRY_BASE_MS`]: '20',
     [`${prefix}_REDELIVERY_BASE_MS`]: '200',
     [`${prefix}_REDELIVERY_MAX_MS`]: '1000',

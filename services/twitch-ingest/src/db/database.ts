@@ -147,4 +147,4 @@ export const TWITCH_METRIC_COLUMNS = {
 } as const
 
 /** Every table that holds a user's Twitch data (the unlink test checks them all). */
-export const USER_TABLES = ['tracked_accounts', 'processed_refreshes', 'snapshots', 'videos', 'subscribers', 'bits_leaderboard', 'live_follows', 'stream_sessions', 'profiles', 'recent_followers'] as const
+export const USER_TABLES = ['tracked_accounts', 'processed_refreshes', 'snapshots', 'snapshots_hourly', 'snapshots_daily', 'videos', 'subscribers', 'bits_leaderboard', 'live_follows', 'stream_sessions', 'profiles', 'recent_followers'] as const

@@ -68,4 +68,4 @@ export const TWITTER_METRIC_COLUMNS = {
 } as const
 
 /** Every table that holds a user's X data (the unlink test checks them all). */
-export const USER_TABLES = ['tracked_accounts', 'processed_refreshes', 'snapshots', 'posts', 'profiles'] as const
+export const USER_TABLES = ['tracked_accounts', 'processed_refreshes', 'snapshots', 'snapshots_hourly', 'snapshots_daily', 'posts', 'profiles'] as const
