@@ -1,5 +1,5 @@
 import type { AccountSecurity, MoodReminder, NotificationSetting, NotificationSettings, User, WebhookDelivery, WebhookDeliveryList, WebhookEndpoint, WebhookEndpointList, WebhookEndpointWithSecret, WebhookTestReceipt } from '@pulse/contracts'
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { ApiError, api, type Resource, failureMessage, fieldOf, useAction, useResource } from '../api.js'
 import { formatDateTime, timeAgo } from '../format.js'
 import { Banner, Field, Loaded } from '../ui.js'
@@ -58,7 +58,7 @@ export function SettingsNotifications ({ user }: { user: User }) {
 
 function ChannelGrid ({ settings: initial, endpoints }: { settings: NotificationSetting[], endpoints: WebhookEndpointList | undefined }) {
   const [settings, setSettings] = useState(initial)
-  const [saving, setSaving] = useState<string | null>(null)
+  const latest = useRef(0)
   const [status, setStatus] = useState<string | undefined>()
   const [error, setError] = useState<string | undefined>()
   useEffect(() => setSettings(initial), [initial])
@@ -67,29 +67,26 @@ function ChannelGrid ({ settings: initial, endpoints }: { settings: Notification
   const noMail = security.data !== undefined && !(security.data.email !== null && security.data.emailVerified)
   const noWebhook = endpoints !== undefined && !endpoints.items.some((e) => e.enabled)
 
+  // Boxes stay usable while a change is saved (a disabled box would lose the keyboard focus): each
+  // PATCH names only its own change, and only the answer to the latest one is shown whole.
   async function toggle (kind: NotificationSetting['kind'], channel: Channel, enabled: boolean) {
-    const key = `${kind}:${channel}`
-    setSaving(key); setError(undefined); setStatus(undefined)
-    // Shown at once; put back if the save fails.
-    const before = settings
-    setSettings(settings.map((s) => s.kind === kind ? { ...s, [channel]: enabled } : s))
+    const request = ++latest.current
+    const change = (value: boolean) => (list: NotificationSetting[]) => list.map((s) => s.kind === kind ? { ...s, [channel]: value } : s)
+    setError(undefined); setStatus(undefined)
+    setSettings(change(enabled))
     try {
       const saved = await api<NotificationSettings>('/notify/settings', { method: 'PATCH', body: { changes: [{ kind, channel, enabled }] } })
-      setSettings(saved.settings)
+      if (request === latest.current) setSettings(saved.settings)
       setStatus(`Saved: ${KINDS[kind]?.name ?? kind} by ${CHANNELS.find((c) => c.channel === channel)!.label.toLowerCase()} ${enabled ? 'on' : 'off'}.`)
     } catch (err) {
-      setSettings(before)
+      setSettings(change(!enabled))
       setError(`Not saved: ${messageOf(err)}`)
-    } finally {
-      setSaving(null)
     }
   }
 
   return (
     <>
       <p>Choose what Pulse tells you about, and where. Changes are saved at once.</p>
-      <p class="live" role="status">{status}</p>
-      {error !== undefined && <p class="form-error" role="alert">{error}</p>}
       <div class="notify-grid-wrap">
         <table class="notify-grid">
           <caption class="visually-hidden">Notifications by kind and channel</caption>
@@ -109,17 +106,22 @@ function ChannelGrid ({ settings: initial, endpoints }: { settings: Notification
                     <span class="note kind-when">{kind.when}</span>
                   </th>
                   {CHANNELS.map((c) => {
+                    // A channel that cannot work shows off (the choice is kept for when it can).
                     const disabled = c.channel === 'email' && noMail
                     return (
                       <td key={c.channel} class="channel">
-                        <input
-                          type="checkbox"
-                          checked={s[c.channel]}
-                          disabled={disabled || saving === `${s.kind}:${c.channel}`}
-                          aria-label={`${kind.name} by ${c.label.toLowerCase()}`}
-                          {...(disabled ? { 'aria-describedby': 'notify-email-hint' } : {})}
-                          onChange={(e) => { void toggle(s.kind, c.channel, (e.currentTarget as HTMLInputElement).checked) }}
-                        />
+                        <label class="channel-cell">
+                          <input
+                            type="checkbox"
+                            checked={s[c.channel] && !disabled}
+                            disabled={disabled}
+                            aria-label={`${kind.name} by ${c.label.toLowerCase()}`}
+                            {...(disabled ? { 'aria-describedby': 'notify-email-hint' } : {})}
+                            onChange={(e) => { void toggle(s.kind, c.channel, (e.currentTarget as HTMLInputElement).checked) }}
+                          />
+                          {/* The column's name beside each box where the grid becomes a list (phones). */}
+                          <span class="channel-name" aria-hidden="true">{c.label}</span>
+                        </label>
                       </td>
                     )
                   })}
@@ -129,6 +131,8 @@ function ChannelGrid ({ settings: initial, endpoints }: { settings: Notification
           </tbody>
         </table>
       </div>
+      <p class="live" role="status">{status}</p>
+      {error !== undefined && <p class="form-error" role="alert">{error}</p>}
       {noMail && <p class="note" id="notify-email-hint">E-mail needs a confirmed address: add or confirm one under “E-mail” above.</p>}
       {noWebhook && <p class="note">Webhook messages go to your endpoints: add one under “Webhooks” below.</p>}
       <p class="note">Dashboard: shown on your open Pulse pages.</p>
@@ -164,7 +168,6 @@ function ReminderFields ({ reminder, timezone, onSaved }: { reminder: MoodRemind
   }
   return (
     <form onSubmit={submit} aria-labelledby="reminder-title">
-      <p class="live" role="status">{status}</p>
       <label class="check">
         <input type="checkbox" name="on" checked={on} onChange={(e) => setOn((e.currentTarget as HTMLInputElement).checked)} />
         Remind me to log my mood every day
@@ -178,6 +181,7 @@ function ReminderFields ({ reminder, timezone, onSaved }: { reminder: MoodRemind
       <div class="actions">
         <button type="submit" disabled={busy} aria-busy={busy}>Save reminder</button>
       </div>
+      <p class="live" role="status">{status}</p>
     </form>
   )
 }
@@ -229,7 +233,7 @@ function Webhooks ({ user, endpoints }: { user: User, endpoints: Resource<Webhoo
   return (
     <>
       <h3 id="webhooks-title">Webhooks</h3>
-      <p>Pulse posts each notification you send to “Webhook” as JSON to your HTTPS endpoints, signed the Standard Webhooks way with the endpoint's secret. Up to 10 endpoints.</p>
+      <p>What you switch on under “Webhook” above is posted as JSON to each of your HTTPS endpoints, signed the Standard Webhooks way with the endpoint's secret. Up to 10 endpoints.</p>
       <p class="live" role="status">{status}</p>
       {secret !== undefined && <SecretOnce secret={secret.secret} url={secret.url} onDone={() => setSecret(undefined)} />}
       <Loaded resource={endpoints} what="Your webhooks" empty={(d) => d.items.length === 0}>
@@ -270,34 +274,39 @@ function outcomeOf (d: WebhookDelivery): string {
 function EndpointItem ({ endpoint, user, onChange, onSecret, onDeleted }: { endpoint: WebhookEndpoint, user: User, onChange: () => void, onSecret: (secret: string) => void, onDeleted: () => void }) {
   const deliveries = useResource<WebhookDeliveryList>(`/notify/webhooks/${endpoint.id}/deliveries`)
   const [confirming, setConfirming] = useState<'rotate' | 'delete' | null>(null)
-  const [testing, setTesting] = useState<{ id: string, since: number } | null>(null)
+  const [testing, setTesting] = useState(false)
   const [status, setStatus] = useState<string | undefined>()
   const { busy, error, run } = useAction(messageOf)
   const last = deliveries.data?.items[0]
-  const testDelivery = testing === null ? undefined : deliveries.data?.items.find((d) => d.id === testing.id)
+  const alive = useRef(true)
+  useEffect(() => () => { alive.current = false }, [])
 
-  // A test event is delivered by notify's worker: its outcome is read in the log until it has one.
-  useEffect(() => {
-    if (testing === null) return
-    if (testDelivery !== undefined && testDelivery.attempts.length > 0) {
-      setStatus(`Test event ${outcomeOf(testDelivery)}.`)
-      setTesting(null)
-      return
-    }
-    if (Date.now() - testing.since > TEST_WAIT_MS) {
-      setStatus('The test event is queued; its outcome will show in the delivery log.')
-      setTesting(null)
-      return
-    }
-    const timer = setTimeout(deliveries.reload, TEST_POLL_MS)
-    return () => clearTimeout(timer)
-  }, [testing, deliveries.data])
-
+  // A test event is delivered by notify's worker, not by the request that queues it: its outcome is
+  // read in the delivery log until it has one (a failed read is simply read again).
   const test = () => run(async () => {
     setStatus('Sending a test event…')
-    const { deliveryId } = await api<WebhookTestReceipt>(`/notify/webhooks/${endpoint.id}/test`, { method: 'POST' })
-    setTesting({ id: deliveryId, since: Date.now() })
-    deliveries.reload()
+    setTesting(true)
+    try {
+      const { deliveryId } = await api<WebhookTestReceipt>(`/notify/webhooks/${endpoint.id}/test`, { method: 'POST' })
+      const deadline = Date.now() + TEST_WAIT_MS
+      while (alive.current && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, TEST_POLL_MS))
+        const log = await api<WebhookDeliveryList>(`/notify/webhooks/${endpoint.id}/deliveries`).catch(() => undefined)
+        const delivery = log?.items.find((d) => d.id === deliveryId)
+        if (delivery !== undefined && delivery.attempts.length > 0) {
+          setStatus(`Test event ${outcomeOf(delivery)}.`)
+          deliveries.reload()
+          return
+        }
+      }
+      setStatus('The test event is queued; its outcome will show in the delivery log.')
+      deliveries.reload()
+    } catch (err) {
+      setStatus(undefined)
+      throw err
+    } finally {
+      setTesting(false)
+    }
   })
   const rotate = () => run(async () => {
     const rotated = await api<WebhookEndpointWithSecret>(`/notify/webhooks/${endpoint.id}/rotate-secret`, { method: 'POST' })
@@ -334,9 +343,9 @@ function EndpointItem ({ endpoint, user, onChange, onSecret, onDeleted }: { endp
       {error !== undefined && <p class="form-error" role="alert">{error}</p>}
       {confirming === null && (
         <div class="actions">
-          <button type="button" onClick={test} disabled={busy || testing !== null || !endpoint.enabled} aria-busy={testing !== null} aria-label={`Send a test event to ${label}`}>{testing !== null ? 'Sending…' : 'Send test event'}</button>
+          <button type="button" onClick={test} disabled={busy || !endpoint.enabled} aria-busy={testing} aria-label={`${testing ? 'Sending test event to' : 'Send test event to'} ${label}`}>{testing ? 'Sending…' : 'Send test event'}</button>
           <button type="button" onClick={() => setEnabled(!endpoint.enabled)} disabled={busy} aria-label={`${endpoint.enabled ? 'Turn off' : 'Turn on'} ${label}`}>{endpoint.enabled ? 'Turn off' : 'Turn on'}</button>
-          <button type="button" onClick={() => setConfirming('rotate')} disabled={busy} aria-label={`Rotate the secret of ${label}`}>Rotate secret</button>
+          <button type="button" onClick={() => setConfirming('rotate')} disabled={busy} aria-label={`Rotate secret of ${label}`}>Rotate secret</button>
           <button type="button" class="danger" onClick={() => setConfirming('delete')} disabled={busy} aria-label={`Delete ${label}`}>Delete</button>
         </div>
       )}
