@@ -146,6 +146,7 @@ function ReminderForm ({ user }: { user: User }) {
     <>
       <h3 id="reminder-title">Mood reminder</h3>
       <Loaded resource={reminder} what="The mood reminder">
+        {/* The account's time zone as the page knows it: it follows a change made under "Profile" at once. */}
         {(r) => <ReminderFields reminder={r} timezone={user.timezone} onSaved={reminder.reload} />}
       </Loaded>
     </>
@@ -173,7 +174,7 @@ function ReminderFields ({ reminder, timezone, onSaved }: { reminder: MoodRemind
         Remind me to log my mood every day
       </label>
       {on && (
-        <Field label="Reminder time" hint={`In your time zone, ${reminder.timezone || timezone} (change it under “Profile”). Only if you have not logged your mood that day yet.`} error={error}>
+        <Field label="Reminder time" hint={`In your time zone, ${timezone} (change it under “Profile”). Only if you have not logged your mood that day yet.`} error={error}>
           {(p) => <input {...p} name="time" type="time" required value={reminder.time ?? '20:00'} />}
         </Field>
       )}
