@@ -6,6 +6,7 @@ import { formatDateTime } from '../format.js'
 import { Field } from '../ui.js'
 import { SecuritySettings } from './settings-security.js'
 import { SettingsData } from './settings-data.js'
+import { SettingsNotifications } from './settings-notifications.js'
 
 const NAMES: Record<string, string> = { twitch: 'Twitch', twitter: 'X' }
 
@@ -87,6 +88,7 @@ export function Settings ({ user, onUserChange }: PageProps) {
         </ul>
       </section>
       <SecuritySettings user={user} onUserChange={onUserChange} />
+      <SettingsNotifications user={user} />
       <SettingsData user={user} onUserChange={onUserChange} />
       <section class="card" aria-labelledby="session-title">
         <h2 id="session-title">Session</h2>
