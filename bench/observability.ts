@@ -8,6 +8,7 @@ import path from 'node:path'
 import { migrateToLatest } from '@pulse/service-kit'
 import pg from 'pg'
 import { runLoad, type LoadResult } from './lib/load.js'
+import { PRODUCTION_ENV } from './lib/production.js'
 import { ROOT, nodeServer, pidsOf, startPinned, stopAll, type Proc, type Server } from './lib/processes.js'
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pulse_bench'
@@ -45,7 +46,7 @@ export const medianOf = (rounds: LoadResult[], pick: (r: LoadResult) => number):
 export async function benchObservability ({ durationSeconds = 10, rounds = OBSERVABILITY_ROUNDS } = {}): Promise<{ results: ObservabilityResult[], collector: string }> {
   const servers: Server[] = []
   const stamp = Date.now()
-  const common = { LOG_LEVEL: 'warn', NODE_ENV: 'development', DATABASE_URL, REDIS_PREFIX: `benchobs${stamp}:`, NATS_PREFIX: `benchobs${stamp}` }
+  const common = { ...PRODUCTION_ENV, DATABASE_URL, REDIS_PREFIX: `benchobs${stamp}:`, NATS_PREFIX: `benchobs${stamp}` }
   const db = new pg.Client({ connectionString: DATABASE_URL })
   try {
     for (const [service, schema] of [['auth', 'auth'], ['mood', 'mood']] as const) {

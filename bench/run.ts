@@ -1,19 +1,20 @@
 // Runs the benchmarks, prints a Markdown report and writes it into bench/RESULTS.md: the machine
 // block and one block per suite run (between markers; the text around them is kept).
-// Usage: pnpm bench [gateway|services|twitch|observability|history|all] — servers on core 0, this load generator pinned to core 1.
+// Usage: pnpm bench [gateway|services|twitch|observability|memory|history|all] — servers on core 0, this load generator pinned to core 1.
 // BENCH_DURATION_S (default 10) shortens the measured loads, BENCH_TWITCH_USERS the drain (see README.md).
 import os from 'node:os'
-import { GATEWAY_CONNECTIONS, benchGateway, type Row } from './gateway.js'
-import { type LoadResult } from './lib/load.js'
+import { GATEWAY_CONNECTIONS, PEERS, benchGateway, type Row } from './gateway.js'
+import { WARMUP_S, type LoadResult } from './lib/load.js'
 import { machine, machineLine, machineMarkdown } from './lib/machine.js'
 import { memoryText } from './lib/processes.js'
+import { IDLE_TARGET_MIB, MEMORY_CONNECTIONS, MEMORY_SETTLE_S, benchMemory } from './memory.js'
 import { RESULTS_FILE, writeBlocks, type Block } from './lib/results.js'
 import { METRICS_BUDGET, OBSERVABILITY_CONNECTIONS, OBSERVABILITY_ROUNDS, benchObservability, medianOf } from './observability.js'
 import { HISTORY_CHANNELS, HISTORY_READS, benchHistory, historyReport } from './history.js'
 import { CONTACT_REQUESTS, benchServices } from './services.js'
 import { TWITCH_RUNS, TWITCH_USERS, benchTwitchDrain, twitchDrainReport } from './twitch-drain.js'
 
-const SUITES = ['gateway', 'services', 'twitch', 'observability', 'history'] as const
+const SUITES = ['gateway', 'services', 'twitch', 'observability', 'memory', 'history'] as const
 type Suite = typeof SUITES[number]
 const DEFAULT_DURATION_S = 10
 const DEFAULT_TWITCH_USERS = 1000
@@ -30,7 +31,7 @@ if (!Number.isInteger(TWITCH_USERS) || TWITCH_USERS < 1) throw new Error(`BENCH_
 
 /** The command as typed, with the settings that change what is measured. */
 const command = [
-  ...['BENCH_DURATION_S', 'BENCH_TWITCH_USERS', 'BENCH_TWITCH_RUNS', 'BENCH_TWITCH_LATENCY_MS', 'BENCH_OBSERVABILITY_ROUNDS', 'BENCH_HISTORY_CHANNELS', 'BENCH_HISTORY_READS', 'BENCH_HISTORY_RAW_SAMPLE'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`),
+  ...['BENCH_DURATION_S', 'BENCH_WARMUP_S', 'BENCH_MEMORY_SETTLE_S', 'BENCH_BUILD', 'BENCH_TWITCH_USERS', 'BENCH_TWITCH_RUNS', 'BENCH_TWITCH_LATENCY_MS', 'BENCH_OBSERVABILITY_ROUNDS', 'BENCH_HISTORY_CHANNELS', 'BENCH_HISTORY_READS', 'BENCH_HISTORY_RAW_SAMPLE'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`),
   ...(process.env.BENCH_PROFILE !== undefined ? ['BENCH_PROFILE=<dir>'] : []),
   'pnpm bench',
   ...(process.argv[2] !== undefined ? [process.argv[2]] : [])
@@ -52,19 +53,31 @@ const round = (x: number) => Math.round(x * 10) / 10
 const cpuText = (r: LoadResult) => `${r.cpuMicrosPerRequest} (${r.cpuByProcess.map((p) => `${p.name} ${p.micros}`).join(' + ')})`
 
 async function gatewayBlock (): Promise<string> {
-  const head = runLine(`${GATEWAY_CONNECTIONS} connections, 2 s warm-up then ${durationSeconds} s measured per row`, durationSeconds !== DEFAULT_DURATION_S)
+  const head = runLine(`${GATEWAY_CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${durationSeconds} s measured per row; Pulse's servers compiled (\`node dist/server.js\`, NODE_ENV=production) unless the row says otherwise`, durationSeconds !== DEFAULT_DURATION_S || process.env.BENCH_WARMUP_S !== undefined)
   const rows: Row[] = await benchGateway({ durationSeconds })
   const lines = [head, '', '| scenario | req/s | p50 ms | p99 ms | server CPU µs/req | memory MiB idle → load | errors / non-2xx |', '|---|---:|---:|---:|---:|---|---:|']
   for (const { scenario, result, note } of rows) {
     if (result === null) lines.push(`| ${scenario} | – | – | – | – | – | ${note ?? ''} |`)
     else lines.push(`| ${scenario} | ${result.requestsPerSecond} | ${result.p50Ms} | ${result.p99Ms} | ${cpuText(result)} | ${memoryText(result.memory)} | ${result.errors} / ${result.non2xx} |`)
   }
-  const [direct, gateway, nginx, nodeProxy] = rows.map((r) => r.result)
+  const by = (key: string) => rows.find((r) => r.key === key)?.result ?? null
+  const [direct, gateway, gatewaySource, nginx, nodeProxy] = ['direct', 'gateway', 'gateway-source', 'nginx', 'node-proxy'].map(by)
   if (direct != null && gateway != null) {
     const hop = (r: LoadResult) => round(r.cpuMicrosPerRequest - direct.cpuMicrosPerRequest)
+    const peers = PEERS.flatMap((p) => { const r = by(p.key); return r == null ? [] : [{ key: p.key, result: r }] })
     lines.push('', `Pulse hop: +${hop(gateway)} µs server CPU per request over calling the upstream directly` +
-      `${nginx != null ? ` (nginx's hop: +${hop(nginx)} µs)` : ''}${nodeProxy != null ? ` (a bare Node proxy's hop: +${hop(nodeProxy)} µs)` : ''}; ` +
-      `its p99 is ${round(gateway.p99Ms / Math.max(gateway.p50Ms, 0.001))}× its p50.`)
+      `${gatewaySource != null ? ` (from source: +${hop(gatewaySource)} µs)` : ''}` +
+      `${nginx != null ? ` (nginx's hop: +${hop(nginx)} µs)` : ''}${nodeProxy != null ? ` (a bare Node proxy's hop: +${hop(nodeProxy)} µs)` : ''}` +
+      `${peers.map((p) => ` (${p.key}'s hop: +${hop(p.result)} µs)`).join('')}; its p99 is ${round(gateway.p99Ms / Math.max(gateway.p50Ms, 0.001))}× its p50.`)
+    // The proxy's own process, the upstream left out: what the targets compare.
+    const own = (r: LoadResult) => r.cpuByProcess[0]!.micros
+    if (nodeProxy != null) {
+      const ratio = Math.round(own(gateway) / own(nodeProxy) * 100) / 100
+      const above = peers.filter((p) => own(gateway) >= own(p.result)).map((p) => p.key)
+      lines.push('', `The proxy process alone, µs CPU per request: Pulse gateway ${own(gateway)}, bare Node proxy ${own(nodeProxy)}` +
+        `${peers.map((p) => `, ${p.key} ${own(p.result)}`).join('')}. Pulse is ${ratio}× the bare Node proxy (target ≤ 1.3×: ${ratio <= 1.3 ? 'met' : 'NOT MET'}); ` +
+        `${above.length === 0 ? 'below every Node peer (target met)' : `NOT below ${above.join(', ')}`}; p99 ≤ 3× p50: ${gateway.p99Ms <= 3 * Math.max(gateway.p50Ms, 1) ? 'met' : 'NOT MET'}.`)
+    }
   }
   return lines.join('\n')
 }
@@ -112,11 +125,24 @@ async function historyBlock (): Promise<string> {
   return `${head}\n\n${historyReport(await benchHistory())}`
 }
 
+async function memoryBlock (): Promise<string> {
+  const head = runLine(`the seven services compiled under NODE_ENV=production side by side; idle: ${MEMORY_SETTLE_S} s after start-up without requests; ` +
+    `loaded: the peak while each is loaded through the gateway (${MEMORY_CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${durationSeconds} s)`,
+  durationSeconds !== DEFAULT_DURATION_S || MEMORY_SETTLE_S < 40 || process.env.BENCH_WARMUP_S !== undefined)
+  const rows = await benchMemory({ durationSeconds })
+  const lines = [head, '', '| service | RSS MiB 3 s after start | idle | loaded | load |', '|---|---:|---:|---:|---|']
+  for (const r of rows) lines.push(`| ${r.service} | ${r.startedMiB} | ${r.idleMiB} | ${r.loadedMiB} | ${r.load} |`)
+  const over = rows.filter((r) => r.idleMiB > IDLE_TARGET_MIB)
+  lines.push('', `Idle target ≤ ${IDLE_TARGET_MIB} MiB: ${over.length === 0 ? 'met by every service' : `NOT MET by ${over.map((r) => `${r.service} (${r.idleMiB})`).join(', ')}`}.`)
+  return lines.join('\n')
+}
+
 const suites: Record<Suite, { heading: string, title: string, run: () => Promise<string> }> = {
   gateway: { heading: '## The gateway hop', title: '## The gateway hop (issue: accounts, sessions and the gateway)', run: gatewayBlock },
   services: { heading: '## Mood and contact', title: '## Mood and contact through the gateway (issues: mood, contact)', run: servicesBlock },
   twitch: { heading: '## Twitch refresh drain', title: '## Twitch refresh drain (issue 7: Twitch and X metrics)', run: twitchBlock },
   observability: { heading: '## Metrics and tracing', title: '## Metrics and tracing (issue: observability)', run: observabilityBlock },
+  memory: { heading: '## Memory', title: '## Memory of the services (issue: speed at scale)', run: memoryBlock },
   history: { heading: '## History over years', title: '## History over years (retention: roll-ups and partitions)', run: historyBlock }
 }
 

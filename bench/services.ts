@@ -3,6 +3,7 @@ import path from 'node:path'
 import { migrateToLatest } from '@pulse/service-kit'
 import pg from 'pg'
 import { runLoad, type LoadResult } from './lib/load.js'
+import { PRODUCTION_ENV } from './lib/production.js'
 import { ROOT, nodeServer, startPinned, stopAll, type Proc, type Server } from './lib/processes.js'
 
 const PORTS = { gateway: 3910, auth: 3911, mood: 3912, contact: 3913 }
@@ -20,7 +21,7 @@ async function register (gateway: string, username: string) {
 export async function benchServices ({ durationSeconds = 10 } = {}): Promise<ServiceRow[]> {
   const servers: Server[] = []
   const rows: ServiceRow[] = []
-  const common = { LOG_LEVEL: 'warn', NODE_ENV: 'development', DATABASE_URL, REDIS_PREFIX: `bench${Date.now()}:`, NATS_PREFIX: `bench${Date.now()}` }
+  const common = { ...PRODUCTION_ENV, DATABASE_URL, REDIS_PREFIX: `bench${Date.now()}:`, NATS_PREFIX: `bench${Date.now()}` }
   const db = new pg.Client({ connectionString: DATABASE_URL })
   try {
     for (const [service, schema] of [['auth', 'auth'], ['mood', 'mood'], ['contact', 'contact']] as const) {

@@ -1,6 +1,9 @@
 import autocannon from 'autocannon'
 import { MemorySampler, cpuMicros, type Memory, type Proc } from './processes.js'
 
+/** Seconds of unmeasured load before each measured one. */
+export const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2)
+
 export interface LoadOptions {
   url: string
   method: 'GET' | 'POST'
@@ -32,8 +35,8 @@ export interface LoadResult {
 
 /** Runs autocannon (in this process, pinned by the caller to the load core) and measures the servers' CPU and memory. */
 export async function runLoad (options: LoadOptions): Promise<LoadResult> {
-  // warm-up: JIT, connection pools, caches
-  const warmup = await autocannon({ url: options.url, method: options.method, headers: options.headers, body: options.body, connections: options.connections, duration: 2 })
+  // warm-up: JIT, connection pools, caches (BENCH_WARMUP_S shortens it for the smoke tests)
+  const warmup = await autocannon({ url: options.url, method: options.method, headers: options.headers, body: options.body, connections: options.connections, duration: WARMUP_S })
   const counted = options.processes.filter((p) => p.cpu !== false)
   const cpuOf = (p: Proc) => p.pids.reduce((sum, pid) => sum + cpuMicros(pid), 0)
   const memory = new MemorySampler(options.processes)

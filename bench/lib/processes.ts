@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ensureBuilt, runMode, type RunMode } from './build.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 /** Servers run on this core, the load generator on the other. */
@@ -30,10 +31,24 @@ export async function startPinned (name: string, command: string[], { cwd = ROOT
   throw new Error(`${name} did not answer at ${url}`)
 }
 
-/** A server started from source; BENCH_PROFILE=<dir> writes CPU profiles of it there. */
-export function nodeServer (script: string): string[] {
+/**
+ * The command of a Pulse server given by its source (`services/mood/src/server.ts`): compiled
+ * (`node services/mood/dist/server.js`, built first if out of date) unless `mode` (default:
+ * BENCH_BUILD) is `source`, then through tsx as the development stack runs it (a bench server in
+ * TypeScript outside a `src/` runs through tsx either way, against compiled or source packages). BENCH_PROFILE=<dir>
+ * writes CPU profiles of it there.
+ */
+export function nodeServer (script: string, mode: RunMode = runMode()): string[] {
   const profile = process.env.BENCH_PROFILE !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []
-  return [process.execPath, ...profile, '--conditions=pulse-source', '--import', 'tsx', script]
+  const compiled = /^(.+)\/src\/(.+)\.ts$/.exec(script)
+  if (mode === 'source') return [process.execPath, ...profile, '--conditions=pulse-source', '--import', 'tsx', script]
+  if (compiled === null) {
+    // A bench server in TypeScript (servers/upstream.ts): tsx for its own file, the kit compiled.
+    ensureBuilt('packages/service-kit')
+    return [process.execPath, ...profile, '--import', 'tsx', script]
+  }
+  ensureBuilt(compiled[1]!)
+  return [process.execPath, ...profile, `${compiled[1]}/dist/${compiled[2]}.js`]
 }
 
 const TICKS_PER_SECOND = 100 // getconf CLK_TCK on Linux
