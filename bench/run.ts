@@ -1,6 +1,6 @@
 // Runs the benchmarks, prints a Markdown report and writes it into bench/RESULTS.md: the machine
 // block and one block per suite run (between markers; the text around them is kept).
-// Usage: pnpm bench [gateway|services|twitch|all] — servers on core 0, this load generator pinned to core 1.
+// Usage: pnpm bench [gateway|services|twitch|observability|scheduler|all] — servers on core 0, this load generator pinned to core 1.
 // BENCH_DURATION_S (default 10) shortens the measured loads, BENCH_TWITCH_USERS the drain (see README.md).
 import os from 'node:os'
 import { GATEWAY_CONNECTIONS, benchGateway, type Row } from './gateway.js'
@@ -9,10 +9,11 @@ import { machine, machineLine, machineMarkdown } from './lib/machine.js'
 import { memoryText } from './lib/processes.js'
 import { RESULTS_FILE, writeBlocks, type Block } from './lib/results.js'
 import { METRICS_BUDGET, OBSERVABILITY_CONNECTIONS, OBSERVABILITY_ROUNDS, benchObservability, medianOf } from './observability.js'
+import { DEFAULT_SCHEDULER_SIZES, SCHEDULER_SIZES, benchScheduler, schedulerReport } from './scheduler.js'
 import { CONTACT_REQUESTS, benchServices } from './services.js'
 import { TWITCH_RUNS, TWITCH_USERS, benchTwitchDrain, twitchDrainReport } from './twitch-drain.js'
 
-const SUITES = ['gateway', 'services', 'twitch', 'observability'] as const
+const SUITES = ['gateway', 'services', 'twitch', 'observability', 'scheduler'] as const
 type Suite = typeof SUITES[number]
 const DEFAULT_DURATION_S = 10
 const DEFAULT_TWITCH_USERS = 1000
@@ -28,7 +29,7 @@ if (!Number.isInteger(TWITCH_USERS) || TWITCH_USERS < 1) throw new Error(`BENCH_
 
 /** The command as typed, with the settings that change what is measured. */
 const command = [
-  ...['BENCH_DURATION_S', 'BENCH_TWITCH_USERS', 'BENCH_TWITCH_RUNS', 'BENCH_TWITCH_LATENCY_MS', 'BENCH_OBSERVABILITY_ROUNDS'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`),
+  ...['BENCH_DURATION_S', 'BENCH_TWITCH_USERS', 'BENCH_TWITCH_RUNS', 'BENCH_TWITCH_LATENCY_MS', 'BENCH_OBSERVABILITY_ROUNDS', 'BENCH_SCHEDULER_SIZES'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`),
   ...(process.env.BENCH_PROFILE !== undefined ? ['BENCH_PROFILE=<dir>'] : []),
   'pnpm bench',
   ...(process.argv[2] !== undefined ? [process.argv[2]] : [])
@@ -104,11 +105,19 @@ async function observabilityBlock (): Promise<string> {
   return lines.join('\n')
 }
 
+async function schedulerBlock (): Promise<string> {
+  if (SCHEDULER_SIZES.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`BENCH_SCHEDULER_SIZES must be whole numbers above 0, not "${process.env.BENCH_SCHEDULER_SIZES}"`)
+  const shortened = Math.max(...SCHEDULER_SIZES) < Math.max(...DEFAULT_SCHEDULER_SIZES)
+  const head = runLine(`${SCHEDULER_SIZES.map((n) => n.toLocaleString('en')).join(' and ')} tracked channels`, shortened)
+  return `${head}\n\n${schedulerReport(await benchScheduler())}`
+}
+
 const suites: Record<Suite, { heading: string, title: string, run: () => Promise<string> }> = {
   gateway: { heading: '## The gateway hop', title: '## The gateway hop (issue: accounts, sessions and the gateway)', run: gatewayBlock },
   services: { heading: '## Mood and contact', title: '## Mood and contact through the gateway (issues: mood, contact)', run: servicesBlock },
   twitch: { heading: '## Twitch refresh drain', title: '## Twitch refresh drain (issue 7: Twitch and X metrics)', run: twitchBlock },
-  observability: { heading: '## Metrics and tracing', title: '## Metrics and tracing (issue: observability)', run: observabilityBlock }
+  observability: { heading: '## Metrics and tracing', title: '## Metrics and tracing (issue: observability)', run: observabilityBlock },
+  scheduler: { heading: '## Refresh scheduler', title: '## Refresh scheduler at 100,000 channels', run: schedulerBlock }
 }
 
 // Each suite's block is written as soon as it is measured: a later suite failing keeps the earlier ones.
