@@ -29,7 +29,7 @@ if (!Number.isInteger(TWITCH_USERS) || TWITCH_USERS < 1) throw new Error(`BENCH_
 
 /** The command as typed, with the settings that change what is measured. */
 const command = [
-  ...['BENCH_DURATION_S', 'BENCH_TWITCH_USERS', 'BENCH_TWITCH_RUNS', 'BENCH_TWITCH_LATENCY_MS', 'BENCH_OBSERVABILITY_ROUNDS', 'BENCH_SCHEDULER_SIZES'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`),
+  ...['BENCH_DURATION_S', 'BENCH_TWITCH_USERS', 'BENCH_TWITCH_RUNS', 'BENCH_TWITCH_LATENCY_MS', 'BENCH_OBSERVABILITY_ROUNDS', 'BENCH_SCHEDULER_SIZES', 'BENCH_QUIET_MAX_S'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`),
   ...(process.env.BENCH_PROFILE !== undefined ? ['BENCH_PROFILE=<dir>'] : []),
   'pnpm bench',
   ...(process.argv[2] !== undefined ? [process.argv[2]] : [])
