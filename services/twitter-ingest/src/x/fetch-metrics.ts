@@ -91,7 +91,8 @@ export function engagementRate (recent: RecentPost[], followers: number): { rate
 export async function fetchTwitterMetrics (x: XClient, session: ProviderSession, limits: FetchLimits, log: FastifyBaseLogger, knownId?: string): Promise<TwitterRefreshResult> {
   const fetchMe = async () => await session.call((grant) => x.get('2/users/me', { 'user.fields': 'public_metrics,created_at,description,profile_image_url,verified' }, grant, 'GET /2/users/me', userMe))
 
-  const fetchTimeline = async (id: string) => {
+  /** `ready`: awaited before the second page, so a refused `/2/users/me` stops the timeline after its first page. */
+  const fetchTimeline = async (id: string, ready?: Promise<unknown>) => {
     const wanted = Math.min(limits.maxPosts, TIMELINE_HORIZON)
     const recent: RecentPost[] = []
     const seen = new Set<string>()
@@ -99,6 +100,7 @@ export async function fetchTwitterMetrics (x: XClient, session: ProviderSession,
     let token: string | undefined
     // A bound on pages even if every page came back nearly empty.
     for (let page = 0; recent.length < wanted && page < Math.ceil(TIMELINE_HORIZON / MIN_PAGE); page++) {
+      if (page === 1) await ready
       const maxResults = Math.min(limits.pageSize, Math.max(MIN_PAGE, wanted - recent.length))
       const params: Record<string, string> = {
         max_results: String(maxResults),
@@ -129,7 +131,10 @@ export async function fetchTwitterMetrics (x: XClient, session: ProviderSession,
   } else {
     // Both settled before anything is thrown (no call of a failed refresh still running): with a
     // token of another user, the timeline read with the linked id does not count.
-    const [meAnswer, timelineAnswer] = await Promise.allSettled([fetchMe(), fetchTimeline(knownId)])
+    // X's per-user limits are small (§2.5): should `/2/users/me` be refused (a 429, a revoked token),
+    // the timeline's first page is the only call spent alongside it.
+    const meCall = fetchMe()
+    const [meAnswer, timelineAnswer] = await Promise.allSettled([meCall, fetchTimeline(knownId, meCall)])
     if (meAnswer.status === 'rejected') throw meAnswer.reason
     me = meAnswer.value
     if (me.data.id !== knownId) {
