@@ -53,7 +53,7 @@ export interface FetchLimits {
  * at once with Get Users, so a refresh takes the round trips of its longest list, not one more.
  * Should Get Users answer another user for the token, the lists are asked for again with that one.
  */
-export async function fetchTwitchMetrics (helix: HelixClient, session: ProviderSession, limits: FetchLimits, log: FastifyBaseLogger, knownId?: string): Promise<TwitchRefreshResult> {
+export async function fetchTwitchMetrics (helix: HelixClient, session: ProviderSession, limits: FetchLimits, log: FastifyBaseLogger, knownId: string): Promise<TwitchRefreshResult> {
   const get = <T>(path: string, params: Array<[string, string]>, check: AnswerCheck<T>) =>
     session.call((grant: ProviderGrant) => helix.get(path, params, { accessToken: grant.accessToken, bucket: userBucket(grant.providerUserId) }, check))
   const has = (scope: string) => session.grant.scopes.includes(scope)
@@ -118,25 +118,19 @@ export async function fetchTwitchMetrics (helix: HelixClient, session: ProviderS
     return await concurrently([fetchFollowers, fetchSubscriptions, fetchFollowedChannels, fetchVideos, fetchBits, fetchLiveFollows] as const)
   }
 
-  let me: HelixUser
+  // Both settled before anything is thrown (as `concurrently` does): with a token of another user,
+  // the lists asked for with the linked id may well have failed, and do not count.
+  const [meAnswer, listsAnswer] = await Promise.allSettled([fetchMe(), fetchLists(knownId)])
+  if (meAnswer.status === 'rejected') throw meAnswer.reason
+  const me = meAnswer.value
   let lists: Awaited<ReturnType<typeof fetchLists>>
-  if (knownId === undefined) {
-    me = await fetchMe()
+  if (me.id !== knownId) {
+    log.warn({ linked: knownId, token: me.id }, 'the token belongs to another Twitch user than the one linked; asking for its lists')
     lists = await fetchLists(me.id)
+  } else if (listsAnswer.status === 'rejected') {
+    throw listsAnswer.reason
   } else {
-    // Both settled before anything is thrown (as `concurrently` does): with a token of another
-    // user, the lists asked for with the linked id may well have failed, and do not count.
-    const [meAnswer, listsAnswer] = await Promise.allSettled([fetchMe(), fetchLists(knownId)])
-    if (meAnswer.status === 'rejected') throw meAnswer.reason
-    me = meAnswer.value
-    if (me.id !== knownId) {
-      log.warn({ linked: knownId, token: me.id }, 'the token belongs to another Twitch user than the one linked; asking for its lists')
-      lists = await fetchLists(me.id)
-    } else if (listsAnswer.status === 'rejected') {
-      throw listsAnswer.reason
-    } else {
-      lists = listsAnswer.value
-    }
+    lists = listsAnswer.value
   }
   const id = me.id
   const [{ followers, recent }, subscriptions, followedChannels, videos, bits, liveFollows] = lists

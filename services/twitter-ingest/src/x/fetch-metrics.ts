@@ -88,7 +88,7 @@ export function engagementRate (recent: RecentPost[], followers: number): { rate
  * with `/2/users/me`, so a refresh takes the round trips of the timeline's pages, not one more.
  * Should `/2/users/me` answer another user for the token, that user's timeline is read after it.
  */
-export async function fetchTwitterMetrics (x: XClient, session: ProviderSession, limits: FetchLimits, log: FastifyBaseLogger, knownId?: string): Promise<TwitterRefreshResult> {
+export async function fetchTwitterMetrics (x: XClient, session: ProviderSession, limits: FetchLimits, log: FastifyBaseLogger, knownId: string): Promise<TwitterRefreshResult> {
   const fetchMe = async () => await session.call((grant) => x.get('2/users/me', { 'user.fields': 'public_metrics,created_at,description,profile_image_url,verified' }, grant, 'GET /2/users/me', userMe))
 
   /** `ready`: awaited before the second page, so a refused `/2/users/me` stops the timeline after its first page. */
@@ -123,28 +123,22 @@ export async function fetchTwitterMetrics (x: XClient, session: ProviderSession,
     return recent
   }
 
-  let me: Awaited<ReturnType<typeof fetchMe>>
+  // Both settled before anything is thrown (no call of a failed refresh still running): with a
+  // token of another user, the timeline read with the linked id does not count. X's per-user limits
+  // are small (§2.5): should `/2/users/me` be refused (a 429, a revoked token), the timeline's first
+  // page is the only call spent alongside it.
+  const meCall = fetchMe()
+  const [meAnswer, timelineAnswer] = await Promise.allSettled([meCall, fetchTimeline(knownId, meCall)])
+  if (meAnswer.status === 'rejected') throw meAnswer.reason
+  const me = meAnswer.value
   let recent: RecentPost[]
-  if (knownId === undefined) {
-    me = await fetchMe()
+  if (me.data.id !== knownId) {
+    log.warn({ linked: knownId, token: me.data.id }, 'the token belongs to another X user than the one linked; reading its timeline')
     recent = await fetchTimeline(me.data.id)
+  } else if (timelineAnswer.status === 'rejected') {
+    throw timelineAnswer.reason
   } else {
-    // Both settled before anything is thrown (no call of a failed refresh still running): with a
-    // token of another user, the timeline read with the linked id does not count.
-    // X's per-user limits are small (§2.5): should `/2/users/me` be refused (a 429, a revoked token),
-    // the timeline's first page is the only call spent alongside it.
-    const meCall = fetchMe()
-    const [meAnswer, timelineAnswer] = await Promise.allSettled([meCall, fetchTimeline(knownId, meCall)])
-    if (meAnswer.status === 'rejected') throw meAnswer.reason
-    me = meAnswer.value
-    if (me.data.id !== knownId) {
-      log.warn({ linked: knownId, token: me.data.id }, 'the token belongs to another X user than the one linked; reading its timeline')
-      recent = await fetchTimeline(me.data.id)
-    } else if (timelineAnswer.status === 'rejected') {
-      throw timelineAnswer.reason
-    } else {
-      recent = timelineAnswer.value
-    }
+    recent = timelineAnswer.value
   }
   const metrics = me.data.public_metrics
   const posts = metrics.tweet_count ?? metrics.post_count
