@@ -5,19 +5,19 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { testInfra } from '@pulse/testing'
 
 const BENCH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
-/** The tests' services, as the bench's settings: the bench database next to the test database. */
-function infraEnv (): Record<string, string> {
-  const env: Record<string, string> = {}
-  if (process.env.PULSE_TEST_DATABASE_URL !== undefined) {
-    const url = new URL(process.env.PULSE_TEST_DATABASE_URL)
-    url.pathname = '/pulse_bench'
-    env.BENCH_DATABASE_URL = url.toString()
-  }
-  if (process.env.PULSE_TEST_NATS_URL !== undefined) env.NATS_URL = process.env.PULSE_TEST_NATS_URL
-  return env
+/**
+ * The tests' services (the PULSE_TEST_* servers, local ones, or the containers the test kit starts),
+ * as the bench's settings: the bench database next to the test database.
+ */
+async function infraEnv (): Promise<Record<string, string>> {
+  const infra = await testInfra()
+  const url = new URL(infra.databaseUrl)
+  url.pathname = '/pulse_bench'
+  return { BENCH_DATABASE_URL: url.toString(), NATS_URL: infra.natsUrl, REDIS_URL: infra.redisUrl }
 }
 
 /** flock's exit status when the lock stayed taken. */
@@ -36,7 +36,7 @@ export async function runSuite (suite: string, settings: Record<string, string>)
   try {
     const command = ['node', '--conditions=pulse-source', '--import', 'tsx', 'run.ts', suite]
     const [file, ...args] = existsSync('/usr/bin/flock') ? ['flock', '-w', String(LOCK_WAIT_S), '-E', String(LOCK_BUSY), '/tmp/pulse-bench.lock', ...command] : command
-    const child = spawn(file!, args, { cwd: BENCH, env: { ...process.env, ...infraEnv(), ...settings, BENCH_RESULTS: results }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(file!, args, { cwd: BENCH, env: { ...process.env, ...await infraEnv(), ...settings, BENCH_RESULTS: results }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (d: Buffer) => { output += d.toString() })
     child.stderr.on('data', (d: Buffer) => { output += d.toString() })
