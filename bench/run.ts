@@ -1,6 +1,6 @@
 // Runs the benchmarks, prints a Markdown report and writes it into bench/RESULTS.md: the machine
 // block and one block per suite run (between markers; the text around them is kept).
-// Usage: pnpm bench [gateway|services|twitch|observability|memory|history|all] — servers on core 0, this load generator pinned to core 1.
+// Usage: pnpm bench [gateway|services|twitch|observability|memory|history|scheduler|all] — servers on core 0, this load generator pinned to core 1.
 // BENCH_DURATION_S (default 10) shortens the measured loads, BENCH_TWITCH_USERS the drain (see README.md).
 import os from 'node:os'
 import { GATEWAY_CONNECTIONS, PEERS, benchGateway, type Row } from './gateway.js'
@@ -11,10 +11,11 @@ import { IDLE_TARGET_MIB, MEMORY_CONNECTIONS, MEMORY_SETTLE_S, benchMemory } fro
 import { RESULTS_FILE, writeBlocks, type Block } from './lib/results.js'
 import { METRICS_BUDGET, OBSERVABILITY_CONNECTIONS, OBSERVABILITY_ROUNDS, benchObservability, medianOf } from './observability.js'
 import { HISTORY_CHANNELS, HISTORY_READS, benchHistory, historyReport } from './history.js'
+import { DEFAULT_SCHEDULER_SIZES, SCHEDULER_SIZES, benchScheduler, schedulerReport } from './scheduler.js'
 import { CONTACT_REQUESTS, benchServices } from './services.js'
 import { TWITCH_RUNS, TWITCH_USERS, benchTwitchDrain, twitchDrainReport } from './twitch-drain.js'
 
-const SUITES = ['gateway', 'services', 'twitch', 'observability', 'memory', 'history'] as const
+const SUITES = ['gateway', 'services', 'twitch', 'observability', 'memory', 'history', 'scheduler'] as const
 type Suite = typeof SUITES[number]
 const DEFAULT_DURATION_S = 10
 const DEFAULT_TWITCH_USERS = 1000
@@ -31,7 +32,7 @@ if (!Number.isInteger(TWITCH_USERS) || TWITCH_USERS < 1) throw new Error(`BENCH_
 
 /** The command as typed, with the settings that change what is measured. */
 const command = [
-  ...['BENCH_DURATION_S', 'BENCH_WARMUP_S', 'BENCH_MEMORY_SETTLE_S', 'BENCH_BUILD', 'BENCH_TWITCH_USERS', 'BENCH_TWITCH_RUNS', 'BENCH_TWITCH_LATENCY_MS', 'BENCH_OBSERVABILITY_ROUNDS', 'BENCH_HISTORY_CHANNELS', 'BENCH_HISTORY_READS', 'BENCH_HISTORY_RAW_SAMPLE'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`),
+  ...['BENCH_DURATION_S', 'BENCH_WARMUP_S', 'BENCH_MEMORY_SETTLE_S', 'BENCH_BUILD', 'BENCH_TWITCH_USERS', 'BENCH_TWITCH_RUNS', 'BENCH_TWITCH_LATENCY_MS', 'BENCH_OBSERVABILITY_ROUNDS', 'BENCH_HISTORY_CHANNELS', 'BENCH_HISTORY_READS', 'BENCH_HISTORY_RAW_SAMPLE', 'BENCH_SCHEDULER_SIZES', 'BENCH_QUIET_MAX_S'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`),
   ...(process.env.BENCH_PROFILE !== undefined ? ['BENCH_PROFILE=<dir>'] : []),
   'pnpm bench',
   ...(process.argv[2] !== undefined ? [process.argv[2]] : [])
@@ -137,13 +138,21 @@ async function memoryBlock (): Promise<string> {
   return lines.join('\n')
 }
 
+async function schedulerBlock (): Promise<string> {
+  if (SCHEDULER_SIZES.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`BENCH_SCHEDULER_SIZES must be whole numbers above 0, not "${process.env.BENCH_SCHEDULER_SIZES}"`)
+  const shortened = Math.max(...SCHEDULER_SIZES) < Math.max(...DEFAULT_SCHEDULER_SIZES)
+  const head = runLine(`${SCHEDULER_SIZES.map((n) => n.toLocaleString('en')).join(' and ')} tracked channels`, shortened)
+  return `${head}\n\n${schedulerReport(await benchScheduler())}`
+}
+
 const suites: Record<Suite, { heading: string, title: string, run: () => Promise<string> }> = {
   gateway: { heading: '## The gateway hop', title: '## The gateway hop (issue: accounts, sessions and the gateway)', run: gatewayBlock },
   services: { heading: '## Mood and contact', title: '## Mood and contact through the gateway (issues: mood, contact)', run: servicesBlock },
   twitch: { heading: '## Twitch refresh drain', title: '## Twitch refresh drain (issue 7: Twitch and X metrics)', run: twitchBlock },
   observability: { heading: '## Metrics and tracing', title: '## Metrics and tracing (issue: observability)', run: observabilityBlock },
   memory: { heading: '## Memory', title: '## Memory of the services (issue: speed at scale)', run: memoryBlock },
-  history: { heading: '## History over years', title: '## History over years (retention: roll-ups and partitions)', run: historyBlock }
+  history: { heading: '## History over years', title: '## History over years (retention: roll-ups and partitions)', run: historyBlock },
+  scheduler: { heading: '## Refresh scheduler', title: '## Refresh scheduler at 100,000 channels', run: schedulerBlock }
 }
 
 // Each suite's block is written as soon as it is measured: a later suite failing keeps the earlier ones.

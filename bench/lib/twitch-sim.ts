@@ -46,6 +46,11 @@ export class SimClient {
     return await this.json<Record<string, number>>('/_sim/calls')
   }
 
+  /** The most provider calls in flight at once since the counts were reset, and the waves of calls. */
+  async inFlight (): Promise<{ max: number, waves: number }> {
+    return await this.json<{ max: number, waves: number }>('/_sim/in-flight')
+  }
+
   async resetCounts (): Promise<void> {
     const res = await fetch(`${this.url}/_sim/calls`, { method: 'DELETE' })
     if (res.status !== 204) throw new Error(`DELETE /_sim/calls answered ${res.status}`)

@@ -7,11 +7,11 @@ import Type, { type Static, type TObject, type TProperties } from 'typebox'
  */
 function ingestSettings (defaults: IngestSettingDefaults) {
   return {
-    /** Every tracked account is refreshed once per window of this many seconds. */
+    /** Every tracked account is refreshed once per interval of this many seconds, at its own slot in it. */
     REFRESH_INTERVAL_S: Type.Integer({ minimum: 60, default: 900 }),
     /** Off only where something else requests refreshes (tests drive the scheduler by hand). */
     SCHEDULER_ENABLED: Type.Boolean({ default: true }),
-    /** How often each replica checks whether a new refresh window began. */
+    /** How often each replica tries a scheduler tick (the one that locks the progress row does it). */
     SCHEDULER_TICK_S: Type.Integer({ minimum: 1, default: 30 }),
     SCHEDULER_PAGE_SIZE: Type.Integer({ minimum: 1, default: 500 }),
     /** POST /<provider>/refresh: at most one per user per this many seconds. */

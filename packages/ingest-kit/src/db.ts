@@ -1,5 +1,5 @@
 import type { OutboxTable } from '@pulse/service-kit'
-import type { Generated, Kysely, Selectable, Transaction } from 'kysely'
+import type { Generated, GeneratedAlways, Kysely, Selectable, Transaction } from 'kysely'
 
 /** The kit's tables (see ./migrations/core.ts), in the schema of the service that uses it. */
 export interface TrackedAccountsTable {
@@ -14,6 +14,8 @@ export interface TrackedAccountsTable {
   last_failure_reason: string | null
   last_failure_at: Date | null
   updated_at: Generated<Date>
+  /** The account's place within the refresh interval, in millionths of it (from the user id). */
+  refresh_slot: GeneratedAlways<number>
 }
 
 export interface ProcessedRefreshesTable {
@@ -30,6 +32,13 @@ export interface ProcessedRefreshesTable {
 export interface DeletedUsersTable {
   user_hash: string
   deleted_at: Generated<Date>
+}
+
+/** How far the scheduler has requested refreshes: one row, `refresh`. */
+export interface SchedulerProgressTable {
+  id: string
+  scheduled_through: Date | null
+  updated_at: Generated<Date>
 }
 
 export interface UnlinksTable {
@@ -52,6 +61,7 @@ export interface IngestDatabase extends OutboxTable {
   processed_refreshes: ProcessedRefreshesTable
   unlinks: UnlinksTable
   deleted_users: DeletedUsersTable
+  scheduler_progress: SchedulerProgressTable
   snapshots: SnapshotBaseTable
 }
 

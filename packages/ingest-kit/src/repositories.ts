@@ -67,11 +67,35 @@ export async function recordRefreshFailure (db: IngestDb, userId: string, reason
     .execute()
 }
 
-/** A page of accounts the scheduler refreshes (not invalidated), in user id order. */
-export async function listSchedulableUserIds (db: IngestDb, after: string | undefined, limit: number): Promise<string[]> {
-  let query = db.selectFrom('tracked_accounts').select('user_id').where('invalidated_at', 'is', null).orderBy('user_id').limit(limit)
-  if (after !== undefined) query = query.where('user_id', '>', after)
-  return (await query.execute()).map((r) => r.user_id)
+/** Millionths of the refresh interval: the resolution of an account's slot (`refresh_slot`). */
+export const REFRESH_SLOTS = 1_000_000
+
+export interface DueAccount { userId: string, slot: number }
+
+/**
+ * A page of the accounts the scheduler refreshes (not invalidated) whose slot is in [from, to), in
+ * (slot, user id) order after `after`: an index range scan of `tracked_accounts_refresh_slot`.
+ */
+export async function listDueAccounts (db: IngestDb, slots: { from: number, to: number }, after: DueAccount | undefined, limit: number): Promise<DueAccount[]> {
+  let query = db.selectFrom('tracked_accounts').select(['user_id', 'refresh_slot'])
+    .where('invalidated_at', 'is', null)
+    .where('refresh_slot', '>=', slots.from).where('refresh_slot', '<', slots.to)
+    .orderBy('refresh_slot').orderBy('user_id').limit(limit)
+  if (after !== undefined) query = query.where((eb) => eb(eb.refTuple('refresh_slot', 'user_id'), '>', eb.tuple(after.slot, after.userId)))
+  return (await query.execute()).map((r) => ({ userId: r.user_id, slot: r.refresh_slot }))
+}
+
+/**
+ * Locks the scheduler's progress row for the transaction, or answers `locked` when another replica
+ * holds it (that replica is doing this tick's work).
+ */
+export async function claimSchedulerProgress (db: IngestDb): Promise<{ scheduledThrough: Date | null } | 'locked'> {
+  const row = await db.selectFrom('scheduler_progress').select('scheduled_through').where('id', '=', 'refresh').forUpdate().skipLocked().executeTakeFirst()
+  return row === undefined ? 'locked' : { scheduledThrough: row.scheduled_through }
+}
+
+export async function recordSchedulerProgress (db: IngestDb, scheduledThrough: Date): Promise<void> {
+  await db.updateTable('scheduler_progress').set({ scheduled_through: scheduledThrough, updated_at: sql<Date>`now()` }).where('id', '=', 'refresh').execute()
 }
 
 export type ManualRefreshClaim = { outcome: 'claimed' } | { outcome: 'too_soon', retryAfterMs: number } | { outcome: 'not_connected' }

@@ -56,7 +56,7 @@ t.test('unlinking deletes every row of that user and nothing of anyone else', as
   t.equal((await first.inject({ method: 'GET', url: '/twitch/history?metric=followers', headers: as(staying) })).statusCode, 200)
 })
 
-t.test('the scheduler of two replicas requests one refresh per account and window; invalidated accounts are skipped', async (t) => {
+t.test('the scheduler of two replicas requests one refresh per account and interval, spread over it; invalidated accounts are skipped', async (t) => {
   const a = await connect(world, 'p-a')
   const b = await connect(world, 'p-b')
   const gone = await connect(world, 'p-gone')
@@ -68,9 +68,13 @@ t.test('the scheduler of two replicas requests one refresh per account and windo
   const requestsBefore = await messagesInStream(world, TwitchRefreshRequestedV1.subject)
   const refreshedBefore = world.refreshed.length
 
-  t.equal(await first.ingest.runSchedulerTick(), active, 'the first replica requests every active account')
-  t.equal(await second.ingest.runSchedulerTick(), active, 'so does the second')
-  t.equal(await first.ingest.runSchedulerTick(), 0, 'a second tick in the same window requests nothing')
+  // The first tick ever covers the interval before it: every active account once. The two
+  // replicas tick at once; one of them does the work, the other finds the progress row locked
+  // (or, after it, nothing due in the moment between).
+  const both = await Promise.all([first.ingest.runSchedulerTick(), second.ingest.runSchedulerTick()])
+  t.equal(Math.max(...both), active, `one replica requests every active account (${both.join(', ')})`)
+  t.equal(Math.min(...both), 0, 'the other none')
+  t.equal(await first.ingest.runSchedulerTick(), 0, 'a tick right after requests nothing')
   t.equal(await messagesInStream(world, TwitchRefreshRequestedV1.subject), requestsBefore + active, 'the stream holds one request per account')
 
   t.ok(await eventually(() => world.refreshed.length === refreshedBefore + active), 'each was refreshed')
@@ -78,8 +82,28 @@ t.test('the scheduler of two replicas requests one refresh per account and windo
   t.equal(world.refreshed.length, refreshedBefore + active, 'once')
   t.equal(refreshedOf(world, gone).length, 1, 'the invalidated account was not refreshed')
 
-  world.clock.advance(15 * 60 * 1000)
-  t.equal(await first.ingest.runSchedulerTick(), active, 'the next window requests again')
+  // Over the next interval, in ten ticks: each tick requests only the accounts whose slot it
+  // passed, and together they request every account once more, at its due time.
+  const slots = new Map((await world.db.selectFrom('tracked_accounts').select(['user_id', 'refresh_slot']).where('invalidated_at', 'is', null).execute())
+    .map((r) => [r.user_id, r.refresh_slot]))
+  const perTick: number[] = []
+  for (let i = 0; i < 10; i++) {
+    world.clock.advance(90 * 1000)
+    perTick.push(await (i % 2 === 0 ? first : second).ingest.runSchedulerTick())
+  }
+  t.equal(perTick.reduce((x, y) => x + y, 0), active, `every account once more over the interval (${perTick.join(', ')})`)
+  t.ok(perTick.every((n) => n < active) || active === 1, 'spread over the ticks, not all at once')
+  t.ok(await eventually(() => world.refreshed.length === refreshedBefore + 2 * active), 'each was refreshed again')
+  const requested = await world.db.selectFrom('processed_refreshes').select(['user_id', 'requested_at']).where('reason', '=', 'scheduled').execute()
+  const interval = 15 * 60 * 1000
+  // (The accounts of this test: earlier ones had scheduled requests published by hand.)
+  for (const userId of [a, b]) {
+    const slot = slots.get(userId)!
+    const times = requested.filter((r) => r.user_id === userId).map((r) => r.requested_at.getTime()).sort((x, y) => x - y)
+    t.equal(times.length, 2, `two scheduled refreshes of ${userId}`)
+    t.equal(times[1]! - times[0]!, interval, 'one interval apart')
+    t.equal(times[0]! % interval, Math.floor(slot * interval / 1_000_000), 'at the account\'s slot in the interval')
+  }
 })
 
 t.test('an unlink that arrives after a newer link leaves the new connection tracked and its data in place', async (t) => {

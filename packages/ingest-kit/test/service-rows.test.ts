@@ -79,7 +79,7 @@ t.test('the overview is the newest snapshot and its change over each period, nul
 t.test('a tracked account reads as active, or invalidated with its last failure', async (t) => {
   const base = {
     user_id: randomUUID(), provider_user_id: '42', provider_login: 'someone', linked_at: new Date(0), invalid_reason: null,
-    last_manual_refresh_at: null, updated_at: new Date(0)
+    last_manual_refresh_at: null, updated_at: new Date(0), refresh_slot: 0
   }
   t.same(connectionOf({ ...base, invalidated_at: null, last_refreshed_at: null, last_failure_reason: null, last_failure_at: null }),
     { providerUserId: '42', login: 'someone', status: 'active', lastRefreshedAt: null, lastFailure: null })

@@ -44,6 +44,8 @@ export interface SimControl extends EventSubControl {
   setLatency(ms: number): void
   /** The most provider calls in flight at once since the counts were last reset. */
   maxInFlight(): number
+  /** Calls that started with no other call in flight since the counts were reset: one client's sequential round trips. */
+  waves(): number
   expectedTwitch(login: string): ExpectedTwitch
   expectedTwitter(login: string): ExpectedTwitter
 }
@@ -78,6 +80,7 @@ export function createControl (state: SimState): SimControl {
       state.calls.latencyMs = ms
     },
     maxInFlight: () => state.calls.maxInFlight,
+    waves: () => state.calls.waves,
     expectedTwitch: (login) => {
       const persona = world.requirePersona(login)
       const hour = state.hour()
@@ -178,7 +181,7 @@ export const controlRoutes: FastifyPluginAsync<{ state: SimState, control: SimCo
     control.setLatency(request.body.ms)
     return { ms: request.body.ms }
   })
-  app.get('/in-flight', async () => ({ max: control.maxInFlight() }))
+  app.get('/in-flight', async () => ({ max: control.maxInFlight(), waves: control.waves() }))
 
   app.get('/calls', async () => control.callCounts())
   app.delete('/calls', async (_request, reply) => {

@@ -9,6 +9,7 @@ export class CallLog {
   private readonly counts = new Map<string, number>()
   private inFlight = 0
   private mostInFlight = 0
+  private busyPeriods = 0
   /** Added before every provider answer (a provider far away); 0 by default. */
   latencyMs = 0
 
@@ -18,6 +19,7 @@ export class CallLog {
 
   /** A provider call started; answers when it may go on (after the latency). */
   async begin (): Promise<void> {
+    if (this.inFlight === 0) this.busyPeriods++
     this.inFlight++
     this.mostInFlight = Math.max(this.mostInFlight, this.inFlight)
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs))
@@ -32,6 +34,14 @@ export class CallLog {
     return this.mostInFlight
   }
 
+  /**
+   * How many times a call started while none was in flight, since the counts were reset: for one
+   * client alone, the number of sequential round trips ("waves") its calls took.
+   */
+  get waves (): number {
+    return this.busyPeriods
+  }
+
   snapshot (): Record<string, number> {
     return Object.fromEntries([...this.counts].sort(([a], [b]) => a.localeCompare(b)))
   }
@@ -39,6 +49,7 @@ export class CallLog {
   reset (): void {
     this.counts.clear()
     this.mostInFlight = this.inFlight
+    this.busyPeriods = 0
   }
 }
 

@@ -35,11 +35,14 @@ t.test('the control surface over HTTP', async (t) => {
     const answers = await Promise.all([1, 2, 3].map(async () => await helix(sim, '/users', token)))
     t.same(answers.map((a) => a.status), [200, 200, 200])
     t.ok(Date.now() - started >= 200, 'answered after the latency')
-    t.same(await json(await fetch(`${sim.url}/_sim/in-flight`)), { max: 3 }, 'three calls were in flight at once')
+    t.same(await json(await fetch(`${sim.url}/_sim/in-flight`)), { max: 3, waves: 1 }, 'three calls were in flight at once, in one wave')
+    await helix(sim, '/users', token)
+    await helix(sim, '/users', token)
+    t.same(await json(await fetch(`${sim.url}/_sim/in-flight`)), { max: 3, waves: 3 }, 'two calls one after the other are two waves more')
     await put({ ms: 0 })
     t.equal((await fetch(`${sim.url}/_sim/calls`, { method: 'DELETE' })).status, 204)
     await helix(sim, '/users', token)
-    t.same(await json(await fetch(`${sim.url}/_sim/in-flight`)), { max: 1 }, 'counted again from the reset')
+    t.same(await json(await fetch(`${sim.url}/_sim/in-flight`)), { max: 1, waves: 1 }, 'counted again from the reset')
   })
 
   t.test('failNext makes exactly the next N calls of the endpoint fail, with the provider\'s bodies', async (t) => {

@@ -310,7 +310,11 @@ export class EventBus {
       while (!this.closing) {
         let messages: ConsumerMessages | undefined
         try {
-          messages = await consumer.consume({ max_messages: 64, expires: CONSUMER_PULL_EXPIRES_MS })
+          // Messages handled one after another are pulled 64 at a time (fewer round trips to the
+          // server). Independent handlers (concurrency > 1) pull only as many as they run: a replica
+          // that buffered 64 would hold them while another replica sharing the durable sat idle — the
+          // end of a queue drained by several replicas waited for the slowest buffer.
+          messages = await consumer.consume({ max_messages: concurrency > 1 ? concurrency : 64, expires: CONSUMER_PULL_EXPIRES_MS })
           this.consumers.add(messages)
           const inFlight = new Set<Promise<void>>()
           for await (const msg of messages) {

@@ -43,9 +43,9 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
     adapter: ({ http }) => {
       const helix = helixOf(http)
       return {
-        fetch: (session, _account, log) => fetchTwitchMetrics(helix, session, {
+        fetch: (session, account, log) => fetchTwitchMetrics(helix, session, {
           pageSize: config.TWITCH_PAGE_SIZE, maxPages: config.TWITCH_MAX_PAGES, bitsLeaderboardSize: config.TWITCH_BITS_LEADERBOARD_SIZE, recentFollowers: config.TWITCH_RECENT_FOLLOWERS
-        }, log),
+        }, log, account.provider_user_id),
         store: async (trx, snapshot, result) => {
           await storeTwitchRefresh(trx, snapshot, result, config.TWITCH_LIST_MAX_ITEMS)
           await storeProfile(trx, snapshot.userId, result.profile)

@@ -28,7 +28,7 @@ export default async function app (fastify: FastifyInstance, { config, now = sys
     adapter: ({ http }) => {
       const x = new XClient({ apiUrl: config.TWITTER_API_URL, consumerKey: config.TWITTER_API_KEY, consumerSecret: config.TWITTER_API_SECRET, http })
       return {
-        fetch: (session, _account, log) => fetchTwitterMetrics(x, session, { maxPosts: config.TWITTER_MAX_POSTS, pageSize: config.TWITTER_PAGE_SIZE }, log),
+        fetch: (session, account, log) => fetchTwitterMetrics(x, session, { maxPosts: config.TWITTER_MAX_POSTS, pageSize: config.TWITTER_PAGE_SIZE }, log, account.provider_user_id),
         store: async (trx, snapshot, result) => {
           await storeTwitterRefresh(trx, snapshot, result)
           await storeProfile(trx, snapshot.userId, result.profile)

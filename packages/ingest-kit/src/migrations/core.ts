@@ -91,3 +91,32 @@ export const ingestSnapshotRetentionV1: Migration = {
     await sql`create index snapshots_user_captured on snapshots (user_id, captured_at desc)`.execute(db)
   }
 }
+
+/**
+ * The scheduler's slots (docs/architecture.md, "Scheduled refreshes"): each account has a stable
+ * place within the refresh interval, `refresh_slot` in millionths of it, derived from the user id
+ * (the first 32 bits of its md5), so a tick reads only the accounts due since the previous tick
+ * through the index instead of every account. `scheduler_progress` holds how far the scheduled
+ * refreshes have been requested; the replica that locks its row does a tick's work.
+ */
+export const ingestSchedulerSlotsV1: Migration = {
+  async up (db: Kysely<any>) {
+    await sql`alter table tracked_accounts add column refresh_slot integer not null
+      generated always as ((('x' || substr(md5(user_id), 1, 8))::bit(32)::bigint % 1000000)::integer) stored`.execute(db)
+    // Only schedulable accounts; (slot, user id) is the keyset of a tick's pages.
+    await sql`create index tracked_accounts_refresh_slot on tracked_accounts (refresh_slot, user_id) where invalidated_at is null`.execute(db)
+    await db.schema.createTable('scheduler_progress')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      // Every refresh due at or before this time has been requested; null: none yet (the first
+      // tick requests every account once, over the interval before it).
+      .addColumn('scheduled_through', 'timestamptz')
+      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .execute()
+    await db.insertInto('scheduler_progress').values({ id: 'refresh', scheduled_through: null }).execute()
+  },
+  async down (db: Kysely<any>) {
+    await db.schema.dropTable('scheduler_progress').execute()
+    await sql`drop index tracked_accounts_refresh_slot`.execute(db)
+    await sql`alter table tracked_accounts drop column refresh_slot`.execute(db)
+  }
+}

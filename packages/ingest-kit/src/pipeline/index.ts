@@ -12,6 +12,8 @@ import { scheduler } from './scheduler.js'
 import type { IngestPipeline, IngestPipelineOptions, PipelineContext, ProviderName, RefreshRequest, ServiceTransaction } from './types.js'
 
 export * from './types.js'
+/** The scheduler alone, for the benchmark that drives its ticks (bench/scheduler.ts). */
+export { scheduler as createRefreshScheduler, dueAt, dueSlots, type DueSlots } from './scheduler.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

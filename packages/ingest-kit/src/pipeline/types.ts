@@ -41,12 +41,13 @@ export interface IngestPipelineOptions<R> {
   durables: { auth: string, refresh: string }
   adapter: ProviderAdapter<R>
   now: Clock
-  /** Every tracked account is refreshed once per window of this length. */
+  /** Every tracked account is refreshed once per interval of this length, at its own slot within it. */
   refreshIntervalMs: number
   scheduler: {
     enabled: boolean
-    /** How often each replica checks whether a new window began. */
+    /** How often each replica tries to request the refreshes due since the previous tick. */
     tickMs: number
+    /** Accounts read (and published at once) per query of a tick. */
     pageSize: number
   }
   /** POST /…/refresh: at most one per user per this long. */
@@ -73,7 +74,7 @@ export interface IngestPipeline {
   readonly provider: ProviderName
   /** POST /…/refresh: claims the user's slot and enqueues a request, in one transaction. */
   requestManualRefresh (userId: string): Promise<ManualRefreshClaim & { requestedAt: Date }>
-  /** One scheduler tick: requests a refresh of every account once per window; answers how many it published. */
+  /** One scheduler tick: requests a refresh of the accounts due since the previous tick (0 when another replica is doing this tick); answers how many it published. */
   runSchedulerTick (): Promise<number>
   trackedAccount (userId: string): Promise<TrackedAccount | undefined>
 }

@@ -83,40 +83,67 @@ export function engagementRate (recent: RecentPost[], followers: number): { rate
 /**
  * The account's numbers (`/2/users/me`) and its recent posts (`/2/users/:id/tweets`, following
  * `meta.next_token` as `pagination_token`, up to `maxPosts` and never past the horizon).
+ *
+ * `knownId` is the X user id the account was linked with: the timeline is read with it at once
+ * with `/2/users/me`, so a refresh takes the round trips of the timeline's pages, not one more.
+ * Should `/2/users/me` answer another user for the token, that user's timeline is read after it.
  */
-export async function fetchTwitterMetrics (x: XClient, session: ProviderSession, limits: FetchLimits, log: FastifyBaseLogger): Promise<TwitterRefreshResult> {
-  const me = await session.call((grant) => x.get('2/users/me', { 'user.fields': 'public_metrics,created_at,description,profile_image_url,verified' }, grant, 'GET /2/users/me', userMe))
+export async function fetchTwitterMetrics (x: XClient, session: ProviderSession, limits: FetchLimits, log: FastifyBaseLogger, knownId: string): Promise<TwitterRefreshResult> {
+  const fetchMe = async () => await session.call((grant) => x.get('2/users/me', { 'user.fields': 'public_metrics,created_at,description,profile_image_url,verified' }, grant, 'GET /2/users/me', userMe))
+
+  /** `ready`: awaited before the second page, so a refused `/2/users/me` stops the timeline after its first page. */
+  const fetchTimeline = async (id: string, ready?: Promise<unknown>) => {
+    const wanted = Math.min(limits.maxPosts, TIMELINE_HORIZON)
+    const recent: RecentPost[] = []
+    const seen = new Set<string>()
+    const tokens = new Set<string>()
+    let token: string | undefined
+    // A bound on pages even if every page came back nearly empty.
+    for (let page = 0; recent.length < wanted && page < Math.ceil(TIMELINE_HORIZON / MIN_PAGE); page++) {
+      if (page === 1) await ready
+      const maxResults = Math.min(limits.pageSize, Math.max(MIN_PAGE, wanted - recent.length))
+      const params: Record<string, string> = {
+        max_results: String(maxResults),
+        // tweet.* is sent (every OpenAPI through 2.166); answers in either naming are read (§2.5).
+        'tweet.fields': 'public_metrics,created_at,referenced_tweets',
+        ...(token === undefined ? {} : { pagination_token: token })
+      }
+      const answer = await session.call((grant) => x.get(`2/users/${encodeURIComponent(id)}/tweets`, params, grant, 'GET /2/users/:id/tweets', timeline))
+      if (answer.errors !== undefined && answer.errors.length > 0) log.warn({ errors: answer.errors.length }, 'X timeline answered partial errors')
+      for (const post of answer.data ?? []) {
+        if (recent.length >= wanted) break
+        if (seen.has(post.id)) continue
+        seen.add(post.id)
+        recent.push(toRecentPost(post))
+      }
+      token = answer.meta?.next_token
+      if (token === undefined || token === '' || tokens.has(token)) break
+      tokens.add(token)
+    }
+    return recent
+  }
+
+  // Both settled before anything is thrown (no call of a failed refresh still running): with a
+  // token of another user, the timeline read with the linked id does not count. X's per-user limits
+  // are small (§2.5): should `/2/users/me` be refused (a 429, a revoked token), the timeline's first
+  // page is the only call spent alongside it.
+  const meCall = fetchMe()
+  const [meAnswer, timelineAnswer] = await Promise.allSettled([meCall, fetchTimeline(knownId, meCall)])
+  if (meAnswer.status === 'rejected') throw meAnswer.reason
+  const me = meAnswer.value
+  let recent: RecentPost[]
+  if (me.data.id !== knownId) {
+    log.warn({ linked: knownId, token: me.data.id }, 'the token belongs to another X user than the one linked; reading its timeline')
+    recent = await fetchTimeline(me.data.id)
+  } else if (timelineAnswer.status === 'rejected') {
+    throw timelineAnswer.reason
+  } else {
+    recent = timelineAnswer.value
+  }
   const metrics = me.data.public_metrics
   const posts = metrics.tweet_count ?? metrics.post_count
   if (posts === undefined) throw new ProviderRequestError(200, 'GET /2/users/me answered public_metrics without tweet_count or post_count')
   const id = me.data.id
-
-  const wanted = Math.min(limits.maxPosts, TIMELINE_HORIZON)
-  const recent: RecentPost[] = []
-  const seen = new Set<string>()
-  const tokens = new Set<string>()
-  let token: string | undefined
-  // A bound on pages even if every page came back nearly empty.
-  for (let page = 0; recent.length < wanted && page < Math.ceil(TIMELINE_HORIZON / MIN_PAGE); page++) {
-    const maxResults = Math.min(limits.pageSize, Math.max(MIN_PAGE, wanted - recent.length))
-    const params: Record<string, string> = {
-      max_results: String(maxResults),
-      // tweet.* is sent (every OpenAPI through 2.166); answers in either naming are read (§2.5).
-      'tweet.fields': 'public_metrics,created_at,referenced_tweets',
-      ...(token === undefined ? {} : { pagination_token: token })
-    }
-    const answer = await session.call((grant) => x.get(`2/users/${encodeURIComponent(id)}/tweets`, params, grant, 'GET /2/users/:id/tweets', timeline))
-    if (answer.errors !== undefined && answer.errors.length > 0) log.warn({ errors: answer.errors.length }, 'X timeline answered partial errors')
-    for (const post of answer.data ?? []) {
-      if (recent.length >= wanted) break
-      if (seen.has(post.id)) continue
-      seen.add(post.id)
-      recent.push(toRecentPost(post))
-    }
-    token = answer.meta?.next_token
-    if (token === undefined || token === '' || tokens.has(token)) break
-    tokens.add(token)
-  }
 
   const { rate, sampled } = engagementRate(recent, metrics.followers_count)
   return {
