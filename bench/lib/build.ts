@@ -18,7 +18,7 @@ export function runMode (): RunMode {
   return mode
 }
 
-interface Manifest { name: string, dependencies?: Record<string, string> }
+interface Manifest { name: string, dependencies?: Record<string, string>, devDependencies?: Record<string, string> }
 
 let workspace: Map<string, string> | undefined
 /** Package name → folder, for the workspace's packages and services. */
@@ -44,7 +44,10 @@ function withWorkspaceDependencies (folder: string, seen = new Set<string>(), or
   if (seen.has(folder)) return order
   seen.add(folder)
   const manifest = JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8')) as Manifest
-  for (const [name, version] of Object.entries(manifest.dependencies ?? {})) {
+  // The testing package is the one development dependency a build needs: the ingest kit compiles
+  // its test world (`@pulse/ingest-kit/testing`) against its types. It depends on no workspace package.
+  const testing = manifest.devDependencies?.['@pulse/testing'] !== undefined ? { '@pulse/testing': 'workspace:*' } : {}
+  for (const [name, version] of Object.entries({ ...testing, ...manifest.dependencies })) {
     const dependency = packagesByName().get(name)
     if (version.startsWith('workspace:') && dependency !== undefined) withWorkspaceDependencies(dependency, seen, order)
   }
