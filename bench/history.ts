@@ -18,7 +18,7 @@ import {
 } from '@pulse/ingest-kit'
 import { createDatabase, migrateToLatest } from '@pulse/service-kit'
 import { sql, type Kysely } from 'kysely'
-import pg from 'pg'
+import { databaseUrl, dropDatabase } from './lib/database.js'
 import { ROOT } from './lib/processes.js'
 
 const MINUTE = 60_000
@@ -30,7 +30,6 @@ export const HISTORY_READS = Number(process.env.BENCH_HISTORY_READS ?? 1000)
 /** Channels whose year is also generated fully raw, for the comparison. */
 export const HISTORY_RAW_SAMPLE = Number(process.env.BENCH_HISTORY_RAW_SAMPLE ?? 100)
 const DATABASE_NAME = process.env.BENCH_HISTORY_DATABASE ?? 'pulse_bench_history'
-const BASE_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pulse_bench'
 const SCHEMA = 'twitch_ingest'
 /** The kit's defaults: TWITCH_REFRESH_INTERVAL_S, _SNAPSHOT_RAW_DAYS, _SNAPSHOT_HOURLY_DAYS, _HISTORY_MAX_POINTS. */
 const REFRESH_INTERVAL_MS = 900 * 1000
@@ -54,22 +53,6 @@ export interface HistoryResult {
   reads: ReadRow[]
   readsPerRow: number
   jobs: Array<{ what: string, ms: number, detail: string }>
-}
-
-function databaseUrl (name: string): string {
-  const url = new URL(BASE_DATABASE_URL)
-  url.pathname = `/${name}`
-  return url.toString()
-}
-
-async function dropDatabase (name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: databaseUrl('postgres') })
-  await admin.connect()
-  try {
-    await admin.query(`drop database if exists ${name} with (force)`)
-  } finally {
-    await admin.end()
-  }
 }
 
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6

@@ -16,9 +16,9 @@ import { EventBus, migrateToLatest } from '@pulse/service-kit'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
+import { databaseUrl, dropDatabase } from './lib/database.js'
 import { ROOT } from './lib/processes.js'
 
-const BASE_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pulse_bench'
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'
 const DATABASE_NAME = 'pulse_bench_scheduler'
 const SCHEMA = 'twitch_ingest'
@@ -55,22 +55,6 @@ export interface SchedulerRow {
   insertMs: number
 }
 
-function databaseUrl (name: string): string {
-  const url = new URL(BASE_DATABASE_URL)
-  url.pathname = `/${name}`
-  return url.toString()
-}
-
-async function adminQuery (text: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: databaseUrl('postgres') })
-  await admin.connect()
-  try {
-    await admin.query(text)
-  } finally {
-    await admin.end()
-  }
-}
-
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length === 0 ? 0 : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
@@ -81,7 +65,7 @@ const silent = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {
 
 /** One size: insert the channels, then one interval of ticks of `tickMs`. */
 async function measure (channels: number, tickMs: number): Promise<SchedulerRow> {
-  await adminQuery(`drop database if exists ${DATABASE_NAME} with (force)`)
+  await dropDatabase(DATABASE_NAME)
   const url = databaseUrl(DATABASE_NAME)
   await migrateToLatest({ url, schema: SCHEMA, folder: path.join(ROOT, 'services/twitch-ingest/src/db/migrations') })
 
@@ -165,7 +149,7 @@ async function measure (channels: number, tickMs: number): Promise<SchedulerRow>
     await bus.jsm.streams.delete(`${prefix}_${METRICS_STREAM.name}`).catch(() => {})
     await bus.close()
     await db.destroy()
-    await adminQuery(`drop database if exists ${DATABASE_NAME} with (force)`).catch(() => {})
+    await dropDatabase(DATABASE_NAME).catch(() => {})
   }
 }
 

@@ -31,13 +31,13 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { EventBus, migrateToLatest } from '@pulse/service-kit'
 import pg from 'pg'
+import { databaseUrl, dropDatabase } from './lib/database.js'
 import { MemorySampler, ROOT, SERVER_CORE, cpuMicros, memoryText, nodeServer, pidsOf, stopAll, type Memory, type Server } from './lib/processes.js'
 import { BenchTokenResponder, SimClient, type SimAccount } from './lib/twitch-sim.js'
 
 const SIM_CORE = '1'
 const PORTS = { sim: 3930, ingest: 3931 }
 const DATABASE_NAME = 'pulse_bench_twitch'
-const BASE_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pulse_bench'
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'
 const SCHEMA = 'twitch_ingest'
 const LINKED_SUBJECT = 'auth.connection.linked.v1'
@@ -134,22 +134,6 @@ const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)
 const milli = (value: number) => Math.round(value / 100) / 10
 const percent = (share: number) => `${Math.round(share * 100)} %`
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
-
-function databaseUrl (name: string): string {
-  const url = new URL(BASE_DATABASE_URL)
-  url.pathname = `/${name}`
-  return url.toString()
-}
-
-async function dropDatabase (name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: databaseUrl('postgres') })
-  await admin.connect()
-  try {
-    await admin.query(`drop database if exists ${name} with (force)`)
-  } finally {
-    await admin.end()
-  }
-}
 
 /** Busy and total jiffies of one core, from /proc/stat. */
 function coreTimes (core: string): { busy: number, total: number } {
